@@ -1,0 +1,47 @@
+"""Errors that carry enough context for a one-paragraph message: file, field path, line, what is allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: dotted field path, what was wrong, and the TOML line if known."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def render(self) -> str:
+        where = f"line {self.line}, " if self.line else ""
+        field = self.path or "(top level)"
+        return f"{where}{field}: {self.message}"
+
+
+class InputError(Exception):
+    """Bad user input (term sheet, option or readout). The CLI exits with code 2."""
+
+    def __init__(self, problems: list[Problem] | Problem | str, source: str | None = None):
+        if isinstance(problems, str):
+            problems = [Problem("", problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        head = f"{self.source}: " if self.source else ""
+        if len(self.problems) == 1:
+            return head + self.problems[0].render()
+        lines = [f"{head}{len(self.problems)} problems:"]
+        lines += ["  " + p.render() for p in self.problems]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:  # re-render so a source attached after construction shows up
+        return self.render()
+
+
+class NumericalError(Exception):
+    """A computation that could not be completed (no root in range, non-finite result). CLI exit code 1."""

@@ -1,0 +1,483 @@
+"""The term sheet: validated, frozen input models, TOML loading with line numbers, and what-if edits.
+
+Units: money in millions of ``valuation.currency``; time in years; rates and probabilities as fractions.
+Every field is documented in ``docs/termsheet.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError, Problem
+
+STAGES = ("preclinical", "iit", "phase1", "phase2", "phase3", "filed", "approved")
+PHASE_KINDS = ("preclinical", "phase1", "phase2", "phase3", "pivotal", "filing")
+MODALITIES = (
+    "small-molecule",
+    "antibody",
+    "adc",
+    "bispecific",
+    "car-t",
+    "tcr-t",
+    "cell-therapy",
+    "gene-therapy",
+    "rna",
+    "vaccine",
+    "other",
+)
+THERAPEUTIC_AREAS = ("oncology", "haematologic-malignancies", "solid-tumours", "haematology", "rare-disease", "other")
+
+# Order of development: a plan must not go backwards, and must start at or after the current stage.
+_KIND_RANK = {"preclinical": 0, "phase1": 1, "phase2": 2, "phase3": 3, "pivotal": 3, "filing": 4}
+_STAGE_RANK = {"preclinical": 0, "iit": 1, "phase1": 1, "phase2": 2, "phase3": 3, "filed": 4, "approved": 5}
+
+Fraction = Field(ge=0.0, le=1.0)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Valuation(_Model):
+    """When, in what money and at what rate the asset is valued."""
+
+    name: str
+    date: _dt.date
+    currency: str = Field(min_length=1)
+    discount_rate: float = Field(ge=0.0, le=1.0)
+    horizon_years: float = Field(gt=0.0, le=100.0)
+    period: Literal["annual", "quarterly"] = "annual"
+    mid_period: bool = True
+    tax_rate: float = Field(ge=0.0, lt=1.0)
+    tax_loss_carryforward: bool = False
+
+
+class Asset(_Model):
+    name: str
+    modality: Literal[MODALITIES]  # type: ignore[valid-type]
+    indication: str = Field(min_length=1)
+    therapeutic_area: Literal[THERAPEUTIC_AREAS]  # type: ignore[valid-type]
+    stage: Literal[STAGES]  # type: ignore[valid-type]
+    benchmark: str | None = None
+
+
+class Phase(_Model):
+    """One remaining development phase. Omitted duration, cost or probability come from the benchmark tables."""
+
+    name: str
+    kind: Literal[PHASE_KINDS]  # type: ignore[valid-type]
+    duration: float | None = Field(default=None, gt=0.0, le=30.0)
+    cost: float | None = Field(default=None, ge=0.0)
+    probability: float | None = Field(default=None, ge=0.0, le=1.0)
+    cost_profile: list[float] | None = Field(default=None, min_length=1)
+
+
+class Territory(_Model):
+    """Launch and sales in one territory. Peak sales either directly or as patients x treated share x net price."""
+
+    name: str = Field(min_length=1)
+    launch_lag: float = Field(default=0.0, ge=0.0, le=30.0)
+    peak_sales: float | None = Field(default=None, ge=0.0)
+    patients: float | None = Field(default=None, ge=0.0)
+    treated_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    net_price: float | None = Field(default=None, gt=0.0)
+    years_to_peak: float = Field(default=6.0, gt=0.0, le=30.0)
+    ramp: Literal["benchmark", "linear"] | list[float] = "benchmark"
+    exclusivity_years: float | None = Field(default=None, ge=0.0)
+    exclusivity_end: _dt.date | None = None
+    erosion: float = Field(default=0.0, ge=0.0, le=1.0)
+    price_change: float = Field(default=0.0, gt=-1.0, le=1.0)
+    cogs_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
+    cogs_per_patient: float | None = Field(default=None, ge=0.0)
+    sga_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
+    sga_fixed: float | None = Field(default=None, ge=0.0)
+    launch_cost: float | None = Field(default=None, ge=0.0)
+
+    @property
+    def peak(self) -> float:
+        """Peak annual net sales in millions (valuation-date money)."""
+        if self.peak_sales is not None:
+            return self.peak_sales
+        return float(self.patients * self.treated_share * self.net_price)  # type: ignore[operator]
+
+
+class Costs(_Model):
+    """Operating costs, the defaults for every territory (a territory may override each)."""
+
+    cogs_fraction: float = Field(ge=0.0, le=1.0)
+    sga_fraction: float = Field(ge=0.0, le=1.0)
+    cogs_per_patient: float = Field(default=0.0, ge=0.0)
+    sga_fixed: float = Field(default=0.0, ge=0.0)
+    launch_cost: float = Field(default=0.0, ge=0.0)
+
+
+class TermSheet(_Model):
+    """A whole term sheet. Build it from a file with :func:`load`, from a dict, or field by field."""
+
+    valuation: Valuation
+    asset: Asset
+    phases: list[Phase] = Field(default_factory=list)
+    territories: list[Territory] = Field(min_length=1)
+    costs: Costs
+
+    # ---- construction -------------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | None = None, lines: dict | None = None) -> "TermSheet":
+        """Validate a plain dict (as read from TOML). Raises :class:`InputError` listing every problem."""
+        try:
+            sheet = cls.model_validate(data)
+        except ValidationError as exc:
+            raise InputError(_pydantic_problems(exc, lines or {}), source) from None
+        problems = check_consistency(sheet, lines or {})
+        if problems:
+            raise InputError(problems, source)
+        return sheet
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="python", exclude_none=True)
+
+    def replace(self, changes: dict[str, Any] | None = None, **sections: Any) -> "TermSheet":
+        """A validated copy with ``changes`` applied: keys are dotted paths such as ``"phases[0].probability"``
+        or ``"valuation.discount_rate"``; keyword arguments replace whole sections."""
+        data = self.to_dict()
+        for key, value in sections.items():
+            data[key] = value.model_dump(exclude_none=True) if isinstance(value, BaseModel) else value
+        for path, value in (changes or {}).items():
+            set_path(data, path, value)
+        return TermSheet.from_dict(data)
+
+
+# ---- consistency checks that span fields ----------------------------------------------------------------------
+def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
+    """Rules that involve several fields; returns every problem found (empty when consistent)."""
+    out: list[Problem] = []
+
+    def add(loc: tuple, msg: str) -> None:
+        out.append(Problem(loc_to_path(loc), msg, _line_for(loc, lines)))
+
+    stage = sheet.asset.stage
+    if stage == "approved" and sheet.phases:
+        add(("phases",), "an approved asset has no remaining development phases; remove them or change asset.stage")
+    if stage != "approved" and not sheet.phases:
+        add(("phases",), f"asset.stage is '{stage}' but no remaining phases are given; list the phases up to approval")
+    prev = -1
+    for i, ph in enumerate(sheet.phases):
+        rank = _KIND_RANK[ph.kind]
+        if rank < _STAGE_RANK[stage]:
+            add(("phases", i, "kind"), f"'{ph.kind}' lies before the asset's current stage '{stage}'; "
+                "list only the remaining phases (the current one first)")
+        if rank < prev:
+            add(("phases", i, "kind"), f"'{ph.kind}' comes after a later phase; phases must be in development order "
+                f"({', '.join(PHASE_KINDS)})")
+        prev = max(prev, rank)
+        if ph.cost_profile is not None:
+            if any(w < 0 for w in ph.cost_profile) or sum(ph.cost_profile) <= 0:
+                add(("phases", i, "cost_profile"), "weights must be non-negative with a positive sum")
+        if ph.kind == "preclinical":
+            for f in ("duration", "cost", "probability"):
+                if getattr(ph, f) is None:
+                    add(("phases", i, f), "no benchmark exists for preclinical phases; give it explicitly")
+    _dupes([p.name for p in sheet.phases], "phases", add)
+    _dupes([t.name for t in sheet.territories], "territories", add)
+    if sheet.asset.benchmark is not None:
+        from .benchmarks import transition_keys
+
+        keys = transition_keys()
+        if sheet.asset.benchmark not in keys:
+            add(("asset", "benchmark"), f"unknown benchmark row '{sheet.asset.benchmark}'{_suggest(sheet.asset.benchmark, keys)}; "
+                f"known rows: {', '.join(keys)}")
+    step = 1.0 if sheet.valuation.period == "annual" else 0.25
+    if abs(sheet.valuation.horizon_years / step - round(sheet.valuation.horizon_years / step)) > 1e-9:
+        add(("valuation", "horizon_years"), f"must be a whole number of {sheet.valuation.period} periods "
+            f"(a multiple of {step} years)")
+    for i, t in enumerate(sheet.territories):
+        if isinstance(t.ramp, list) and "years_to_peak" in t.model_fields_set:
+            add(("territories", i, "years_to_peak"), "does not apply to a custom ramp list (its length sets the "
+                "years to peak); remove one of them")
+        direct = t.peak_sales is not None
+        parts = [t.patients is not None, t.treated_share is not None]
+        if direct and any(parts):
+            add(("territories", i), "give either peak_sales or patients + treated_share + net_price, not both")
+        elif not direct and not all(parts + [t.net_price is not None]):
+            add(("territories", i), "needs peak_sales, or all of patients, treated_share and net_price")
+        if (t.exclusivity_years is None) == (t.exclusivity_end is None):
+            add(("territories", i), "give exactly one of exclusivity_years (after launch) or exclusivity_end (a date)")
+        if t.exclusivity_end is not None and t.exclusivity_end <= sheet.valuation.date:
+            add(("territories", i, "exclusivity_end"), "must be after valuation.date")
+        cpp = t.cogs_per_patient if t.cogs_per_patient is not None else sheet.costs.cogs_per_patient
+        if cpp > 0 and t.net_price is None:
+            add(("territories", i, "net_price"), "a per-patient COGS needs the territory's net_price to count patients")
+        if isinstance(t.ramp, list):
+            if not t.ramp or any(not (0.0 <= x <= 1.0) for x in t.ramp):
+                add(("territories", i, "ramp"), "a custom ramp is a list of shares of peak in [0, 1], one per launch year")
+    return out
+
+
+def _dupes(names: list[str], table: str, add) -> None:
+    seen: set[str] = set()
+    for i, n in enumerate(names):
+        if n in seen:
+            add((table, i, "name"), f"duplicate name '{n}'; names must be unique")
+        seen.add(n)
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# ---- loading ------------------------------------------------------------------------------------------------
+def load(path: str | Path, overrides: dict[str, Any] | None = None) -> TermSheet:
+    """Read and validate a TOML term sheet. ``overrides`` maps dotted paths to values (the CLI's ``--set``)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", str(p)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file: {exc}", str(p)) from None
+    return loads(text, source=str(p), overrides=overrides)
+
+
+def loads(text: str, source: str = "<string>", overrides: dict[str, Any] | None = None) -> TermSheet:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", source) from None
+    lines = toml_key_lines(text)
+    problems = []
+    for key, value in (overrides or {}).items():
+        try:
+            set_path(data, key, value)
+        except InputError as exc:
+            problems += exc.problems
+        lines[parse_path(key)] = None  # an overridden value has no line in the file
+    if problems:
+        raise InputError(problems, source)
+    return TermSheet.from_dict(data, source=source, lines=lines)
+
+
+# ---- dotted paths -------------------------------------------------------------------------------------------
+_SEG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def parse_path(path: str) -> tuple:
+    """``"phases[1].probability"`` (or ``phases.1.probability``) -> ``("phases", 1, "probability")``."""
+    out: list = []
+    for part in path.split("."):
+        if part.isdigit():
+            out.append(int(part))
+            continue
+        pos = 0
+        for m in _SEG.finditer(part):
+            if m.start() != pos:
+                raise InputError(Problem(path, "not a field path; write it like valuation.discount_rate or phases[0].cost"))
+            out.append(m.group(1) if m.group(1) else int(m.group(2)))
+            pos = m.end()
+        if pos != len(part) or not part:
+            raise InputError(Problem(path, "not a field path; write it like valuation.discount_rate or phases[0].cost"))
+    return tuple(out)
+
+
+def loc_to_path(loc: tuple) -> str:
+    s = ""
+    for x in loc:
+        s += f"[{x}]" if isinstance(x, int) else (f".{x}" if s else str(x))
+    return s
+
+
+def _model_for(model: type[BaseModel], name: str):
+    """The model class (or None for scalars) and whether the field is a list, for field ``name``."""
+    import typing
+
+    ann = model.model_fields[name].annotation
+    args = typing.get_args(ann)
+    origin = typing.get_origin(ann)
+    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return args[0], True
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann, False
+    for a in args:
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            return a, False
+    return None, origin is list
+
+
+def set_path(data: dict, path: str, value: Any, root: type[BaseModel] | None = None) -> None:
+    """Set ``value`` at dotted ``path`` in the raw dict, checking the path against the term-sheet schema."""
+    loc = parse_path(path) if isinstance(path, str) else tuple(path)
+    model: type[BaseModel] | None = root or TermSheet
+    node: Any = data
+    for depth, key in enumerate(loc):
+        last = depth == len(loc) - 1
+        here = loc_to_path(loc[:depth]) or "(top level)"
+        if isinstance(key, int):
+            if not isinstance(node, list) or not (0 <= key < len(node)):
+                n = len(node) if isinstance(node, list) else 0
+                raise InputError(Problem(path, f"no entry [{key}] under {here}; it has {n} entries (0-based)"))
+            if last:
+                node[key] = value
+                return
+            node = node[key]
+            continue
+        if model is None or key not in model.model_fields:
+            known = sorted(model.model_fields) if model is not None else []
+            raise InputError(Problem(path, f"'{key}' is not a field of {here}{_suggest(key, known)}; "
+                                     f"fields there: {', '.join(known) if known else 'none (a value)'}"))
+        sub, is_list = _model_for(model, key)
+        if last:
+            node[key] = value
+            return
+        if key not in node:
+            node[key] = [] if is_list else {}
+        node = node[key]
+        model = sub if not is_list or isinstance(loc[depth + 1], int) else None
+
+
+def parse_set_option(text: str) -> tuple[str, Any]:
+    """``"valuation.discount_rate=0.12"`` -> ``("valuation.discount_rate", 0.12)``; the value is read as a TOML
+    value (numbers, booleans, dates, arrays, quoted strings) and otherwise kept as a bare string."""
+    if "=" not in text:
+        raise InputError(Problem(text, "--set takes PATH=VALUE, e.g. --set valuation.discount_rate=0.12"))
+    key, raw = text.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+# ---- line numbers ---------------------------------------------------------------------------------------------
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEYVAL = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
+
+
+def toml_key_lines(text: str) -> dict[tuple, int]:
+    """Map each key's location tuple to its 1-based line: ``("phases", 1, "cost") -> 23``.
+
+    Handles ``[table]``, ``[[array.of.tables]]`` and ``key = value`` lines (including dotted keys). Values inside
+    multi-line arrays or inline tables get the line of their key.
+    """
+    lines: dict[tuple, int] = {}
+    counts: dict[tuple, int] = {}
+    prefix: tuple = ()
+    depth = 0  # bracket depth of a multi-line value
+    for no, raw in enumerate(text.splitlines(), start=1):
+        line = _strip_comment(raw)
+        if depth > 0:
+            depth += line.count("[") + line.count("{") - line.count("]") - line.count("}")
+            continue
+        m = _HEADER.match(line)
+        if m and not _KEYVAL.match(line):
+            keys = tuple(k.strip().strip('"\'') for k in m.group(2).split("."))
+            if m.group(1) == "[[":
+                # index of this element within its array; nested arrays are counted under their parent element
+                parent = _resolve(keys[:-1], counts)
+                base = parent + (keys[-1],)
+                idx = counts.get(base, -1) + 1
+                counts[base] = idx
+                prefix = base + (idx,)
+            else:
+                prefix = _resolve(keys, counts)
+            lines.setdefault(prefix, no)
+            continue
+        m = _KEYVAL.match(line)
+        if m:
+            keys = tuple(k.strip().strip('"\'') for k in m.group(1).split("."))
+            lines.setdefault(prefix + keys, no)
+            value = line[m.end():]
+            depth = value.count("[") + value.count("{") - value.count("]") - value.count("}")
+    return lines
+
+
+def _resolve(keys: tuple, counts: dict) -> tuple:
+    out: tuple = ()
+    for k in keys:
+        out = out + (k,)
+        if out in counts:
+            out = out + (counts[out],)
+    return out
+
+
+def _strip_comment(line: str) -> str:
+    in_str: str | None = None
+    for i, ch in enumerate(line):
+        if in_str:
+            if ch == in_str:
+                in_str = None
+        elif ch in "\"'":
+            in_str = ch
+        elif ch == "#":
+            return line[:i]
+    return line
+
+
+def _line_for(loc: tuple, lines: dict) -> int | None:
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return None
+
+
+# ---- pydantic errors -> problems ------------------------------------------------------------------------------
+def _pydantic_problems(exc: ValidationError, lines: dict) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and ("[" in x or x in _UNION_TAGS)))
+        out.append(Problem(loc_to_path(loc), _message(err), _line_for(loc, lines)))
+    # a union (e.g. ramp) reports one error per alternative; keep the first per field
+    seen, uniq = set(), []
+    for p in out:
+        if p.path not in seen:
+            uniq.append(p)
+            seen.add(p.path)
+    return uniq
+
+
+_UNION_TAGS = {"list[float]", "literal['benchmark','linear']", "function-after"}
+
+
+def _message(err: dict) -> str:
+    kind = err["type"]
+    got = err.get("input")
+    ctx = err.get("ctx", {})
+    shown = repr(got) if not isinstance(got, dict) else "a table"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return f"unknown key (value {shown}); see docs/termsheet.md for the allowed keys"
+    if kind == "literal_error":
+        return f"{shown} is not allowed; expected one of {ctx.get('expected', '')}" + _suggest_literal(got, ctx)
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bounds = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}
+        limit = next(iter(ctx.values()))
+        hint = " (rates and probabilities are fractions: 0.10, not 10)" if kind == "less_than_equal" and limit == 1.0 else ""
+        return f"{shown} is not allowed; must be {bounds[kind]} {limit}{hint}"
+    if kind.startswith("date") or kind == "date_type":
+        return f"{shown} is not a date; write a TOML date such as 2025-03-17 (YYYY-MM-DD, no quotes)"
+    if kind in ("float_type", "int_type"):
+        return f"{shown} is not a number; write a plain number such as 0.12"
+    if kind in ("string_type",):
+        return f"{shown} is not text; write a quoted string"
+    if kind == "bool_type":
+        return f"{shown} is not a boolean; write true or false"
+    if kind in ("list_type", "model_type", "dict_type", "model_attributes_type"):
+        return f"{shown} has the wrong shape: {err['msg']}"
+    return f"{shown}: {err['msg']}"
+
+
+def _suggest_literal(got: Any, ctx: dict) -> str:
+    if not isinstance(got, str):
+        return ""
+    options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+    return _suggest(got, options)
