@@ -5,16 +5,10 @@ Modelled on the R package RBesT (``mixbeta``, ``postmix``, ``robustify``,
 ``p`` is ``f(p) = sum_k w_k Beta(p; a_k, b_k)``; it is conjugate to the
 (possibly tempered) binomial likelihood.
 
-References
-----------
-Schmidli H et al. Robust meta-analytic-predictive priors. Biometrics 2014;70:1023.
-Morita S, Thall PF, Mueller P. Determining the ESS of a parametric prior.
-Biometrics 2008;64:595.
-Neuenschwander B, Weber S, Schmidli H, O'Hagan A. Predictively consistent
-prior effective sample sizes. Biometrics 2020;76:578.
-Ibrahim JG, Chen M-H. Power prior distributions. Stat Sci 2000;15:46.
-O'Hagan A, Stevens JW, Campbell MJ. Assurance in clinical trial design.
-Pharm Stat 2005;4:187.
+References: Schmidli et al., Biometrics 2014;70:1023 (robust priors); Morita,
+Thall & Mueller, Biometrics 2008;64:595 and Neuenschwander et al., Biometrics
+2020;76:578 (ESS); Ibrahim & Chen, Stat Sci 2000;15:46 (power prior);
+O'Hagan, Stevens & Campbell, Pharm Stat 2005;4:187 (assurance).
 """
 from __future__ import annotations
 
@@ -321,11 +315,11 @@ class BetaMix:
         raise ValueError(f"unknown ESS method {method!r}; use 'moment', 'morita' or 'elir'")
 
     # ------------------------------------------------------------- robustify
-    def robustify(self, weight: float, mean: float = 0.5, n: float = 1.0) -> BetaMix:
+    def robustify(self, weight: float, mean: float = 0.5, n: float = 2.0) -> BetaMix:
         """``(1 - weight) f + weight Beta(mean n, (1 - mean) n)`` (Schmidli et al. 2014).
 
-        Note: RBesT ``robustify`` uses ``n + 1`` so that its default is the
-        uniform ``Beta(1, 1)``; here the defaults give ``Beta(0.5, 0.5)``.
+        The defaults give the uniform ``Beta(1, 1)``, the same vague component as RBesT's default; here ``n`` is
+        the component's prior sample size a + b.
         """
         weight = float(weight)
         if not 0.0 <= weight <= 1.0:
@@ -367,7 +361,7 @@ class BetaMix:
         ``= w log C(n, r) + log sum_k w_k B(a_k + w r, b_k + w (n - r)) / B(a_k, b_k)``.
         """
         lw, _, _ = self._update(r, n, weight)
-        r, n, w = _check_data(r, n, weight)  # validated above; re-read as arrays
+        r, n, w = _check_data(r, n, weight)
         log_c = special.gammaln(n + 1) - special.gammaln(r + 1) - special.gammaln(n - r + 1)
         return _scalar_or_array(w * log_c + special.logsumexp(lw, axis=-1))
 

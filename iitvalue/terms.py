@@ -141,14 +141,14 @@ class TermSheet(_Model):
         return sheet
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="python", exclude_none=True)
+        return self.model_dump(mode="python", exclude_none=True, exclude_unset=True)
 
     def replace(self, changes: dict[str, Any] | None = None, **sections: Any) -> "TermSheet":
         """A validated copy with ``changes`` applied: keys are dotted paths such as ``"phases[0].probability"``
         or ``"valuation.discount_rate"``; keyword arguments replace whole sections."""
         data = self.to_dict()
         for key, value in sections.items():
-            data[key] = value.model_dump(exclude_none=True) if isinstance(value, BaseModel) else value
+            data[key] = value.model_dump(exclude_none=True, exclude_unset=True) if isinstance(value, BaseModel) else value
         for path, value in (changes or {}).items():
             set_path(data, path, value)
         return TermSheet.from_dict(data)
