@@ -32,9 +32,14 @@ _LAZY = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
+_MODULES = {"benchmarks", "betamix", "cli", "errors", "pos", "reference", "report", "rnpv", "terms", "valuation"}
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'iitvalue' has no attribute {name!r}")
 
 

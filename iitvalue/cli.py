@@ -88,20 +88,35 @@ OUTPUT = click.option("-o", "--output", default=None, metavar="OUT", help="Write
 FORCE = click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 
 
+READOUT = click.option("--readout", default=None, metavar="auto|latest|none|DATE",
+                       help="Which readouts to use: auto (default: each trial's latest on or before the valuation date), "
+                            "latest (the single most recent), none (prior only), or a cut-off date YYYY-MM-DD.")
+
+
 @main.command("value")
 @click.argument("file", type=click.Path(dir_okay=False))
 @FORMAT
 @SET
+@READOUT
 @OUTPUT
 @FORCE
 @handle_errors
-def value_cmd(file: str, fmt: str, sets: tuple[str, ...], output: str | None, force: bool) -> None:
-    """Value the term sheet FILE: rNPV, LOA, launch and peak sales, and the per-period cash flows."""
+def value_cmd(file: str, fmt: str, sets: tuple[str, ...], readout: str | None, output: str | None, force: bool) -> None:
+    """Value the term sheet FILE: rNPV, LOA, launch and peak sales, the PoS update from its readouts, and the
+    per-period cash flows."""
     from . import report
+    from .errors import InputError
     from .terms import load
     from .valuation import value
 
-    result = value(load(file, overrides=parse_sets(sets)))
+    sheet = load(file, overrides=parse_sets(sets))
+    try:
+        result = value(sheet, readout=readout)
+    except InputError as exc:
+        from .errors import Problem
+
+        problems = [Problem("--readout", p.message) if p.path == "readout" else p for p in exc.problems]
+        raise InputError(problems, exc.source or file) from None
     if fmt == "json":
         text = report.to_json(result.to_dict())
     elif fmt == "csv":
@@ -109,6 +124,55 @@ def value_cmd(file: str, fmt: str, sets: tuple[str, ...], output: str | None, fo
     else:
         text = report.value_table(result)
     emit(text, output, force)
+
+
+@main.command("pos")
+@click.option("--n", "n", type=int, required=True, help="Evaluable patients.")
+@click.option("--responders", type=int, required=True, help="Responders (ORR numerator).")
+@click.option("--complete", type=int, default=None, help="Complete responses (CR/sCR) among them.")
+@click.option("--complete-n", type=int, default=None, help="Patients evaluable for CR, if fewer than n.")
+@click.option("--weight", type=float, default=0.5, show_default=True,
+              help="Evidence weight w in (0, 1] (power prior); 0.5 is the default for an IIT.")
+@click.option("--indication", default="rrmm", show_default=True, help="Class-model indication key.")
+@click.option("--modality", default="car-t", show_default=True, help="Class-model modality key.")
+@click.option("--stage", default="iit", show_default=True,
+              help="Current stage; the prior LOA is the benchmark LOA from it.")
+@click.option("--pivotal-n", type=int, default=None, help="Planned single-arm pivotal size, for the assurance.")
+@click.option("--pivotal-threshold", type=float, default=None, help="ORR the pivotal's lower bound must exceed.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@handle_errors
+def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, stage, pivotal_n, pivotal_threshold, fmt):
+    """Quick probability-of-success update from one readout, without a term sheet."""
+    from . import pos as P
+    from . import report
+    from .errors import InputError, Problem
+
+    try:
+        model, note = P.find_model(indication, modality)
+        prior_loa, source = P.prior_loa_for_stage(stage, modality, model.therapeutic_area)
+        ev = P.Evidence.from_counts(n, responders, complete, complete_n, weight=weight)
+    except InputError as exc:  # name the command-line options, not internal fields
+        raise InputError([Problem("--" + p.path.replace("_", "-"), p.message) for p in exc.problems]) from None
+    upd = P.update(model, prior_loa, [ev])
+    d = upd.summary()
+    d["prior_loa_source"] = source
+    d["model_note"] = note
+    if (pivotal_n is None) != (pivotal_threshold is None):
+        raise InputError(Problem("--pivotal-n/--pivotal-threshold", "give both, or neither"))
+    d["assurance"] = None
+    if pivotal_n is not None:
+        from .terms import Pivotal
+
+        try:
+            design = Pivotal(n=pivotal_n, threshold=pivotal_threshold)
+        except Exception:
+            raise InputError(Problem("--pivotal-n/--pivotal-threshold",
+                                     "need n >= 1 and a threshold strictly between 0 and 1")) from None
+        d["assurance"] = upd.assurance(design)
+    if fmt == "json":
+        click.echo(report.to_json({"pos": d}), nl=False)
+    else:
+        click.echo(report.pos_table(d) + f"\n  prior LOA from {source}\n  {note}\n")
 
 
 @main.command("new")

@@ -70,8 +70,8 @@ def value_table(result) -> str:
             ("discount rate", doc["valuation"]["discount_rate"]),
         ],
     )]
-    for extra in getattr(result, "table_sections", lambda: [])():
-        parts.append(extra)
+    if "pos" in doc:
+        parts.append(pos_table(doc["pos"]))
     ph = result.phases
     if len(ph):
         parts.append("Development plan (p_transition = P(pass | started); p_start and p_cumulative are cumulative)\n"
@@ -85,3 +85,37 @@ def value_table(result) -> str:
     if result.notes:
         parts.append("Notes\n" + "\n".join(f"  - {n}" for n in result.notes))
     return "\n\n".join(parts) + "\n"
+
+
+def pos_table(p: dict[str, Any]) -> str:
+    """The Bayesian update: LOA prior and posterior, Bayes factors, posterior rates, readout value."""
+    rows = [
+        ("class model", p["model"]),
+        ("prior LOA", p["prior_loa"]),
+        ("posterior LOA", p["posterior_loa"]),
+        ("Bayes factor (total = ORR x CR)", f"{p['bayes_factor']:.4g} = {p['bayes_factor_orr']:.4g} x {p['bayes_factor_cr']:.4g}"),
+        ("P(active): prior -> posterior", f"{p['prior_class_probability']:.4f} -> {p['posterior_class_probability']:.4f}"),
+        ("P(approval | active), P(approval | inactive)", f"{p['p_approval_active']:g}, {p['p_approval_inactive']:g}"),
+        ("evidence weight w", p["weight"]),
+        ("effective patients (w x n)", p["effective_n"]),
+        ("ORR: posterior mean [95% interval]", f"{p['orr_mean']:.3f} [{p['orr_low']:.3f}, {p['orr_high']:.3f}]"),
+        ("CR share of responders", f"{p['cr_share_mean']:.3f} [{p['cr_share_low']:.3f}, {p['cr_share_high']:.3f}]"),
+        ("CR rate (all patients)", f"{p['cr_rate_mean']:.3f} [{p['cr_rate_low']:.3f}, {p['cr_rate_high']:.3f}]"),
+    ]
+    if p.get("assurance") is not None:
+        rows.append(("pivotal assurance", p["assurance"]))
+    if "readout_value" in p:
+        rows += [("rNPV with prior", p["prior_rnpv"]), ("rNPV with posterior", p["posterior_rnpv"]),
+                 ("value of the readout", p["readout_value"])]
+    out = key_values("Probability of success from the readouts (docs/method.md section 2)", rows)
+    if p.get("readouts"):
+        out += "\n  readouts used:" + "".join(
+            f"\n    {r['date']} {r['responders']}/{r['n']} responders"
+            + (f", {r['complete']} CR/sCR" if r.get("complete") is not None else "")
+            + f", weight {r['weight']:g} ({r['source']})" for r in p["readouts"])
+    elif "readouts" in p:
+        out += "\n  readouts used: none (posterior = prior)"
+    if p.get("phases"):
+        out += "\n  phase probabilities, prior -> posterior:" + "".join(
+            f"\n    {ph['name']}: {ph['prior_probability']:.4f} -> {ph['posterior_probability']:.4f}" for ph in p["phases"])
+    return out

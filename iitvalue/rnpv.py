@@ -82,10 +82,15 @@ class Plan:
     def n_periods(self) -> int:
         return int(round(self.horizon / self.dt))
 
-    def with_probabilities(self, probs: list[float], note: str | None = None) -> "Plan":
+    def with_phases(self, probabilities: list[float] | None = None, durations: list[float] | None = None,
+                    source: str = "set", note: str | None = None) -> "Plan":
+        """A copy with new transition probabilities and/or durations (recorded as coming from ``source``)."""
+        probs = probabilities if probabilities is not None else [p.probability for p in self.phases]
+        durs = durations if durations is not None else [p.duration for p in self.phases]
         phases = tuple(
-            PlannedPhase(p.name, p.kind, p.duration, p.cost, float(q), p.profile, {**p.sources, "probability": note or "set"})
-            for p, q in zip(self.phases, probs)
+            PlannedPhase(p.name, p.kind, float(d), p.cost, float(q), p.profile,
+                         {**p.sources, "probability": source} if q != p.probability else p.sources)
+            for p, q, d in zip(self.phases, probs, durs)
         )
         return Plan(**{**self.__dict__, "phases": phases, "notes": self.notes + ((note,) if note else ())})
 

@@ -118,6 +118,55 @@ class Costs(_Model):
     launch_cost: float = Field(default=0.0, ge=0.0)
 
 
+class Readout(_Model):
+    """A dated efficacy readout. Counts are patients; ``complete`` counts CR/sCR among responders evaluable for
+    it (``complete_n`` patients, default all ``n``)."""
+
+    date: _dt.date
+    source: str = Field(min_length=1)
+    trial: str = "main"
+    design: Literal["iit", "registrational"]
+    centres: int | None = Field(default=None, ge=1)
+    assessment: Literal["investigator", "independent"] = "investigator"
+    n: int = Field(ge=1)
+    responders: int = Field(ge=0)
+    complete: int | None = Field(default=None, ge=0)
+    complete_n: int | None = Field(default=None, ge=1)
+    mrd_negative: int | None = Field(default=None, ge=0)
+    dose: str | None = None
+    weight: float | None = Field(default=None, gt=0.0, le=1.0)
+    note: str | None = None
+
+
+class Pivotal(_Model):
+    """A planned single-arm pivotal study: success iff the ORR's lower bound at ``level`` exceeds ``threshold``."""
+
+    n: int = Field(ge=1, le=10000)
+    threshold: float = Field(gt=0.0, lt=1.0)
+    level: float = Field(default=0.975, gt=0.5, lt=1.0)
+    rule: Literal["exact", "bayes"] = "exact"
+
+
+class Transportability(_Model):
+    """Discount for an evidence base from China only: regulatory success x factor, review + delay (off unless given)."""
+
+    regulatory_factor: float = Field(default=1.0, gt=0.0, le=1.0)
+    delay_years: float = Field(default=0.0, ge=0.0, le=10.0)
+
+
+class Pos(_Model):
+    """How readouts update the probability of success (docs/method.md, section 2)."""
+
+    model: str | None = None
+    iit_weight: float = Field(default=0.5, gt=0.0, le=1.0)
+    registrational_weight: float = Field(default=1.0, gt=0.0, le=1.0)
+    p_approval_active: float | None = Field(default=None, gt=0.0, le=1.0)
+    p_approval_inactive: float | None = Field(default=None, ge=0.0, lt=1.0)
+    readout: str = "auto"
+    pivotal: Pivotal | None = None
+    transportability: Transportability | None = None
+
+
 class TermSheet(_Model):
     """A whole term sheet. Build it from a file with :func:`load`, from a dict, or field by field."""
 
@@ -126,6 +175,8 @@ class TermSheet(_Model):
     phases: list[Phase] = Field(default_factory=list)
     territories: list[Territory] = Field(min_length=1)
     costs: Costs
+    readouts: list[Readout] = Field(default_factory=list)
+    pos: Pos | None = None
 
     # ---- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -184,6 +235,28 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
             for f in ("duration", "cost", "probability"):
                 if getattr(ph, f) is None:
                     add(("phases", i, f), "no benchmark exists for preclinical phases; give it explicitly")
+    for i, r in enumerate(sheet.readouts):
+        if r.responders > r.n:
+            add(("readouts", i, "responders"), f"{r.responders} responders exceed n = {r.n} evaluable patients")
+        if r.complete_n is not None and r.complete_n > r.n:
+            add(("readouts", i, "complete_n"), f"{r.complete_n} exceeds n = {r.n}")
+        if r.complete is not None:
+            denom = r.complete_n if r.complete_n is not None else r.n
+            if r.complete > denom:
+                add(("readouts", i, "complete"), f"{r.complete} complete responses exceed their denominator {denom}")
+            elif r.complete > r.responders:
+                add(("readouts", i, "complete"), f"{r.complete} complete responses exceed the {r.responders} responders")
+        if r.mrd_negative is not None and r.mrd_negative > r.n:
+            add(("readouts", i, "mrd_negative"), f"{r.mrd_negative} exceeds n = {r.n}")
+    if sheet.pos is not None:
+        from .pos import check_readout_choice, known_models
+
+        if sheet.pos.model is not None and sheet.pos.model not in known_models():
+            add(("pos", "model"), f"unknown model '{sheet.pos.model}'{_suggest(sheet.pos.model, known_models())}; "
+                f"known: {', '.join(known_models())}")
+        msg = check_readout_choice(sheet.pos.readout, sheet.valuation.date)
+        if msg:
+            add(("pos", "readout"), msg)
     _dupes([p.name for p in sheet.phases], "phases", add)
     _dupes([t.name for t in sheet.territories], "territories", add)
     if sheet.asset.benchmark is not None:

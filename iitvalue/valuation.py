@@ -1,21 +1,60 @@
-"""One call that values a term sheet end to end: resolve defaults, (update PoS,) run the engine, collect results."""
+"""One call that values a term sheet end to end: resolve defaults, update PoS from readouts, run the engine."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rnpv import AssetValuation, resolve, value_plan
-from .terms import TermSheet
+from .rnpv import AssetValuation, Plan, resolve, value_plan
+from .terms import Pos, TermSheet
+
+
+@dataclass
+class PosSection:
+    """The Bayesian update as applied to a valuation: the fitted update, prior and posterior plans and values."""
+
+    update: Any  # pos.PosUpdate
+    prior_plan: Plan
+    posterior_plan: Plan
+    prior_value: AssetValuation
+    readouts: list[dict[str, Any]]
+    model_note: str
+    assurance: float | None = None
+    transportability: dict[str, float] | None = None
+
+    @property
+    def readout_value(self) -> float:
+        """rNPV with the posterior minus rNPV with the prior (millions)."""
+        return self.posterior_value_rnpv - self.prior_value.summary["rnpv"]
+
+    posterior_value_rnpv: float = math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.update.summary()
+        d["readout_value"] = self.readout_value
+        d["prior_rnpv"] = self.prior_value.summary["rnpv"]
+        d["posterior_rnpv"] = self.posterior_value_rnpv
+        d["assurance"] = self.assurance
+        d["model_note"] = self.model_note
+        d["transportability"] = self.transportability
+        d["readouts"] = self.readouts
+        d["phases"] = [
+            {"name": a.name, "kind": a.kind, "prior_probability": a.probability, "posterior_probability": b.probability}
+            for a, b in zip(self.prior_plan.phases, self.posterior_plan.phases)
+        ]
+        return d
 
 
 @dataclass
 class Result:
     """What :func:`value` returns. ``summary`` is a pandas Series whose index is the JSON key path
-    (``asset.rnpv``, ...); ``cashflows`` is the per-period DataFrame; ``to_dict()`` is the JSON document."""
+    (``asset.rnpv``, ``pos.posterior_loa``, ...); ``cashflows`` is the per-period DataFrame; ``to_dict()`` is the
+    JSON document."""
 
     sheet: TermSheet
     asset: AssetValuation
+    pos: PosSection | None = None
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -56,15 +95,77 @@ class Result:
                                                         if k not in ("discount_rate", "currency")}},
             "phases": self.asset.phases.to_dict(orient="records"),
         }
+        if self.pos is not None:
+            out["pos"] = self.pos.to_dict()
         out.update(self.sections)
         out["notes"] = list(self.notes)
         return out
 
     def _repr_html_(self) -> str:
-        return self.asset._repr_html_()
+        html = self.asset._repr_html_()
+        if self.pos is not None:
+            html += "<h4>Probability of success</h4>" + self.pos.update._repr_html_()
+        return html
 
 
-def value(sheet: TermSheet) -> Result:
-    """Value a term sheet: the asset's rNPV with every default resolved and noted."""
+def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None):
+    """Apply the readouts to a resolved plan: returns (PosUpdate, prior plan, posterior plan, readouts used, note).
+
+    The prior LOA is the plan's own LOA (benchmark or given probabilities); the posterior LOA is spread over the
+    clinical phases (pos.spread); a transportability discount, when configured, applies to both plans."""
+    from . import pos as P
+
+    cfg = sheet.pos or Pos()
+    model, note = P.find_model(sheet.asset.indication, sheet.asset.modality, sheet.asset.therapeutic_area, cfg.model)
+    chosen = P.select_readouts(sheet.readouts, sheet.valuation.date, readout or cfg.readout)
+    evidence, used = [], []
+    for r in chosen:
+        w = r.weight if r.weight is not None else P.default_weight(r.design, cfg.iit_weight, cfg.registrational_weight)
+        evidence.append(P.Evidence.from_counts(r.n, r.responders, r.complete, r.complete_n, weight=w,
+                                               label=r.source, trial=r.trial, date=r.date.isoformat()))
+        used.append({"date": r.date.isoformat(), "source": r.source, "trial": r.trial, "design": r.design,
+                     "n": r.n, "responders": r.responders, "complete": r.complete, "complete_n": r.complete_n,
+                     "weight": w, "weight_source": "readout" if r.weight is not None else f"pos.{r.design}_weight"})
+    probs = [p.probability for p in plan.phases]
+    kinds = [p.kind for p in plan.phases]
+    prior_loa = math.prod(probs)
+    upd = P.update(model, prior_loa, evidence, cfg.p_approval_active, cfg.p_approval_inactive)
+    post = P.spread(probs, kinds, upd.posterior_loa)
+    prior_plan = plan
+    post_plan = plan.with_phases(post, source="Bayesian update of the readouts (docs/method.md section 2)",
+                                 note=f"probabilities updated from readouts: LOA {prior_loa:.4f} -> {upd.posterior_loa:.4f} "
+                                      f"(Bayes factor {upd.bayes_factor:.3g}, {note})")
+    if not chosen:
+        post_plan = plan.with_phases(note=f"no readouts dated on or before {sheet.valuation.date} were selected: "
+                                           "the posterior equals the prior")
+    if cfg.transportability is not None:
+        t = cfg.transportability
+        durs = [p.duration for p in plan.phases]
+        pp, dd = P.apply_transportability(probs, durs, kinds, t.regulatory_factor, t.delay_years)
+        prior_plan = plan.with_phases(pp, dd, source="transportability discount")
+        qp, qd = P.apply_transportability([p.probability for p in post_plan.phases], durs, kinds,
+                                          t.regulatory_factor, t.delay_years)
+        post_plan = post_plan.with_phases(qp, qd, source="Bayesian update and transportability discount",
+                                          note=f"transportability: review probability x {t.regulatory_factor:g}, "
+                                               f"+{t.delay_years:g} years")
+    return upd, prior_plan, post_plan, used, note
+
+
+def value(sheet: TermSheet, readout: str | None = None) -> Result:
+    """Value a term sheet: the asset's rNPV with every default resolved and noted and, when the sheet has
+    readouts or a [pos] table, the probabilities updated from the readouts (``readout`` overrides ``pos.readout``:
+    auto, latest, none or an ISO date)."""
     plan = resolve(sheet)
-    return Result(sheet, value_plan(plan))
+    if not sheet.readouts and sheet.pos is None:
+        return Result(sheet, value_plan(plan))
+    upd, prior_plan, post_plan, used, note = posterior_plans(sheet, plan, readout)
+    asset = value_plan(post_plan)
+    prior_value = value_plan(prior_plan)
+    cfg = sheet.pos or Pos()
+    section = PosSection(
+        update=upd, prior_plan=prior_plan, posterior_plan=post_plan, prior_value=prior_value, readouts=used,
+        model_note=note, assurance=upd.assurance(cfg.pivotal) if cfg.pivotal is not None else None,
+        transportability=cfg.transportability.model_dump() if cfg.transportability is not None else None,
+        posterior_value_rnpv=asset.summary["rnpv"],
+    )
+    return Result(sheet, asset, pos=section)

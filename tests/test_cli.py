@@ -57,7 +57,8 @@ def test_set_overrides_and_changes_value(esobiotec_path):
               "--set", "phases[0].probability=0.9")
     doc = json.loads(res.output)
     assert doc["valuation"]["discount_rate"] == 0.15
-    assert doc["phases"][0]["p_transition"] == 0.9
+    assert doc["pos"]["phases"][0]["prior_probability"] == 0.9  # a given probability is the update's prior
+    assert doc["phases"][0]["p_transition"] > 0.9  # the 1/1 readout raises it
     assert doc["asset"]["rnpv"] != base
 
 

@@ -241,7 +241,7 @@ def test_rnpv_rises_with_phase_probability_when_continuing_pays(d, j, bump):
     p = d["phases"][j]["probability"]
     lo = rnpv_of(d)
     d["phases"][j]["probability"] = min(1.0, p + bump)
-    if d["phases"][j]["probability"] > p:
+    if d["phases"][j]["probability"] > p + 1e-6:
         assert rnpv_of(d) > lo
 
 
@@ -305,7 +305,7 @@ def test_rnpv_equals_unrisked_when_every_probability_is_one(d):
 
 
 def test_benchmark_defaults_are_used_and_reported(esobiotec_path):
-    res = iitvalue.value(iitvalue.load(esobiotec_path))
+    res = iitvalue.value(iitvalue.load(esobiotec_path), readout="none")  # prior probabilities
     ph = res.phases
     assert list(ph["p_transition"]) == [0.442, 0.588, 0.667, 1.0]  # BIO 2011-2020 CAR-T row
     assert res.asset.summary["loa"] == pytest.approx(0.442 * 0.588 * 0.667)
