@@ -72,6 +72,8 @@ def value_table(result) -> str:
     )]
     if "pos" in doc:
         parts.append(pos_table(doc["pos"]))
+    if "deal" in doc:
+        parts.append(deal_table(doc["deal"], cur))
     ph = result.phases
     if len(ph):
         parts.append("Development plan (p_transition = P(pass | started); p_start and p_cumulative are cumulative)\n"
@@ -119,3 +121,32 @@ def pos_table(p: dict[str, Any]) -> str:
         out += "\n  phase probabilities, prior -> posterior:" + "".join(
             f"\n    {ph['name']}: {ph['prior_probability']:.4f} -> {ph['posterior_probability']:.4f}" for ph in p["phases"])
     return out
+
+
+def deal_table(d: dict[str, Any], currency: str) -> str:
+    """Party summary and the payment table of a deal."""
+    import pandas as pd
+
+    def opt(x, fmt="{:,.1f}"):
+        return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
+
+    rows = [
+        ("kind", d["kind"]),
+        ("licensor (seller), discount rate", f"{d['licensor']}, {d['licensor_discount_rate']:g}"),
+        ("licensee (buyer), discount rate", f"{d['licensee']}, {d['licensee_discount_rate']:g}"),
+        ("upfront", d["upfront"]),
+        ("headline value (upfront + all milestones)", d["headline_value"]),
+        ("risk-adjusted value of payments, licensee view", d["risk_adjusted_value"]),
+        ("risk-adjusted value of payments, licensor view", d["risk_adjusted_value_licensor_view"]),
+        ("licensor NPV", d["licensor_npv"]),
+        ("licensee NPV", d["licensee_npv"]),
+        ("licensor share of total deal value", opt(d["licensor_share"], "{:.1%}")),
+        ("asset rNPV at the licensee's rate and beliefs", d["asset_rnpv_licensee_view"]),
+        ("break-even upfront (licensee NPV = 0)", opt(d["breakeven_upfront"])),
+        ("break-even LOA (licensee NPV = 0)", opt(d["breakeven_loa"], "{:.4f}")),
+        ("licensee IRR on expected cash flows", opt(d["licensee_irr"], "{:.2%}")),
+    ]
+    out = key_values(f"Deal ({currency} millions; PVs are each party's own, signed: + receives, - pays)", rows)
+    table = pd.DataFrame(d["payments"])[["name", "trigger", "amount", "probability", "date", "pv_licensor", "pv_licensee"]]
+    table = table.rename(columns={"date": "expected date"})
+    return out + "\n\nPayments (probability and expected date from the licensee's view)\n" + frame(table, floatfmt="{:,.1f}")

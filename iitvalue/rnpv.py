@@ -262,6 +262,8 @@ class Lines:
     launch_time: np.ndarray  # (S, M)
     rd_by_phase: np.ndarray  # (S, J, N)
     revenue_by_territory: np.ndarray  # (S, M, N)
+    commercial_by_territory: np.ndarray  # (S, M, N) pre-tax: revenue - COGS - SG&A - launch costs
+    exclusivity_end: np.ndarray  # (S, M) years
     revenue: np.ndarray
     cogs: np.ndarray
     sga: np.ndarray
@@ -340,6 +342,7 @@ def evaluate(m: ModelArrays) -> Lines:
     return Lines(
         t_start=t0, t_end=t1, t_cash=t_cash, discount_factor=df, phase_start=starts, prob_start=prob_start, loa=loa,
         approval_time=approval, launch_time=launch, rd_by_phase=rd_by_phase, revenue_by_territory=rev_t,
+        commercial_by_territory=rev_t - cogs_t - sga_t - launch_t, exclusivity_end=excl,
         revenue=revenue, cogs=cogs, sga=sga, launch_costs=launch_costs, rd=rd, operating_profit=profit, tax=tax,
         fcf=fcf, commercial_after_tax=commercial, rd_risked=rd_risked, fcf_risked=fcf_risked, prob_alive=alive,
         pv_risked=pv, rnpv=pv.sum(axis=1), npv_unrisked=(fcf * df).sum(axis=1),

@@ -167,6 +167,96 @@ class Pos(_Model):
     transportability: Transportability | None = None
 
 
+TRIGGER_TYPES = ("phase_start", "phase_success", "filing", "approval", "sales", "date")
+MILESTONE_CATEGORIES = ("development", "regulatory", "sales", "manufacturing", "other")
+
+
+class Trigger(_Model):
+    """What makes a payment due. ``phase`` names a phase (phase_start, phase_success); ``territory`` a territory
+    (filing, approval; optional for sales = worldwide); ``threshold`` annual net sales in millions (sales);
+    ``date`` a fixed date (date, paid unconditionally)."""
+
+    type: Literal[TRIGGER_TYPES]  # type: ignore[valid-type]
+    phase: str | None = None
+    territory: str | None = None
+    threshold: float | None = Field(default=None, gt=0.0)
+    date: _dt.date | None = None
+
+
+class Milestone(_Model):
+    name: str = Field(min_length=1)
+    amount: float = Field(ge=0.0)
+    category: Literal[MILESTONE_CATEGORIES]  # type: ignore[valid-type]
+    trigger: Trigger
+    cvr: bool = False
+    source: str | None = None
+
+
+class Pool(_Model):
+    """A milestone amount disclosed only in total, spread over triggers by ``shares`` (default: equal)."""
+
+    name: str = Field(min_length=1)
+    amount: float = Field(ge=0.0)
+    category: Literal[MILESTONE_CATEGORIES]  # type: ignore[valid-type]
+    triggers: list[Trigger] = Field(min_length=1)
+    shares: list[float] | None = None
+    cvr: bool = False
+    source: str | None = None
+
+
+class Tier(_Model):
+    above: float = Field(ge=0.0)  # annual net sales (millions) from which the rate applies (marginal tiers)
+    rate: float = Field(ge=0.0, le=1.0)
+
+
+class Royalty(_Model):
+    """Tiered royalties on the covered territories' combined annual net sales (marginal tiers)."""
+
+    territories: list[str] = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=1)
+    term_years: float | None = Field(default=None, gt=0.0)  # years after each territory's launch; None = horizon
+    step_down: float = Field(default=0.0, ge=0.0, le=1.0)  # rate reduction after the territory's exclusivity end
+
+
+class ProfitShare(_Model):
+    """The licensor's share of the pre-tax commercial profit of some territories (the rest goes to the licensee)."""
+
+    territories: list[str] = Field(min_length=1)
+    licensor_share: float = Field(ge=0.0, le=1.0)
+    booked_by: Literal["licensor", "licensee"] = "licensee"
+
+
+class Party(_Model):
+    name: str = Field(min_length=1)
+    discount_rate: float = Field(ge=0.0, le=1.0)
+    iit_weight: float | None = Field(default=None, gt=0.0, le=1.0)  # own belief about the IIT's evidential weight
+    registrational_weight: float | None = Field(default=None, gt=0.0, le=1.0)
+
+
+class Observed(_Model):
+    """Announced facts, kept apart from the model's inputs (used by calibration)."""
+
+    upfront: float | None = Field(default=None, ge=0.0)
+    headline_value: float | None = Field(default=None, ge=0.0)
+    source: str | None = None
+
+
+class Deal(_Model):
+    kind: Literal["acquisition", "licence", "co-development"]
+    date: _dt.date
+    closing: _dt.date | None = None  # when the upfront is paid (default: the deal date)
+    licensor: Party
+    licensee: Party
+    upfront: float = Field(ge=0.0)
+    equity_premium: float = Field(default=0.0, ge=0.0)
+    licensor_cost_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of development costs from the deal on
+    milestones: list[Milestone] = Field(default_factory=list)
+    pools: list[Pool] = Field(default_factory=list)
+    royalties: list[Royalty] = Field(default_factory=list)
+    profit_shares: list[ProfitShare] = Field(default_factory=list)
+    observed: Observed | None = None
+
+
 class TermSheet(_Model):
     """A whole term sheet. Build it from a file with :func:`load`, from a dict, or field by field."""
 
@@ -177,6 +267,7 @@ class TermSheet(_Model):
     costs: Costs
     readouts: list[Readout] = Field(default_factory=list)
     pos: Pos | None = None
+    deal: Deal | None = None
 
     # ---- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -257,6 +348,8 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
         msg = check_readout_choice(sheet.pos.readout, sheet.valuation.date)
         if msg:
             add(("pos", "readout"), msg)
+    if sheet.deal is not None:
+        out += _check_deal(sheet, lines)
     _dupes([p.name for p in sheet.phases], "phases", add)
     _dupes([t.name for t in sheet.territories], "territories", add)
     if sheet.asset.benchmark is not None:
@@ -290,6 +383,84 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
         if isinstance(t.ramp, list):
             if not t.ramp or any(not (0.0 <= x <= 1.0) for x in t.ramp):
                 add(("territories", i, "ramp"), "a custom ramp is a list of shares of peak in [0, 1], one per launch year")
+    return out
+
+
+def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
+    out: list[Problem] = []
+    d = sheet.deal
+
+    def add(loc: tuple, msg: str) -> None:
+        out.append(Problem(loc_to_path(loc), msg, _line_for(loc, lines)))
+
+    phases = [p.name for p in sheet.phases]
+    terrs = [t.name for t in sheet.territories]
+    if d.date < sheet.valuation.date:
+        add(("deal", "date"), f"{d.date} is before the valuation date {sheet.valuation.date}; the deal date must be "
+            "on or after it")
+    if d.closing is not None and d.closing < d.date:
+        add(("deal", "closing"), f"{d.closing} is before the deal date {d.date}")
+    if d.equity_premium > d.upfront:
+        add(("deal", "equity_premium"), "the equity premium is part of the upfront and cannot exceed it")
+
+    def check_trigger(loc: tuple, t: Trigger) -> None:
+        need = {"phase_start": "phase", "phase_success": "phase", "filing": "territory", "approval": "territory",
+                "sales": "threshold", "date": "date"}[t.type]
+        if getattr(t, need) is None:
+            add(loc + (need,), f"a '{t.type}' trigger needs '{need}'")
+        if t.phase is not None and t.phase not in phases:
+            add(loc + ("phase",), f"no phase named '{t.phase}'{_suggest(t.phase, phases)}; phases: {', '.join(phases) or 'none'}")
+        if t.territory is not None and t.territory not in terrs:
+            add(loc + ("territory",), f"no territory named '{t.territory}'{_suggest(t.territory, terrs)}; "
+                f"territories: {', '.join(terrs)}")
+        if t.type == "filing" and "filing" not in [p.kind for p in sheet.phases]:
+            add(loc + ("type",), "a filing trigger needs a phase of kind 'filing' in the plan")
+        if t.date is not None and t.date < d.date:
+            add(loc + ("date",), f"{t.date} is before the deal date {d.date}")
+        extra = {"phase", "territory", "threshold", "date"} - {need} - ({"territory"} if t.type == "sales" else set())
+        for f in sorted(extra):
+            if getattr(t, f) is not None:
+                add(loc + (f,), f"does not apply to a '{t.type}' trigger")
+
+    for i, m in enumerate(d.milestones):
+        check_trigger(("deal", "milestones", i, "trigger"), m.trigger)
+    for i, pool in enumerate(d.pools):
+        for k, t in enumerate(pool.triggers):
+            check_trigger(("deal", "pools", i, "triggers", k), t)
+        if pool.shares is not None:
+            if len(pool.shares) != len(pool.triggers):
+                add(("deal", "pools", i, "shares"), f"{len(pool.shares)} shares for {len(pool.triggers)} triggers")
+            elif any(x < 0 for x in pool.shares) or abs(sum(pool.shares) - 1.0) > 1e-9:
+                add(("deal", "pools", i, "shares"), "shares must be >= 0 and sum to 1")
+    seen: set[str] = set()
+    for i, m in enumerate(d.milestones):
+        if m.name in seen:
+            add(("deal", "milestones", i, "name"), f"duplicate milestone name '{m.name}'")
+        seen.add(m.name)
+    covered: dict[str, str] = {}
+    for i, r in enumerate(d.royalties):
+        for t in r.territories:
+            if t not in terrs:
+                add(("deal", "royalties", i, "territories"), f"no territory named '{t}'{_suggest(t, terrs)}")
+            if t in covered:
+                add(("deal", "royalties", i, "territories"), f"'{t}' is already covered by royalties[{covered[t]}]")
+            covered[t] = str(i)
+        prev = None
+        for k, tier in enumerate(r.tiers):
+            if k == 0 and tier.above != 0:
+                add(("deal", "royalties", i, "tiers", 0, "above"), "the first tier must start at 0")
+            if prev is not None and tier.above <= prev:
+                add(("deal", "royalties", i, "tiers", k, "above"),
+                    f"tiers must be in increasing order without overlap ({tier.above:g} <= {prev:g})")
+            prev = tier.above
+    shared: dict[str, str] = {}
+    for i, ps in enumerate(d.profit_shares):
+        for t in ps.territories:
+            if t not in terrs:
+                add(("deal", "profit_shares", i, "territories"), f"no territory named '{t}'{_suggest(t, terrs)}")
+            if t in shared:
+                add(("deal", "profit_shares", i, "territories"), f"'{t}' already has a profit share (profit_shares[{shared[t]}])")
+            shared[t] = str(i)
     return out
 
 

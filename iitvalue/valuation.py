@@ -55,6 +55,7 @@ class Result:
     sheet: TermSheet
     asset: AssetValuation
     pos: PosSection | None = None
+    deal: Any = None  # deal.DealValuation
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -97,25 +98,29 @@ class Result:
         }
         if self.pos is not None:
             out["pos"] = self.pos.to_dict()
+        if self.deal is not None:
+            out["deal"] = self.deal.to_dict()
         out.update(self.sections)
-        out["notes"] = list(self.notes)
+        out["notes"] = list(self.notes) + (list(self.deal.notes) if self.deal is not None else [])
         return out
 
     def _repr_html_(self) -> str:
         html = self.asset._repr_html_()
         if self.pos is not None:
             html += "<h4>Probability of success</h4>" + self.pos.update._repr_html_()
+        if self.deal is not None:
+            html += "<h4>Deal</h4>" + self.deal._repr_html_()
         return html
 
 
-def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None):
+def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None, cfg: Pos | None = None):
     """Apply the readouts to a resolved plan: returns (PosUpdate, prior plan, posterior plan, readouts used, note).
 
     The prior LOA is the plan's own LOA (benchmark or given probabilities); the posterior LOA is spread over the
     clinical phases (pos.spread); a transportability discount, when configured, applies to both plans."""
     from . import pos as P
 
-    cfg = sheet.pos or Pos()
+    cfg = cfg or sheet.pos or Pos()
     model, note = P.find_model(sheet.asset.indication, sheet.asset.modality, sheet.asset.therapeutic_area, cfg.model)
     chosen = P.select_readouts(sheet.readouts, sheet.valuation.date, readout or cfg.readout)
     evidence, used = [], []
@@ -152,12 +157,15 @@ def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None):
 
 
 def value(sheet: TermSheet, readout: str | None = None) -> Result:
-    """Value a term sheet: the asset's rNPV with every default resolved and noted and, when the sheet has
-    readouts or a [pos] table, the probabilities updated from the readouts (``readout`` overrides ``pos.readout``:
-    auto, latest, none or an ISO date)."""
+    """Value a term sheet: the asset's rNPV with every default resolved and noted; when the sheet has readouts or
+    a [pos] table, the probabilities updated from the readouts (``readout`` overrides ``pos.readout``: auto,
+    latest, none or an ISO date); when it has a [deal], the deal for both parties."""
     plan = resolve(sheet)
     if not sheet.readouts and sheet.pos is None:
-        return Result(sheet, value_plan(plan))
+        result = Result(sheet, value_plan(plan))
+        if sheet.deal is not None:
+            result.deal = _value_deal(sheet, plan, plan, plan, lambda x: _plan_at_loa(plan, x))
+        return result
     upd, prior_plan, post_plan, used, note = posterior_plans(sheet, plan, readout)
     asset = value_plan(post_plan)
     prior_value = value_plan(prior_plan)
@@ -168,4 +176,34 @@ def value(sheet: TermSheet, readout: str | None = None) -> Result:
         transportability=cfg.transportability.model_dump() if cfg.transportability is not None else None,
         posterior_value_rnpv=asset.summary["rnpv"],
     )
-    return Result(sheet, asset, pos=section)
+    result = Result(sheet, asset, pos=section)
+    if sheet.deal is not None:
+        plans = {}
+        for role in ("licensor", "licensee"):
+            party = getattr(sheet.deal, role)
+            if party.iit_weight is None and party.registrational_weight is None:
+                plans[role] = (prior_plan, post_plan)
+            else:  # the party's own belief about the readouts' evidential weight
+                own = cfg.model_copy(update={k: v for k, v in (("iit_weight", party.iit_weight),
+                                                                ("registrational_weight", party.registrational_weight))
+                                             if v is not None})
+                _, pp, qp, _, _ = posterior_plans(sheet, plan, readout, cfg=own)
+                plans[role] = (pp, qp)
+        lee_prior = plans["licensee"][0]
+        result.deal = _value_deal(sheet, plan, plans["licensor"][1], plans["licensee"][1],
+                                  lambda x: _plan_at_loa(lee_prior, x))
+    return result
+
+
+def _plan_at_loa(prior: Plan, loa: float) -> Plan:
+    """The plan with its probabilities spread to reach ``loa`` (the rule of the Bayesian update)."""
+    from .pos import spread
+
+    probs = spread([p.probability for p in prior.phases], [p.kind for p in prior.phases], loa)
+    return prior.with_phases(probs, source=f"LOA set to {loa:.4f}")
+
+
+def _value_deal(sheet: TermSheet, plan: Plan, licensor_plan: Plan, licensee_plan: Plan, at_loa):
+    from .deal import value_deal
+
+    return value_deal(sheet.deal, licensor_plan, licensee_plan, at_loa if plan.phases else None)
