@@ -186,7 +186,9 @@ class PartyView:
         return cls(name, rate, plan, evaluate(arr))
 
     def df(self, t: np.ndarray) -> np.ndarray:
-        return (1.0 + self.discount_rate) ** (-np.asarray(t, dtype=float))
+        """Discount factor at time t; a payment before the valuation date (t < 0) is sunk and counts 0."""
+        t = np.asarray(t, dtype=float)
+        return np.where(t < 0, 0.0, (1.0 + self.discount_rate) ** (-np.where(t < 0, 0.0, t)))
 
 
 @dataclass
@@ -294,7 +296,8 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
     total_value = lnpv + enpv
     # break-even upfront: the licensee's NPV is linear in the upfront, but goal-seek as for any input
     f_up = lambda u: party_npvs(deal, lic, lee, upfront=u)["licensee_npv"]  # noqa: E731
-    be_up = _solve(f_up, deal.upfront, lambda u: deal.upfront + enpv * (1 + lee.discount_rate) ** t_deal)
+    be_up = (_solve(f_up, deal.upfront, lambda u: deal.upfront + enpv * (1 + lee.discount_rate) ** t_deal)
+             if t_deal >= 0 else None)
     be_loa = None
     if licensee_plan_at_loa is not None:
         def f_loa(x: float) -> float:
@@ -310,6 +313,9 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
         except (ValueError, FloatingPointError) as exc:  # pragma: no cover - defensive
             notes.append(f"break-even LOA not found: {exc}")
     irr = licensee_irr(deal, lee, lic_share_fn=lambda v: licensor_share_lines(deal, v.plan, v.lines))
+    if t_deal < 0:
+        notes.append(f"the upfront was paid before the valuation date ({deal.closing or deal.date}): it is sunk and "
+                     "counts 0 for both parties")
     if irr is None:
         notes.append("licensee IRR: the expected cash flows have no single root (no sign change or several)")
     summary = {
@@ -362,11 +368,11 @@ def licensee_irr(deal: Deal, lee: PartyView, lic_share_fn) -> float | None:
 
     plan, ln = lee.plan, lee.lines
     t_deal = upfront_time(deal, plan)
-    times = [t_deal]
-    flows = [-deal.upfront]
+    times = [max(t_deal, 0.0)]
+    flows = [-deal.upfront if t_deal >= 0 else 0.0]
     for p in expand_payments(deal):
         t, prob = trigger_time_probability(p.trigger, plan, ln)
-        if math.isfinite(t[0]) and prob[0] > 0:
+        if math.isfinite(t[0]) and prob[0] > 0 and t[0] >= 0:
             times.append(float(t[0]))
             flows.append(-p.amount * float(prob[0]))
     period = ln.fcf_risked[0] - lic_share_fn(lee)[0] - ln.loa[0] * royalty_lines(deal, plan, ln)[0].sum(0)

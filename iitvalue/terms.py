@@ -395,9 +395,6 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
 
     phases = [p.name for p in sheet.phases]
     terrs = [t.name for t in sheet.territories]
-    if d.date < sheet.valuation.date:
-        add(("deal", "date"), f"{d.date} is before the valuation date {sheet.valuation.date}; the deal date must be "
-            "on or after it")
     if d.closing is not None and d.closing < d.date:
         add(("deal", "closing"), f"{d.closing} is before the deal date {d.date}")
     if d.equity_premium > d.upfront:
