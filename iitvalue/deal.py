@@ -141,7 +141,7 @@ def royalty_lines(deal: Deal, plan: Plan, ln: Lines) -> np.ndarray:
     return out
 
 
-def licensor_share_lines(deal: Deal, plan: Plan, ln: Lines) -> np.ndarray:
+def licensor_share_lines(deal: Deal, plan: Plan, ln: Lines, risked: bool = True) -> np.ndarray:
     """The licensor's risk-adjusted share of the asset's cash flows, (S, N).
 
     licensor_k = LOA x sum_m s_m (c_mk - tax_k c_mk / sum_m c_mk) - share_k x sum_j P(start j) R&D_jk, with c the
@@ -163,6 +163,8 @@ def licensor_share_lines(deal: Deal, plan: Plan, ln: Lines) -> np.ndarray:
     dt = ln.t_end[0] - ln.t_start[0]
     before = np.clip(t_deal - ln.t_start, 0.0, dt) / dt
     cost_share = before + (1.0 - before) * deal.licensor_cost_share
+    if not risked:  # the success path
+        return commercial - ln.rd * cost_share[None, :]
     return ln.loa[:, None] * commercial - ln.rd_risked * cost_share[None, :]
 
 
@@ -274,19 +276,21 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
         })
         if not math.isfinite(t):
             notes.append(f"milestone '{p.name}' is never reached within the horizon on the success path")
-    for label, key, flows_fn in (("Royalties", "royalties", lambda v: v.lines.loa[:, None] * royalty_lines(deal, v.plan, v.lines).sum(1)),
-                                 ("Profit and cost share", "profit_share", lambda v: licensor_share_lines(deal, v.plan, v.lines))):
-        if (key == "royalties" and not deal.royalties) or (key == "profit_share" and not deal.profit_shares
-                                                            and deal.licensor_cost_share == 0):
-            continue
-        f_lee = flows_fn(lee)[0]
-        f_lic = flows_fn(lic)[0]
-        total = float(f_lee.sum())
-        t_mean = float((f_lee * lee.lines.t_cash).sum() / total) if total else math.nan
+    streams = []
+    if deal.royalties:
+        streams.append(("Royalties", "royalties", "net sales",
+                        lambda v, risked: (v.lines.loa[:, None] if risked else 1.0) * royalty_lines(deal, v.plan, v.lines).sum(1)))
+    if deal.profit_shares or deal.licensor_cost_share > 0:
+        streams.append(("Profit and cost share", "profit_share", "asset cash flows",
+                        lambda v, risked: licensor_share_lines(deal, v.plan, v.lines, risked)))
+    for label, key, trigger, flows_fn in streams:
+        success = flows_fn(lee, False)[0]  # success path, undiscounted
+        expected = flows_fn(lee, True)[0]
+        t_mean = float((expected * lee.lines.t_cash).sum() / expected.sum()) if expected.sum() else math.nan
         rows.append({
-            "name": label, "category": key, "trigger": "net sales" if key == "royalties" else "asset cash flows",
-            "amount": total, "probability": float(lee.lines.loa[0]), "probability_licensor": float(lic.lines.loa[0]),
-            "time": t_mean, "date": add_years(vdate, t_mean).isoformat() if math.isfinite(t_mean) else None,
+            "name": label, "category": key, "trigger": trigger, "amount": float(success.sum()),
+            "probability": float(lee.lines.loa[0]), "probability_licensor": float(lic.lines.loa[0]),
+            "time": t_mean, "date": add_years(vdate, t_mean).isoformat() if math.isfinite(t_mean) and t_mean >= 0 else None,
             "pv_licensor": npv[f"pv_{key}_licensor"], "pv_licensee": -npv[f"pv_{key}_licensee"], "cvr": False,
         })
     table = pd.DataFrame(rows)
