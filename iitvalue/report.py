@@ -150,3 +150,40 @@ def deal_table(d: dict[str, Any], currency: str) -> str:
     table = pd.DataFrame(d["payments"])[["name", "trigger", "amount", "probability", "date", "pv_licensor", "pv_licensee"]]
     table = table.rename(columns={"date": "expected date"})
     return out + "\n\nPayments (probability and expected date from the licensee's view)\n" + frame(table, floatfmt="{:,.1f}")
+
+
+def calibration_table(c: dict[str, Any]) -> str:
+    rows = [(k, f"{v:.4f}  (95% profile interval {c['intervals'][k][0]:.4f} to {c['intervals'][k][1]:.4f})"
+             if k in c["intervals"] else f"{v:.4f}  (fixed)") for k, v in c["params"].items()]
+    rows.append(("sum of squares (log upfront)", f"{c['sse']:.3g}"))
+    out = key_values("Calibration of the pricing model (docs/method.md section 4)", rows)
+    out += "\n  " + c["fit_vs_prediction"]
+    lines = ["", "", "Deals (upfront, millions)", f"  {'deal':<14}{'observed':>10}{'fitted':>10}{'log resid':>11}{'leave-one-out':>15}"]
+    for d in c["deals"]:
+        res = "n/a" if d["residual_log"] is None else f"{d['residual_log']:+.4f}"
+        loo = d.get("loo_predicted_upfront")
+        lines.append(f"  {d['name']:<14}{d['observed_upfront']:>10,.1f}{d['predicted_upfront']:>10,.1f}{res:>11}"
+                     f"{('n/a' if loo is None else f'{loo:,.1f}'):>15}" + (f"   ({d['loo_note']})" if d.get("loo_note") else ""))
+    out += "\n".join(lines)
+    if c["warnings"]:
+        out += "\n\nWarnings\n" + "\n".join(f"  - {w}" for w in c["warnings"])
+    return out + "\n"
+
+
+def price_table(p: dict[str, Any], sheet) -> str:
+    cur = sheet.valuation.currency
+    rows = [
+        ("fair upfront", p["upfront"]),
+        ("range from calibration uncertainty", f"{p['upfront_low']:,.1f} to {p['upfront_high']:,.1f}"),
+        ("fair total risk-adjusted consideration (buyer view)", p["total_pv"]),
+        ("buyer value V_b / seller reservation value V_s", f"{p['v_buyer']:,.1f} / {p['v_seller']:,.1f}"),
+        ("kappa, evidence weight, platform premium", f"{p['kappa']:.4f}, {p['weight']:.4f}, {p['premium']:,.1f}"),
+        ("LOA (buyer)", p["loa"]),
+        ("basis", p["basis"]),
+    ]
+    out = key_values(f"Fair price for {sheet.asset.name} ({cur} millions; docs/method.md section 4)", rows)
+    if p.get("structure"):
+        out += "\n\nSuggested structure\n" + "\n".join(
+            f"  {r['name']:<24}{r['amount']:>10,.1f}  PV to buyer {r['pv_buyer']:>8,.1f}  ({r['trigger']})" for r in p["structure"])
+        out += f"\n  headline value {p['headline_value']:,.1f}"
+    return out + "\n"

@@ -250,11 +250,66 @@ class Deal(_Model):
     upfront: float = Field(ge=0.0)
     equity_premium: float = Field(default=0.0, ge=0.0)
     licensor_cost_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of development costs from the deal on
+    platform: bool = False  # the buyer also acquires a technology platform beyond this asset (calibration premium)
     milestones: list[Milestone] = Field(default_factory=list)
     pools: list[Pool] = Field(default_factory=list)
     royalties: list[Royalty] = Field(default_factory=list)
     profit_shares: list[ProfitShare] = Field(default_factory=list)
     observed: Observed | None = None
+
+
+# ---- uncertainty, correlation and scenarios (Monte Carlo and sensitivity; docs/montecarlo.md) -----------------
+UNCERTAINTY_DISTS = ("normal", "lognormal", "triangular", "pert", "uniform", "discrete", "beta", "posterior")
+# Fields a distribution may be put on: the simulation writes them into the engine's arrays path by path. Any
+# other numeric field can still carry a tornado swing (an entry without ``dist``).
+SIMULATED_FIELDS = {
+    "valuation": ("discount_rate", "tax_rate"),
+    "phases": ("duration", "cost", "probability"),
+    "territories": ("peak_sales", "patients", "treated_share", "net_price", "launch_lag", "years_to_peak",
+                    "exclusivity_years", "erosion", "price_change", "cogs_fraction", "cogs_per_patient",
+                    "sga_fraction", "sga_fixed", "launch_cost"),
+    "costs": ("cogs_fraction", "cogs_per_patient", "sga_fraction", "sga_fixed", "launch_cost"),
+}
+POSTERIOR_PATH = "pos.orr"
+
+
+class Uncertainty(_Model):
+    """One uncertain input: a distribution for ``iitvalue simulate`` and/or a swing for the tornado.
+
+    Parameters by ``dist``: normal and lognormal ``mean``, ``sd`` (of the variable itself); triangular and pert
+    ``low``, ``mode``, ``high``; uniform ``low``, ``high``; discrete ``values`` (``weights``, default equal);
+    beta ``a``, ``b`` or ``mean``, ``n``; posterior (only on ``pos.orr``) none. ``low``/``high`` are the tornado
+    swing for distributions without bounds (and entries without ``dist``); ``swing`` overrides it for any entry."""
+
+    path: str = Field(min_length=1)
+    dist: Literal[UNCERTAINTY_DISTS] | None = None  # type: ignore[valid-type]
+    mean: float | None = None
+    sd: float | None = None
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    values: list[float] | None = None
+    weights: list[float] | None = None
+    a: float | None = None
+    b: float | None = None
+    n: float | None = None
+    swing: list[float] | None = None
+    source: str | None = None
+
+
+class Correlation(_Model):
+    """Gaussian-copula correlation between the distributions of some ``[[uncertainty]]`` paths."""
+
+    paths: list[str] = Field(min_length=2)
+    matrix: list[list[float]]
+
+
+class Scenario(_Model):
+    """A named set of overrides (dotted path -> value), valued side by side with the base case."""
+
+    name: str = Field(min_length=1)
+    set: dict[str, Any] = Field(min_length=1)
+    note: str | None = None
 
 
 class TermSheet(_Model):
@@ -268,6 +323,9 @@ class TermSheet(_Model):
     readouts: list[Readout] = Field(default_factory=list)
     pos: Pos | None = None
     deal: Deal | None = None
+    uncertainty: list[Uncertainty] = Field(default_factory=list)
+    correlation: Correlation | None = None
+    scenarios: list[Scenario] = Field(default_factory=list)
 
     # ---- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -383,6 +441,8 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
         if isinstance(t.ramp, list):
             if not t.ramp or any(not (0.0 <= x <= 1.0) for x in t.ramp):
                 add(("territories", i, "ramp"), "a custom ramp is a list of shares of peak in [0, 1], one per launch year")
+    if sheet.uncertainty or sheet.correlation is not None or sheet.scenarios:
+        out += _check_uncertainty(sheet, lines, scenarios=not out)  # scenarios only on an otherwise valid sheet
     return out
 
 
@@ -459,6 +519,251 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
                 add(("deal", "profit_shares", i, "territories"), f"'{t}' already has a profit share (profit_shares[{shared[t]}])")
             shared[t] = str(i)
     return out
+
+
+# ---- uncertainty paths ----------------------------------------------------------------------------------------
+def numeric_field(path: str) -> tuple[tuple, tuple[float, bool, float, bool]]:
+    """Check that ``path`` names a numeric field of the schema (indices are not checked here); return its
+    location tuple and bounds (low, low inclusive, high, high inclusive). Raises :class:`InputError`."""
+    import math
+    import typing
+
+    loc = parse_path(path)
+    model: type[BaseModel] | None = TermSheet
+    name = None
+    for depth, key in enumerate(loc):
+        if isinstance(key, int):
+            continue
+        here = loc_to_path(loc[:depth]) or "(top level)"
+        if model is None or key not in model.model_fields:
+            known = sorted(model.model_fields) if model is not None else []
+            raise InputError(Problem(path, f"'{key}' is not a field of {here}{_suggest(key, known)}; "
+                                     f"fields there: {', '.join(known) if known else 'none (a value)'}"))
+        if depth == len(loc) - 1:
+            name = key
+            break
+        owner = model
+        model, is_list = _model_for(owner, key)
+        if is_list and not isinstance(loc[depth + 1], int):
+            raise InputError(Problem(path, f"'{key}' is a list; name an entry, e.g. {key}[0]"))
+    if name is None:
+        raise InputError(Problem(path, "names a table or a list entry, not a numeric field"))
+    info = model.model_fields[name]
+    args = set(typing.get_args(info.annotation)) | {info.annotation}
+    if not args & {float, int} or args & {bool}:
+        raise InputError(Problem(path, "is not a numeric field; only numbers can be varied"))
+    lo, lo_in, hi, hi_in = -math.inf, True, math.inf, True
+    for m in info.metadata:
+        if getattr(m, "ge", None) is not None:
+            lo, lo_in = float(m.ge), True
+        if getattr(m, "gt", None) is not None:
+            lo, lo_in = float(m.gt), False
+        if getattr(m, "le", None) is not None:
+            hi, hi_in = float(m.le), True
+        if getattr(m, "lt", None) is not None:
+            hi, hi_in = float(m.lt), False
+    return loc, (lo, lo_in, hi, hi_in)
+
+
+def get_path(data: Any, loc: tuple) -> Any:
+    """The value at a location tuple in a raw dict, or None when any part is missing."""
+    node = data
+    for key in loc:
+        if isinstance(key, int):
+            if not isinstance(node, list) or not 0 <= key < len(node):
+                return None
+        elif not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def describe_bounds(bounds: tuple[float, bool, float, bool]) -> str:
+    lo, lo_in, hi, hi_in = bounds
+    parts = []
+    if lo > -float("inf"):
+        parts.append(f"{'>=' if lo_in else '>'} {lo:g}")
+    if hi < float("inf"):
+        parts.append(f"{'<=' if hi_in else '<'} {hi:g}")
+    return " and ".join(parts) or "any number"
+
+
+def within(x: float, bounds: tuple[float, bool, float, bool]) -> bool:
+    lo, lo_in, hi, hi_in = bounds
+    return (x >= lo if lo_in else x > lo) and (x <= hi if hi_in else x < hi)
+
+
+# parameters each distribution takes (required, optional); low/high are a tornado swing where not listed
+_DIST_PARAMS = {
+    "normal": ({"mean", "sd"}, {"low", "high"}),
+    "lognormal": ({"mean", "sd"}, {"low", "high"}),
+    "triangular": ({"low", "mode", "high"}, set()),
+    "pert": ({"low", "mode", "high"}, set()),
+    "uniform": ({"low", "high"}, set()),
+    "discrete": ({"values"}, {"weights", "low", "high"}),
+    "beta": (set(), {"a", "b", "mean", "n", "low", "high"}),
+    "posterior": (set(), set()),
+    None: (set(), {"low", "high"}),
+}
+_ALL_PARAMS = ("mean", "sd", "low", "mode", "high", "values", "weights", "a", "b", "n")
+
+
+def _check_uncertainty(sheet: TermSheet, lines: dict, scenarios: bool = True) -> list[Problem]:
+    """Uncertainty declarations, correlation and scenarios (docs/montecarlo.md)."""
+    import copy
+    import math
+
+    out: list[Problem] = []
+
+    def add(loc: tuple, msg: str) -> None:
+        out.append(Problem(loc_to_path(loc), msg, _line_for(loc, lines)))
+
+    data = sheet.model_dump(mode="python", exclude_none=True)
+    seen: dict[str, int] = {}
+    with_dist: set[str] = set()
+    has_posterior = False
+    for i, u in enumerate(sheet.uncertainty):
+        here = ("uncertainty", i)
+        if u.path in seen:
+            add(here + ("path",), f"'{u.path}' is already declared in uncertainty[{seen[u.path]}]")
+        seen[u.path] = i
+        given = {p for p in _ALL_PARAMS if getattr(u, p) is not None}
+        need, allowed = _DIST_PARAMS[u.dist]
+        for p in sorted(given - need - allowed):
+            add(here + (p,), f"does not apply to {'an entry without dist' if u.dist is None else 'a ' + u.dist + ' distribution'}")
+        for p in sorted(need - given):
+            add(here + (p,), f"a {u.dist} distribution needs '{p}'")
+        if u.dist == "posterior" or u.path == POSTERIOR_PATH:
+            if u.dist != "posterior":
+                add(here + ("dist",), f"'{POSTERIOR_PATH}' takes dist = \"posterior\" (the Bayesian update's class and ORR)")
+            elif u.path != POSTERIOR_PATH:
+                add(here + ("path",), f"dist = \"posterior\" applies only to path = \"{POSTERIOR_PATH}\"")
+            if u.swing is not None:
+                add(here + ("swing",), "the posterior's tornado swing is fixed: the inactive class against the active one")
+            has_posterior = True
+            with_dist.add(u.path)
+            continue
+        try:
+            loc, bounds = numeric_field(u.path)
+            if loc[0] in ("uncertainty", "correlation", "scenarios"):
+                raise InputError(Problem(u.path, "names a Monte Carlo setting, not an input of the valuation"))
+            set_path(copy.deepcopy(data), u.path, 0.0)  # checks list indices against this sheet
+        except InputError as exc:
+            add(here + ("path",), exc.problems[0].message)
+            continue
+        base = get_path(data, loc)
+        if base is None and not _has_resolved_default(loc):
+            add(here + ("path",), f"'{u.path}' has no value in this term sheet to vary; set it first")
+        if u.dist is not None:
+            with_dist.add(u.path)
+            if not (len(loc) in (2, 3) and loc[0] in SIMULATED_FIELDS and loc[-1] in SIMULATED_FIELDS[loc[0]]):
+                add(here + ("dist",), f"the simulation cannot draw '{u.path}'; a distribution may be put on "
+                    + "; ".join(f"{k}: {', '.join(v)}" for k, v in SIMULATED_FIELDS.items())
+                    + f", or on '{POSTERIOR_PATH}'. Give only low/high (a tornado swing) for other fields")
+        field_name = u.path
+        bad_bound = lambda x: not within(x, bounds)  # noqa: E731
+        limits = describe_bounds(bounds)
+        # parameter checks
+        if u.sd is not None and u.sd < 0:
+            add(here + ("sd",), f"{u.sd:g} is not allowed; a standard deviation must be >= 0")
+        if u.dist == "lognormal" and u.mean is not None and u.mean <= 0:
+            add(here + ("mean",), f"{u.mean:g} is not allowed; a lognormal variable has a mean > 0")
+        if u.dist in ("triangular", "pert", "uniform") and u.low is not None and u.high is not None:
+            if u.low >= u.high:
+                add(here + ("low",), f"low {u.low:g} must be below high {u.high:g}")
+            elif u.mode is not None and not u.low <= u.mode <= u.high:
+                add(here + ("mode",), f"{u.mode:g} lies outside [low, high] = [{u.low:g}, {u.high:g}]")
+            elif bad_bound(u.low) or bad_bound(u.high):
+                add(here + ("low",), f"the range [{u.low:g}, {u.high:g}] leaves what {field_name} allows ({limits})")
+        if u.dist not in ("triangular", "pert", "uniform") and u.low is not None and u.high is not None and u.low > u.high:
+            add(here + ("low",), f"the tornado swing low {u.low:g} is above high {u.high:g}")
+        if u.dist == "discrete" and u.values is not None:
+            if not u.values:
+                add(here + ("values",), "needs at least one value")
+            elif any(bad_bound(v) for v in u.values):
+                add(here + ("values",), f"every value must be allowed for {field_name} ({limits})")
+            if u.weights is not None and (len(u.weights) != len(u.values) or any(w < 0 for w in u.weights)
+                                          or abs(sum(u.weights) - 1.0) > 1e-9):
+                add(here + ("weights",), f"needs {len(u.values)} weights >= 0 summing to 1")
+        if u.dist == "beta":
+            pairs = (u.a is not None or u.b is not None, u.mean is not None or u.n is not None)
+            if pairs[0] == pairs[1]:
+                add(here + ("dist",), "a beta distribution takes either a and b, or mean and n")
+            elif pairs[0]:
+                for p in ("a", "b"):
+                    v = getattr(u, p)
+                    if v is None or v <= 0:
+                        add(here + (p,), f"{v} is not allowed; beta parameters must be > 0")
+            else:
+                if u.mean is None or not 0 < u.mean < 1:
+                    add(here + ("mean",), f"{u.mean} is not allowed; the mean of a beta lies in (0, 1)")
+                if u.n is None or u.n <= 0:
+                    add(here + ("n",), f"{u.n} is not allowed; the prior sample size n must be > 0")
+            if bad_bound(1e-12) or bad_bound(1.0 - 1e-12):
+                add(here + ("dist",), f"a beta lies in (0, 1), which {field_name} does not allow ({limits})")
+        swing = u.swing
+        if swing is not None:
+            if len(swing) != 2 or swing[0] > swing[1]:
+                add(here + ("swing",), "write [low, high] with low <= high")
+                swing = None
+        elif u.dist not in ("triangular", "pert", "uniform") and u.low is not None and u.high is not None:
+            swing = [u.low, u.high]
+        if swing is not None and any(bad_bound(x) for x in swing):
+            add(here + ("swing" if u.swing is not None else "low",),
+                f"the swing [{swing[0]:g}, {swing[1]:g}] leaves what {field_name} allows ({limits})")
+        if u.dist in ("normal", "lognormal") and u.mean is not None and not math.isfinite(u.mean):
+            add(here + ("mean",), "must be finite")
+    if has_posterior:
+        for i, u in enumerate(sheet.uncertainty):
+            if u.dist is not None and (u.path.startswith("phases") and u.path.endswith("probability")):
+                add(("uncertainty", i, "path"), f"the posterior draw ('{POSTERIOR_PATH}') sets the phase probabilities "
+                    "from the drawn class; a distribution on a phase probability cannot be combined with it")
+    if sheet.correlation is not None:
+        c = sheet.correlation
+        k = len(c.paths)
+        for i, p in enumerate(c.paths):
+            if p not in with_dist:
+                add(("correlation", "paths"), f"'{p}' is not an [[uncertainty]] path with a distribution")
+            if c.paths.index(p) != i:
+                add(("correlation", "paths"), f"'{p}' is listed twice")
+        if len(c.matrix) != k or any(len(row) != k for row in c.matrix):
+            add(("correlation", "matrix"), f"must be {k} x {k}, one row and column per path")
+        else:
+            import numpy as np
+
+            m = np.array(c.matrix, dtype=float)
+            if not np.allclose(np.diag(m), 1.0, atol=1e-12, rtol=0):
+                add(("correlation", "matrix"), "the diagonal must be 1")
+            elif not np.allclose(m, m.T, atol=1e-12, rtol=0):
+                add(("correlation", "matrix"), "must be symmetric")
+            elif np.any(np.abs(m) > 1):
+                add(("correlation", "matrix"), "correlations lie in [-1, 1]")
+            else:
+                low = float(np.linalg.eigvalsh(m).min())
+                if low < -1e-10:
+                    add(("correlation", "matrix"), f"is not positive semi-definite (smallest eigenvalue {low:.4g}): "
+                        "no joint distribution has these correlations; lower the strongest ones")
+    names: set[str] = set()
+    for i, sc in enumerate(sheet.scenarios if scenarios else []):
+        if sc.name in names:
+            add(("scenarios", i, "name"), f"duplicate scenario name '{sc.name}'")
+        names.add(sc.name)
+        trial = {k: v for k, v in sheet.to_dict().items() if k not in ("uncertainty", "correlation", "scenarios")}
+        try:
+            for path, value in sc.set.items():
+                set_path(trial, path, value)
+            TermSheet.from_dict(trial)
+        except InputError as exc:
+            for p in exc.problems:
+                add(("scenarios", i, "set"), f"{p.path}: {p.message}" if p.path else p.message)
+    return out
+
+
+def _has_resolved_default(loc: tuple) -> bool:
+    """Fields the engine fills when omitted (benchmark phase inputs, territory cost overrides from [costs])."""
+    return (loc[0] == "phases" and loc[-1] in ("duration", "cost", "probability")) or (
+        loc[0] == "territories" and loc[-1] in ("cogs_fraction", "cogs_per_patient", "sga_fraction", "sga_fixed",
+                                                 "launch_cost"))
 
 
 def _dupes(names: list[str], table: str, add) -> None:

@@ -1,0 +1,614 @@
+"""Calibration against real deals and a fair price for a new asset (docs/method.md, section 4).
+
+Pricing model. For a deal with buyer value V_b (the rNPV of what the buyer receives under the deal's economics,
+at its rate and beliefs) and seller reservation value V_s (the seller's own rNPV of what it gives up, at its
+higher rate), the buyer-side present value of all payments to the seller is
+
+    PV_b(payments) = V_s + kappa (V_b - V_s) + premium,
+
+kappa in [0, 1] being the seller's share of the surplus. Given the contingent part (milestones, royalties) the
+model predicts the upfront:
+
+    upfront = (V_s + kappa (V_b - V_s) + premium - PV_b(milestones + royalties)) / DF_b(t_closing).
+
+Shared parameters (kappa, the IIT evidence weight w, an optional premium in millions) are fitted by least squares
+on log(predicted / observed upfront) across the comparables.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import InputError, NumericalError, Problem
+from .terms import TermSheet
+
+PARAMS = ("kappa", "weight", "premium")
+BOUNDS = {"kappa": (0.0, 1.0), "weight": (0.01, 1.0), "premium": (-2000.0, 2000.0)}
+DEFAULTS = {"kappa": 0.5, "weight": 0.5, "premium": 0.0}
+SIGMA_LOG = 0.25  # judgement: bargaining noise on log(upfront), about +-25%; sets the profile intervals' width
+
+
+@dataclass(frozen=True)
+class DealValues:
+    """What the pricing model needs from one valued deal (millions, buyer = licensee, seller = licensor)."""
+
+    name: str
+    v_buyer: float
+    v_seller: float
+    contingent_buyer: float  # PV_b of milestones and royalties
+    df_closing: float
+    observed_upfront: float | None
+    headline: float
+    kind: str
+    loa: float
+
+
+def values_for(sheet: TermSheet, weight: float, name: str = "") -> DealValues:
+    """Value ``sheet``'s deal with IIT readouts weighted by ``weight`` (both parties share that belief)."""
+    from .valuation import value
+
+    if sheet.deal is None:
+        raise InputError(Problem("deal", "the term sheet has no [deal] table"), name or None)
+    changes: dict[str, Any] = {"pos.iit_weight": weight}
+    for role in ("licensor", "licensee"):
+        if getattr(sheet.deal, role).iit_weight is not None:
+            changes[f"deal.{role}.iit_weight"] = weight
+    res = value(sheet.replace(changes))
+    d = res.deal.summary
+    lee = sheet.deal.licensee
+    t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
+    obs = sheet.deal.observed.upfront if sheet.deal.observed is not None else None
+    return DealValues(
+        name=name or sheet.asset.name,
+        v_buyer=d["asset_rnpv_licensee_view"] - d["pv_profit_share_licensee"],
+        v_seller=d["asset_rnpv_licensor_view"] - d["pv_profit_share_licensor"],
+        contingent_buyer=d["pv_milestones_licensee"] + d["pv_royalties_licensee"],
+        df_closing=(1.0 + lee.discount_rate) ** (-max(t_close, 0.0)),
+        observed_upfront=obs, headline=d["headline_value"], kind=sheet.deal.kind, loa=d["licensee_loa"],
+    )
+
+
+def fair_total(v: DealValues, kappa: float, premium: float = 0.0) -> float:
+    """PV_b(payments) = V_s + kappa (V_b - V_s) + premium."""
+    return v.v_seller + kappa * (v.v_buyer - v.v_seller) + premium
+
+
+def predict_upfront(v: DealValues, kappa: float, premium: float = 0.0) -> float:
+    return (fair_total(v, kappa, premium) - v.contingent_buyer) / v.df_closing
+
+
+# ---- the comparables ------------------------------------------------------------------------------------------
+@dataclass
+class Comparable:
+    name: str
+    path: str
+    sheet: TermSheet
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def values(self, weight: float) -> DealValues:
+        key = round(float(weight), 12)
+        if key not in self._cache:
+            self._cache[key] = values_for(self.sheet, weight, self.name)
+        return self._cache[key]
+
+
+def load_comparables(paths: list[str | Path]) -> list[Comparable]:
+    """Load term sheets with a deal and an observed upfront; every problem is reported."""
+    from .terms import load
+
+    out, problems = [], []
+    for p in paths:
+        sheet = load(p)
+        if sheet.deal is None:
+            problems.append(Problem(f"{p}: deal", "a comparable needs a [deal] table"))
+        elif sheet.deal.observed is None or sheet.deal.observed.upfront is None:
+            problems.append(Problem(f"{p}: deal.observed.upfront", "a comparable needs its announced upfront "
+                                    "([deal.observed] upfront = ...)"))
+        else:
+            out.append(Comparable(Path(p).stem, str(p), sheet))
+    if problems:
+        raise InputError(problems)
+    if not out:
+        raise InputError(Problem("FILES", "no comparables given"))
+    return out
+
+
+def shipped_comparables() -> list[Path]:
+    from importlib import resources
+
+    base = resources.files("iitvalue").joinpath("comparables")
+    return sorted(Path(str(base)).glob("*.toml"))
+
+
+# ---- the fit ------------------------------------------------------------------------------------------------------
+def residuals(comps: list[Comparable], params: dict[str, float]) -> np.ndarray:
+    """log(predicted / observed upfront) per deal; a non-positive prediction gets a large finite residual.
+    The premium applies to platform deals only (``deal.platform = true``)."""
+    out = []
+    for c in comps:
+        v = c.values(params["weight"])
+        prem = params["premium"] if c.sheet.deal.platform else 0.0
+        pred = predict_upfront(v, params["kappa"], prem)
+        obs = v.observed_upfront
+        out.append(math.log(pred / obs) if pred > 0 else math.log(1e-3 / obs) - 1e-3 * pred)
+    return np.array(out)
+
+
+def informative(comps: list[Comparable], name: str) -> int:
+    """How many deals can inform a parameter: the premium only platform deals, the weight only deals with
+    readouts, kappa every deal."""
+    if name == "premium":
+        return sum(c.sheet.deal.platform for c in comps)
+    if name == "weight":
+        return sum(bool(c.sheet.readouts) for c in comps)
+    return len(comps)
+
+
+@dataclass
+class Calibration:
+    """Fitted shared parameters with profile intervals, residuals and leave-one-out predictions."""
+
+    params: dict[str, float]
+    free: tuple[str, ...]
+    intervals: dict[str, tuple[float, float]]
+    deals: list[dict[str, Any]]
+    warnings: list[str]
+    sse: float
+    sigma_log: float = SIGMA_LOG
+    files: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": dict(self.params), "free": list(self.free),
+            "intervals": {k: list(v) for k, v in self.intervals.items()},
+            "sse": self.sse, "sigma_log": self.sigma_log, "deals": self.deals, "warnings": list(self.warnings),
+            "files": list(self.files),
+            "fit_vs_prediction": fit_statement(len(self.deals), len(self.free)),
+        }
+
+    def to_toml(self) -> str:
+        lines = ["# iitvalue calibration, written by `iitvalue calibrate` (docs/method.md section 4).",
+                 "# Regenerate it with the same command; a test fails when this file is stale.", "", "[params]"]
+        lines += [f"{k} = {_num(v)}" for k, v in self.params.items()]
+        lines += ["", "[intervals]  # 95% profile intervals, sigma_log on log(upfront)"]
+        lines += [f"{k} = [{_num(a)}, {_num(b)}]" for k, (a, b) in self.intervals.items()]
+        lines += ["", "[fit]", "free = [" + ", ".join(f'"{f}"' for f in self.free) + "]",
+                  f"sse = {_num(self.sse)}", f"sigma_log = {_num(self.sigma_log)}",
+                  f'statement = "{fit_statement(len(self.deals), len(self.free))}"',
+                  "warnings = [" + ", ".join(f'"{w}"' for w in self.warnings) + "]"]
+        for d in self.deals:
+            lines += ["", "[[deals]]"]
+            for k in ("name", "observed_upfront", "predicted_upfront", "residual_log", "loo_predicted_upfront", "loo_note"):
+                v = d.get(k)
+                if v is None:
+                    continue
+                lines.append(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {_num(v)}")
+        return "\n".join(lines) + "\n"
+
+
+def _num(x: float) -> str:
+    return repr(float(x))
+
+
+def fit_statement(n_deals: int, n_free: int) -> str:
+    if n_free >= n_deals:
+        return (f"{n_deals} deals and {n_free} free parameters: the fitted upfronts are reproduced by construction "
+                "(fit, not prediction); only the leave-one-out numbers say anything about prediction")
+    return (f"{n_deals} deals and {n_free} free parameters: {n_deals - n_free} degree(s) of freedom left; the "
+            "residuals are partly fit, the leave-one-out numbers are predictions")
+
+
+W_GRID = np.linspace(0.05, 1.0, 20)
+
+
+def fit(comps: list[Comparable], free: tuple[str, ...] = ("kappa", "weight", "premium"),
+        start: dict[str, float] | None = None) -> Calibration:
+    """Least squares on log(predicted / observed upfront) with bounds.
+
+    kappa and the premium enter the prediction linearly and are fitted by scipy.optimize.least_squares for a
+    given weight; the weight (which changes every valuation) is fitted by a grid over [0.05, 1] refined with
+    scipy.optimize.minimize_scalar. 95% intervals come from the profile of the sum of squares with sigma_log."""
+    free = tuple(dict.fromkeys(free))
+    bad = [f for f in free if f not in PARAMS]
+    if bad:
+        raise InputError(Problem("--free", f"unknown parameter(s) {', '.join(bad)}; allowed: {', '.join(PARAMS)}"))
+    base = {**DEFAULTS, **(start or {})}
+    for k, v in base.items():
+        lo, hi = BOUNDS[k]
+        if not lo <= v <= hi:
+            raise InputError(Problem(f"start.{k}", f"start {v} lies outside the bounds [{lo}, {hi}]"))
+    params, sse = _fit_free(comps, free, base)
+    warnings = []
+    n_inf = len(comps)
+    if len(free) > n_inf:
+        warnings.append(f"not identified: {len(free)} free parameters but only {n_inf} deals")
+    for k in free:
+        if informative(comps, k) == 0:
+            warnings.append(f"{k} is not identified: no deal informs it "
+                            f"({'no platform deal' if k == 'premium' else 'no deal with readouts'})")
+    intervals = {}
+    for k in free:
+        lo, hi, flat = _profile(comps, free, params, k, sse)
+        intervals[k] = (lo, hi)
+        if flat:
+            warnings.append(f"the profile of {k} is flat over its bounds: the data do not pin it down")
+    deals = []
+    for i, c in enumerate(comps):
+        v = c.values(params["weight"])
+        prem = params["premium"] if c.sheet.deal.platform else 0.0
+        pred = predict_upfront(v, params["kappa"], prem)
+        row = {"name": c.name, "file": c.path, "platform": c.sheet.deal.platform,
+               "observed_upfront": v.observed_upfront, "predicted_upfront": pred,
+               "residual_log": math.log(pred / v.observed_upfront) if pred > 0 else None,
+               "v_buyer": v.v_buyer, "v_seller": v.v_seller, "contingent_pv_buyer": v.contingent_buyer, "loa": v.loa}
+        # leave-one-out: refit on the other deals from the defaults; a parameter they cannot inform stays at its
+        # default (not at the full fit's value, which would leak the left-out deal)
+        others = [o for j, o in enumerate(comps) if j != i]
+        loo_free = tuple(k for k in ("kappa", "premium", "weight") if k in free and informative(others, k) > 0)
+        while len(loo_free) > len(others):  # drop the least identifiable first: the weight, then the premium
+            loo_free = loo_free[:-1]
+        fixed = [k for k in free if k not in loo_free]
+        if others:
+            p_loo, _ = _fit_free(others, loo_free, {**DEFAULTS, **{k: base[k] for k in PARAMS if k not in free}})
+            vl = c.values(p_loo["weight"])
+            row["loo_predicted_upfront"] = predict_upfront(vl, p_loo["kappa"], p_loo["premium"] if c.sheet.deal.platform else 0.0)
+            row["loo_params"] = {k: p_loo[k] for k in free}
+            if fixed:
+                row["loo_note"] = f"{', '.join(fixed)} at the default ({', '.join(f'{k} = {DEFAULTS[k]:g}' for k in fixed)}): not identified without this deal"
+        deals.append(row)
+    return Calibration(params, free, intervals, deals, warnings, sse, files=[c.path for c in comps])
+
+
+def _fit_linear(comps, free_lin, base) -> tuple[dict[str, float], float]:
+    """kappa and/or premium for a fixed weight (no new valuations needed)."""
+    from scipy.optimize import least_squares
+
+    if not free_lin:
+        return dict(base), float(np.sum(residuals(comps, base) ** 2))
+    lo = np.array([BOUNDS[k][0] for k in free_lin])
+    hi = np.array([BOUNDS[k][1] for k in free_lin])
+    best = None
+    for x0 in (np.array([base[k] for k in free_lin]), lo + 0.3 * (hi - lo), lo + 0.7 * (hi - lo)):
+        sol = least_squares(lambda x: residuals(comps, {**base, **dict(zip(free_lin, x))}), np.clip(x0, lo, hi),
+                            bounds=(lo, hi), xtol=1e-13, ftol=1e-13, gtol=1e-13)
+        cost = float(np.sum(sol.fun ** 2))
+        if best is None or cost < best[1] - 1e-15:
+            best = (sol.x, cost)
+    return {**base, **{k: float(v) for k, v in zip(free_lin, best[0])}}, best[1]
+
+
+def _fit_free(comps, free, base) -> tuple[dict[str, float], float]:
+    from scipy.optimize import minimize_scalar
+
+    lin = tuple(k for k in free if k != "weight")
+    if "weight" not in free:
+        return _fit_linear(comps, lin, base)
+    prof = [(w, *_fit_linear(comps, lin, {**base, "weight": float(w)})) for w in W_GRID]
+    i = int(np.argmin([p[2] for p in prof]))
+    lo, hi = W_GRID[max(i - 1, 0)], W_GRID[min(i + 1, len(W_GRID) - 1)]
+    res = minimize_scalar(lambda w: _fit_linear(comps, lin, {**base, "weight": float(w)})[1], bounds=(lo, hi),
+                          method="bounded", options={"xatol": 1e-6})
+    w = float(res.x) if res.fun <= prof[i][2] else float(prof[i][0])
+    return _fit_linear(comps, lin, {**base, "weight": w})
+
+
+def _profile(comps, free, params, name, sse_min) -> tuple[float, float, bool]:
+    """95% profile interval: the values of ``name`` whose re-minimised SSE stays within 3.84 sigma_log^2 of the
+    minimum (the other free parameters re-fitted, the weight over its grid). Edges found with brentq for kappa and
+    the premium, by linear interpolation on the grid for the weight."""
+    from scipy.optimize import brentq
+
+    lo, hi = BOUNDS[name]
+    others = tuple(f for f in free if f != name)
+    thr = 3.84 * SIGMA_LOG ** 2
+
+    def excess(g: float) -> float:
+        base = {**params, name: float(g)}
+        if "weight" in others:
+            lin = tuple(k for k in others if k != "weight")
+            s = min(_fit_linear(comps, lin, {**base, "weight": float(w)})[1] for w in W_GRID)
+        else:
+            s = _fit_linear(comps, others, base)[1]
+        return s - sse_min - thr
+
+    est = params[name]
+    if name == "weight":
+        vals = np.array([excess(g) for g in W_GRID])
+        ok = vals <= 0
+        if ok.all():
+            return float(W_GRID[0]), float(W_GRID[-1]), True
+        inside = W_GRID[ok]
+        return (float(min(inside.min(), est)) if inside.size else est,
+                float(max(inside.max(), est)) if inside.size else est, False)
+    ends = []
+    for bound in (lo, hi):
+        if excess(bound) <= 0:
+            ends.append(bound)
+        elif excess(est) >= 0:
+            ends.append(est)
+        else:
+            ends.append(float(brentq(excess, est, bound, xtol=1e-6)) if bound > est else
+                        float(brentq(excess, bound, est, xtol=1e-6)))
+    return ends[0], ends[1], ends[0] == lo and ends[1] == hi
+
+
+def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
+    """Read a calibration TOML (the shipped one when ``path`` is None)."""
+    import tomllib
+    from importlib import resources
+
+    try:
+        if path is None:
+            text = resources.files("iitvalue").joinpath("data", "calibration.toml").read_text(encoding="utf-8")
+            src = "shipped calibration"
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+            src = str(path)
+        data = tomllib.loads(text)
+    except FileNotFoundError:
+        raise InputError("file not found", str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", str(path)) from None
+    problems = [Problem(f"params.{k}", "missing") for k in ("kappa", "weight") if k not in data.get("params", {})]
+    if problems:
+        raise InputError(problems, src)
+    data.setdefault("intervals", {})
+    data["params"].setdefault("premium", 0.0)
+    return data
+
+
+# ---- implied inputs ---------------------------------------------------------------------------------------------
+IMPLIED = {
+    "loa": "posterior LOA (both parties)",
+    "weight": "evidence weight of the IIT readouts",
+    "peak_sales": "multiplier on every territory's peak sales",
+    "buyer_rate": "the buyer's discount rate",
+}
+
+
+def implied(sheet: TermSheet, solve: str, kappa: float, weight: float, premium: float = 0.0,
+            target: float | None = None) -> dict[str, Any]:
+    """The single input that makes the model's predicted upfront equal the observed (or ``target``) upfront."""
+    from scipy.optimize import brentq
+
+    if solve not in IMPLIED:
+        raise InputError(Problem("--solve", f"'{solve}' is not allowed; choose one of {', '.join(IMPLIED)}"))
+    if sheet.deal is None:
+        raise InputError(Problem("deal", "the term sheet has no [deal] table"))
+    premium = premium if sheet.deal.platform else 0.0
+    if target is None:
+        if sheet.deal.observed is None or sheet.deal.observed.upfront is None:
+            raise InputError(Problem("deal.observed.upfront", "needed as the target (or give --target)"))
+        target = sheet.deal.observed.upfront
+
+    def upfront_at(x: float) -> float:
+        if solve == "weight":
+            return predict_upfront(values_for(sheet, x), kappa, premium)
+        if solve == "buyer_rate":
+            return predict_upfront(values_for(sheet.replace({"deal.licensee.discount_rate": x}), weight), kappa, premium)
+        if solve == "peak_sales":
+            changes = {}
+            for i, t in enumerate(sheet.territories):
+                if t.peak_sales is not None:
+                    changes[f"territories[{i}].peak_sales"] = t.peak_sales * x
+                else:
+                    changes[f"territories[{i}].patients"] = t.patients * x
+            return predict_upfront(values_for(sheet.replace(changes), weight), kappa, premium)
+        return predict_upfront(_values_at_loa(sheet, weight, x), kappa, premium)
+
+    lo, hi = {"loa": (1e-4, 0.9999), "weight": (0.01, 1.0), "peak_sales": (0.01, 20.0), "buyer_rate": (0.0, 0.5)}[solve]
+    grid = np.linspace(lo, hi, 25) if solve != "peak_sales" else np.geomspace(lo, hi, 25)
+    vals = np.array([upfront_at(float(x)) - target for x in grid])
+    idx = np.nonzero(np.sign(vals[1:]) * np.sign(vals[:-1]) <= 0)[0]
+    if idx.size == 0:
+        raise InputError(Problem("--solve", f"no {IMPLIED[solve]} in [{lo:g}, {hi:g}] reproduces an upfront of "
+                                 f"{target:,.1f}: the model's upfront ranges over [{vals.min() + target:,.1f}, "
+                                 f"{vals.max() + target:,.1f}] there"))
+    i = int(idx[0])
+    x = float(brentq(lambda z: upfront_at(z) - target, grid[i], grid[i + 1], xtol=1e-10))
+    return {"parameter": solve, "meaning": IMPLIED[solve], "value": x, "target_upfront": target,
+            "kappa": kappa, "weight": weight, "premium": premium,
+            "multiple_roots": bool(idx.size > 1)}
+
+
+def _values_at_loa(sheet: TermSheet, weight: float, loa: float) -> DealValues:
+    """Deal values with both parties' probabilities spread to ``loa`` (docs/method.md 2.6)."""
+    from .deal import value_deal
+    from .rnpv import resolve
+    from .valuation import _plan_at_loa, posterior_plans
+
+    plan = resolve(sheet)
+    if sheet.readouts or sheet.pos is not None:
+        _, prior, _, _, _ = posterior_plans(sheet, plan)
+    else:
+        prior = plan
+    at = _plan_at_loa(prior, loa)
+    d = value_deal(sheet.deal, at, at, None).summary
+    lee = sheet.deal.licensee
+    t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
+    obs = sheet.deal.observed.upfront if sheet.deal.observed is not None else None
+    del weight
+    return DealValues(sheet.asset.name, d["asset_rnpv_licensee_view"] - d["pv_profit_share_licensee"],
+                      d["asset_rnpv_licensor_view"] - d["pv_profit_share_licensor"],
+                      d["pv_milestones_licensee"] + d["pv_royalties_licensee"],
+                      (1.0 + lee.discount_rate) ** (-max(t_close, 0.0)), obs, d["headline_value"], sheet.deal.kind, loa)
+
+
+# ---- pricing a new asset ------------------------------------------------------------------------------------------
+def price(sheet: TermSheet, calib: dict[str, Any], comparables: list[TermSheet] | None = None) -> dict[str, Any]:
+    """Fair upfront for ``sheet``'s proposed milestones (or a suggested structure when it has none)."""
+    p = calib["params"]
+    kappa, weight = float(p["kappa"]), float(p["weight"])
+    premium = float(p.get("premium", 0.0)) if sheet.deal.platform else 0.0  # the premium is for platform deals
+    iv = calib.get("intervals", {})
+    v = values_for(sheet, weight)
+    total = fair_total(v, kappa, premium)
+    has_schedule = bool(sheet.deal.milestones or sheet.deal.pools or sheet.deal.royalties)
+    corners = []
+    prems = iv.get("premium", [premium, premium]) if sheet.deal.platform else [0.0]
+    for w in (iv.get("weight", [weight, weight])):
+        vw = values_for(sheet, float(w))
+        for k in (iv.get("kappa", [kappa, kappa])):
+            for pr in prems:
+                corners.append(predict_upfront(vw, float(k), float(pr)) if has_schedule
+                               else fair_total(vw, float(k), float(pr)))
+    out: dict[str, Any] = {
+        "kappa": kappa, "weight": weight, "premium": premium,
+        "v_buyer": v.v_buyer, "v_seller": v.v_seller, "total_pv": total, "loa": v.loa,
+        "upfront_low": min(corners), "upfront_high": max(corners),
+    }
+    if has_schedule:
+        out["upfront"] = predict_upfront(v, kappa, premium)
+        out["contingent_pv_buyer"] = v.contingent_buyer
+        out["structure"] = []
+        out["basis"] = "the term sheet's proposed milestones and royalties"
+    else:
+        struct = suggest_structure(sheet, total, comparables or [])
+        out.update(struct)
+        # the suggested structure scales with the total: the upfront's range follows the total's
+        ratio = struct["upfront"] / total
+        out["upfront_low"], out["upfront_high"] = min(corners) * ratio, max(corners) * ratio
+    return out
+
+
+def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermSheet]) -> dict[str, Any]:
+    """Upfront and milestones in the comparables' proportions whose buyer-side PV equals ``total_pv``.
+
+    Proportions (shares of headline value by category) come from comparables of the same deal kind, else all;
+    development milestones are tied to the start of the last clinical phase, regulatory ones to the first approval,
+    sales ones to worldwide annual sales reaching half the success-path peak. The headline H solves
+    H (u + sum_c s_c P_c DF_c) = total PV (u: upfront share, s_c: category shares)."""
+    from .deal import PartyView, trigger_time_probability
+    from .terms import Trigger
+    from .valuation import value
+
+    kinds = [c for c in comparables if c.deal is not None and c.deal.kind == sheet.deal.kind] or \
+            [c for c in comparables if c.deal is not None]
+    if not kinds:
+        raise InputError(Problem("--comparables", "no comparable deals to take a structure from"))
+    cats = ("upfront", "development", "regulatory", "sales")
+    shares = np.zeros(len(cats))
+    for c in kinds:
+        from .deal import expand_payments
+
+        head = c.deal.upfront + sum(p.amount for p in expand_payments(c.deal))
+        row = np.zeros(len(cats))
+        row[0] = c.deal.upfront
+        for pmt in expand_payments(c.deal):
+            cat = pmt.category if pmt.category in cats else "development"  # manufacturing: a development-stage event
+            row[cats.index(cat)] += pmt.amount
+        shares += row / head
+    shares /= len(kinds)
+    res = value(sheet)
+    plan = res.pos.posterior_plan if res.pos is not None else res.asset.plan
+    lee = PartyView.of("buyer", sheet.deal.licensee.discount_rate, plan)
+    clinical = [p.name for p in plan.phases if p.kind != "filing"]
+    triggers = {
+        "development": Trigger(type="phase_start", phase=clinical[-1]) if clinical else None,
+        "regulatory": Trigger(type="approval", territory=min(plan.territories, key=lambda t: t.launch_lag).name),
+        "sales": Trigger(type="sales", threshold=max(1.0, 0.5 * res.asset.summary["peak_sales"])),
+    }
+    t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
+    unit = shares[0] * (1.0 + lee.discount_rate) ** (-max(t_close, 0.0))
+    pv_unit = {}
+    for c in cats[1:]:
+        trig = triggers[c]
+        if trig is None or shares[cats.index(c)] == 0:
+            pv_unit[c] = 0.0
+            continue
+        t, pr = trigger_time_probability(trig, plan, lee.lines)
+        pv_unit[c] = float(np.nan_to_num(pr[0] * lee.df(t[0])))
+        unit += shares[cats.index(c)] * pv_unit[c]
+    if unit <= 0 or total_pv <= 0:
+        raise NumericalError("the fair total value is not positive: no structure can be suggested")
+    headline = total_pv / unit
+    rows = [{"name": "Upfront", "category": "upfront", "trigger": "closing", "amount": headline * shares[0],
+             "pv_buyer": headline * shares[0] * (1.0 + lee.discount_rate) ** (-max(t_close, 0.0))}]
+    for c in cats[1:]:
+        amt = headline * shares[cats.index(c)]
+        if amt <= 0:
+            continue
+        from .deal import describe
+
+        rows.append({"name": f"{c.capitalize()} milestone", "category": c, "trigger": describe(triggers[c]),
+                     "amount": amt, "pv_buyer": amt * pv_unit[c]})
+    return {"upfront": rows[0]["amount"], "headline_value": headline, "structure": rows,
+            "basis": f"proportions of {len(kinds)} comparable(s) of kind '{kinds[0].deal.kind}'",
+            "shares": dict(zip(cats, shares.tolist()))}
+
+
+# ---- general goal-seek --------------------------------------------------------------------------------------------
+def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds: tuple[float, float] | None = None,
+                evaluate: Callable[[TermSheet], dict] | None = None) -> dict[str, Any]:
+    """The value of numeric field ``path`` at which summary key ``output`` (e.g. ``deal.licensee_npv``) equals
+    ``target``, by bracketing on a grid over ``bounds`` and scipy's brentq."""
+    from scipy.optimize import brentq
+
+    from .terms import parse_path
+    from .valuation import value
+
+    evaluate = evaluate or (lambda s: value(s).summary)
+    base = _get(sheet, parse_path(path))
+    if not isinstance(base, (int, float)) or isinstance(base, bool):
+        raise InputError(Problem(path, f"is not a numeric field (its value is {base!r})"))
+    summary = evaluate(sheet)
+    if output not in summary.index:
+        keys = [k for k in summary.index if isinstance(summary[k], (int, float)) and not isinstance(summary[k], bool)]
+        raise InputError(Problem("--target", f"unknown output '{output}'; numeric outputs: {', '.join(keys)}"))
+    lo, hi = bounds or _field_bounds(path, float(base))
+    if not lo < hi:
+        raise InputError(Problem("--low/--high", f"empty range [{lo}, {hi}]"))
+
+    def f(x: float) -> float:
+        val = evaluate(sheet.replace({path: int(round(x)) if isinstance(base, int) and not isinstance(base, float) else x}))[output]
+        return float(val) - target
+
+    grid = np.linspace(lo, hi, 41)
+    vals = []
+    for x in grid:
+        try:
+            vals.append(f(float(x)))
+        except InputError:
+            vals.append(np.nan)
+    vals = np.array(vals)
+    ok = np.isfinite(vals)
+    if not ok.any():
+        raise NumericalError(f"{output} could not be evaluated anywhere in [{lo}, {hi}]")
+    sign = np.sign(vals)
+    idx = [i for i in range(len(grid) - 1) if ok[i] and ok[i + 1] and sign[i] * sign[i + 1] <= 0]
+    if not idx:
+        reach = (np.nanmin(vals) + target, np.nanmax(vals) + target)
+        raise InputError(Problem(path, f"{output} = {target:g} cannot be reached for {path} in [{lo:g}, {hi:g}]: "
+                                 f"it ranges over [{reach[0]:,.4g}, {reach[1]:,.4g}] there (widen with --low/--high)"))
+    i = idx[0]
+    x = float(brentq(f, grid[i], grid[i + 1], xtol=1e-12, rtol=1e-12)) if vals[i] != 0 else float(grid[i])
+    return {"path": path, "value": x, "output": output, "target": target, "base_value": float(base),
+            "bounds": [lo, hi], "multiple_roots": len(idx) > 1}
+
+
+def _get(sheet: TermSheet, loc: tuple) -> Any:
+    node: Any = sheet
+    for k in loc:
+        try:
+            node = node[k] if isinstance(k, int) else getattr(node, k)
+        except (IndexError, AttributeError):
+            raise InputError(Problem(".".join(map(str, loc)), "no such field in this term sheet")) from None
+    return node
+
+
+def _field_bounds(path: str, base: float) -> tuple[float, float]:
+    """A default search range: [0, 1] for fractions and probabilities, else [0, 10 x |value| + 1]."""
+    last = path.split(".")[-1]
+    fraction_words = ("probability", "rate", "share", "fraction", "erosion", "weight", "treated_share", "step_down")
+    if any(w in last for w in fraction_words) and 0.0 <= base <= 1.0:
+        return 0.0, 1.0
+    return 0.0, 10.0 * abs(base) + 1.0
+
+
+__all__ = ["Calibration", "DealValues", "fit", "implied", "load_comparables", "predict_upfront", "price",
+           "solve_field", "values_for"]

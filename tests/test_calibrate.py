@@ -1,0 +1,139 @@
+"""Calibration and pricing: a hand-computed prediction, recovery of known parameters, the shipped calibration is
+current, anchors within 5%, implied inputs and goal-seek round trips, bad input."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import iitvalue
+from iitvalue import calibrate as C
+from iitvalue.cli import main
+
+from conftest import EXAMPLES, ROOT
+
+SHIPPED = ROOT / "iitvalue" / "data" / "calibration.toml"
+
+
+def test_predicted_upfront_by_hand():
+    """V_b = 600, V_s = 200, kappa = 0.25 -> PV of payments 300; contingent PV 80; closing a year later at a 10% buyer
+    rate: upfront = (300 - 80) * 1.1 = 242. A platform premium of 50 adds 55."""
+    v = C.DealValues("x", 600.0, 200.0, 80.0, 1 / 1.1, 242.0, 0.0, "licence", 0.2)
+    assert C.predict_upfront(v, 0.25) == pytest.approx(242.0)
+    assert C.predict_upfront(v, 0.25, 50.0) == pytest.approx(297.0)
+    assert C.fair_total(v, 1.0) == 600.0 and C.fair_total(v, 0.0) == 200.0
+
+
+@pytest.fixture(scope="module")
+def shipped_fit():
+    return C.fit(C.load_comparables(C.shipped_comparables()))
+
+
+def test_shipped_calibration_is_current(shipped_fit):
+    """Re-running `iitvalue calibrate` on the shipped comparables gives the committed numbers."""
+    data = tomllib.loads(SHIPPED.read_text())
+    for k, v in shipped_fit.params.items():
+        assert data["params"][k] == pytest.approx(v, rel=1e-7, abs=1e-9), k
+    for k, (lo, hi) in shipped_fit.intervals.items():
+        assert data["intervals"][k] == pytest.approx([lo, hi], rel=1e-6, abs=1e-6), k
+    assert [d["name"] for d in data["deals"]] == [d["name"] for d in shipped_fit.deals]
+
+
+def test_anchors_reproduced_within_5_percent_and_loo_reported(shipped_fit):
+    by_name = {d["name"]: d for d in shipped_fit.deals}
+    for anchor in ("esobiotec", "legend"):
+        d = by_name[anchor]
+        assert abs(d["predicted_upfront"] / d["observed_upfront"] - 1) < 0.05
+        assert "loo_predicted_upfront" in d  # reported, not asserted to be good
+    assert "fit, not prediction" in shipped_fit.to_dict()["fit_vs_prediction"]
+
+
+def test_recovery_of_known_parameters():
+    """Synthetic deals: replace each comparable's observed upfront by the model's prediction at kappa = 0.4,
+    w = 0.7, premium = 120, then calibrate: the fit recovers them."""
+    truth = {"kappa": 0.4, "weight": 0.7, "premium": 120.0}
+    comps = []
+    for c in C.load_comparables(C.shipped_comparables()):
+        v = c.values(truth["weight"])
+        pred = C.predict_upfront(v, truth["kappa"], truth["premium"] if c.sheet.deal.platform else 0.0)
+        sheet = c.sheet.replace({"deal.observed.upfront": pred})
+        comps.append(C.Comparable(c.name, c.path, sheet))
+    cal = C.fit(comps)
+    assert cal.params["kappa"] == pytest.approx(0.4, abs=1e-4)
+    assert cal.params["premium"] == pytest.approx(120.0, abs=0.05)
+    assert cal.params["weight"] == pytest.approx(0.7, abs=2e-3)
+    assert cal.sse < 1e-10
+
+
+def test_not_identified_warning():
+    comps = C.load_comparables([EXAMPLES / "legend.toml"])
+    cal = C.fit(comps, ("kappa", "premium"))
+    assert any("not identified" in w for w in cal.warnings)
+
+
+def test_implied_loa_round_trip():
+    sheet = iitvalue.load(EXAMPLES / "esobiotec.toml")
+    res = C.implied(sheet, "loa", 0.3, 0.5, 200.0, target=400.0)
+    v = C._values_at_loa(sheet, 0.5, res["value"])
+    assert C.predict_upfront(v, 0.3, 200.0) == pytest.approx(400.0, rel=1e-7)
+
+
+def test_solve_matches_breakeven_upfront():
+    sheet = iitvalue.load(EXAMPLES / "esobiotec.toml")
+    res = C.solve_field(sheet, "deal.upfront", "deal.licensee_npv", 0.0)
+    assert res["value"] == pytest.approx(iitvalue.value(sheet).deal.summary["breakeven_upfront"], rel=1e-9)
+
+
+def test_price_json_keys_and_suggested_structure(tmp_path):
+    out = CliRunner().invoke(main, ["price", str(EXAMPLES / "esobiotec.toml"), "--format", "json"])
+    p = json.loads(out.output)["price"]
+    for k in ("upfront", "upfront_low", "upfront_high", "total_pv", "kappa", "weight", "structure"):
+        assert k in p
+    assert p["upfront_low"] <= p["upfront"] <= p["upfront_high"]
+    text = (EXAMPLES / "legend.toml").read_text()
+    f = tmp_path / "bare.toml"
+    f.write_text(text[: text.index("# Milestones: only totals")])
+    p = json.loads(CliRunner().invoke(main, ["price", str(f), "--format", "json"]).output)["price"]
+    assert [r["category"] for r in p["structure"]][:1] == ["upfront"]
+    assert sum(r["pv_buyer"] for r in p["structure"]) == pytest.approx(p["total_pv"], rel=1e-9)
+
+
+def test_cli_calibrate_writes_toml(tmp_path):
+    out = tmp_path / "cal.toml"
+    res = CliRunner().invoke(main, ["calibrate", str(EXAMPLES / "legend.toml"), "--free", "kappa", "-o", str(out),
+                                    "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = tomllib.loads(out.read_text())
+    doc = json.loads(res.output[res.output.index("{"):])
+    assert data["params"]["kappa"] == pytest.approx(doc["calibration"]["params"]["kappa"])
+    again = CliRunner().invoke(main, ["calibrate", str(EXAMPLES / "legend.toml"), "--free", "kappa", "-o", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["calibrate", str(ROOT / "templates" / "termsheet.toml")], "needs a [deal] table"),
+    (["calibrate", str(EXAMPLES / "legend.toml"), "--free", "kappa,alpha"], "unknown parameter(s) alpha"),
+    (["calibrate", str(EXAMPLES / "legend.toml"), "--free", "kappa", "--start", "kappa=1.5"], "outside the bounds"),
+    (["implied", str(EXAMPLES / "esobiotec.toml"), "--solve", "loa", "--target", "100000"], "ranges over"),
+    (["solve", str(EXAMPLES / "esobiotec.toml"), "--for", "deal.upfront", "--target", "deal.licensee_npv=1e7"],
+     "cannot be reached"),
+    (["solve", str(EXAMPLES / "esobiotec.toml"), "--for", "deal.upfront", "--target", "deal.nothing=1"], "unknown output"),
+    (["solve", str(EXAMPLES / "esobiotec.toml"), "--for", "deal.upfrnt", "--target", "deal.licensee_npv=0"], "is not a field"),
+    (["price", str(ROOT / "templates" / "termsheet.toml")], "pricing needs a [deal] table"),
+])
+def test_bad_input(args, fragment):
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2, res.output
+    assert fragment in res.output and "Traceback" not in res.output
+
+
+def test_comparable_without_observed_upfront(tmp_path):
+    text = (EXAMPLES / "legend.toml").read_text()
+    f = tmp_path / "noobs.toml"
+    f.write_text(text[: text.index("[deal.observed]")])
+    res = CliRunner().invoke(main, ["calibrate", str(f)])
+    assert res.exit_code == 2 and "deal.observed.upfront" in res.output
