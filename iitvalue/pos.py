@@ -341,6 +341,8 @@ class PosUpdate:
             "bayes_factor_cr": self.bayes_factor_cr,
             "weight": self.weight,
             "effective_n": self.effective_n,
+            "prior_ess": _blend(self.model.orr_active, self.model.orr_inactive, self.prior_class).ess("moment"),
+            "posterior_ess": orr.ess("moment"),
             "prior_class_probability": self.prior_class,
             "posterior_class_probability": self.posterior_class,
             "p_approval_active": self.p_active,

@@ -100,6 +100,7 @@ def pos_table(p: dict[str, Any]) -> str:
         ("P(approval | active), P(approval | inactive)", f"{p['p_approval_active']:g}, {p['p_approval_inactive']:g}"),
         ("evidence weight w", p["weight"]),
         ("effective patients (w x n)", p["effective_n"]),
+        ("ORR effective sample size, prior -> posterior", f"{p['prior_ess']:.2f} -> {p['posterior_ess']:.2f}"),
         ("ORR: posterior mean [95% interval]", f"{p['orr_mean']:.3f} [{p['orr_low']:.3f}, {p['orr_high']:.3f}]"),
         ("CR share of responders", f"{p['cr_share_mean']:.3f} [{p['cr_share_low']:.3f}, {p['cr_share_high']:.3f}]"),
         ("CR rate (all patients)", f"{p['cr_rate_mean']:.3f} [{p['cr_rate_low']:.3f}, {p['cr_rate_high']:.3f}]"),

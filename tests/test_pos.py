@@ -133,6 +133,15 @@ def test_anchor_readouts_match_docs():
         assert upd.posterior_loa == pytest.approx(loa, abs=1e-4), label
 
 
+def test_effective_sample_sizes():
+    """The readout adds about w x n patients of information: the moment ESS of the ORR mixture grows with it."""
+    s0 = pos.update(BCMA, CAR_T_PRIOR_LOA, []).summary()
+    s1 = pos.update(BCMA, CAR_T_PRIOR_LOA, [pos.Evidence.from_counts(35, 35, weight=0.5)]).summary()
+    assert s0["prior_ess"] == pytest.approx(s0["posterior_ess"])
+    assert s1["effective_n"] == 17.5
+    assert s1["posterior_ess"] > s1["prior_ess"] + 10
+
+
 def test_cr_nested_in_responders_uses_cr_evaluable_responders():
     ev = pos.Evidence.from_counts(35, 35, 14, 19)
     assert ev.cr_n == 19  # all 19 CR-evaluable patients responded (ORR 100%)
