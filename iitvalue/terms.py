@@ -408,8 +408,8 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
             add(("pos", "readout"), msg)
     if sheet.deal is not None:
         out += _check_deal(sheet, lines)
-    _dupes([p.name for p in sheet.phases], "phases", add)
-    _dupes([t.name for t in sheet.territories], "territories", add)
+    _dupes([p.name for p in sheet.phases], ("phases",), add)
+    _dupes([t.name for t in sheet.territories], ("territories",), add)
     if sheet.asset.benchmark is not None:
         from .benchmarks import transition_keys
 
@@ -489,19 +489,21 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
                 add(("deal", "pools", i, "shares"), f"{len(pool.shares)} shares for {len(pool.triggers)} triggers")
             elif any(x < 0 for x in pool.shares) or abs(sum(pool.shares) - 1.0) > 1e-9:
                 add(("deal", "pools", i, "shares"), "shares must be >= 0 and sum to 1")
-    seen: set[str] = set()
-    for i, m in enumerate(d.milestones):
-        if m.name in seen:
-            add(("deal", "milestones", i, "name"), f"duplicate milestone name '{m.name}'")
-        seen.add(m.name)
-    covered: dict[str, str] = {}
+    _dupes([m.name for m in d.milestones], ("deal", "milestones"), add)
+    def check_territories(table: str, items: list) -> None:
+        """Each listed territory exists and appears in only one entry of ``table``."""
+        owner: dict[str, int] = {}
+        for i, item in enumerate(items):
+            for t in item.territories:
+                if t not in terrs:
+                    add(("deal", table, i, "territories"), f"no territory named '{t}'{_suggest(t, terrs)}")
+                if t in owner:
+                    add(("deal", table, i, "territories"), f"'{t}' is already covered by {table}[{owner[t]}]")
+                owner[t] = i
+
+    check_territories("royalties", d.royalties)
+    check_territories("profit_shares", d.profit_shares)
     for i, r in enumerate(d.royalties):
-        for t in r.territories:
-            if t not in terrs:
-                add(("deal", "royalties", i, "territories"), f"no territory named '{t}'{_suggest(t, terrs)}")
-            if t in covered:
-                add(("deal", "royalties", i, "territories"), f"'{t}' is already covered by royalties[{covered[t]}]")
-            covered[t] = str(i)
         prev = None
         for k, tier in enumerate(r.tiers):
             if k == 0 and tier.above != 0:
@@ -510,14 +512,6 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
                 add(("deal", "royalties", i, "tiers", k, "above"),
                     f"tiers must be in increasing order without overlap ({tier.above:g} <= {prev:g})")
             prev = tier.above
-    shared: dict[str, str] = {}
-    for i, ps in enumerate(d.profit_shares):
-        for t in ps.territories:
-            if t not in terrs:
-                add(("deal", "profit_shares", i, "territories"), f"no territory named '{t}'{_suggest(t, terrs)}")
-            if t in shared:
-                add(("deal", "profit_shares", i, "territories"), f"'{t}' already has a profit share (profit_shares[{shared[t]}])")
-            shared[t] = str(i)
     return out
 
 
@@ -766,11 +760,11 @@ def _has_resolved_default(loc: tuple) -> bool:
                                                  "launch_cost"))
 
 
-def _dupes(names: list[str], table: str, add) -> None:
+def _dupes(names: list[str], table: tuple, add) -> None:
     seen: set[str] = set()
     for i, n in enumerate(names):
         if n in seen:
-            add((table, i, "name"), f"duplicate name '{n}'; names must be unique")
+            add(table + (i, "name"), f"duplicate name '{n}'; names must be unique")
         seen.add(n)
 
 
