@@ -28,7 +28,7 @@ from .errors import InputError, NumericalError, Problem
 from .terms import TermSheet
 
 PARAMS = ("kappa", "weight", "premium")
-BOUNDS = {"kappa": (0.0, 1.0), "weight": (0.01, 1.0), "premium": (-2000.0, 2000.0)}
+BOUNDS = {"kappa": (0.0, 1.0), "weight": (0.05, 1.0), "premium": (-2000.0, 2000.0)}
 DEFAULTS = {"kappa": 0.5, "weight": 0.5, "premium": 0.0}
 SIGMA_LOG = 0.25  # judgement: bargaining noise on log(upfront), about +-25%; sets the profile intervals' width
 
@@ -48,17 +48,28 @@ class DealValues:
     loa: float
 
 
+def with_weight(sheet: TermSheet, weight: float) -> TermSheet:
+    """The sheet with every IIT readout weighted by ``weight`` (both parties share that belief). A sheet without
+    readouts is returned unchanged: the weight has nothing to act on."""
+    if not sheet.readouts:
+        return sheet
+    changes: dict[str, Any] = {"pos.iit_weight": weight}
+    for role in ("licensor", "licensee"):
+        if sheet.deal is not None and getattr(sheet.deal, role).iit_weight is not None:
+            changes[f"deal.{role}.iit_weight"] = weight
+    for i, r in enumerate(sheet.readouts):
+        if r.design == "iit" and r.weight is not None:
+            changes[f"readouts[{i}].weight"] = weight
+    return sheet.replace(changes)
+
+
 def values_for(sheet: TermSheet, weight: float, name: str = "") -> DealValues:
     """Value ``sheet``'s deal with IIT readouts weighted by ``weight`` (both parties share that belief)."""
     from .valuation import value
 
     if sheet.deal is None:
         raise InputError(Problem("deal", "the term sheet has no [deal] table"), name or None)
-    changes: dict[str, Any] = {"pos.iit_weight": weight}
-    for role in ("licensor", "licensee"):
-        if getattr(sheet.deal, role).iit_weight is not None:
-            changes[f"deal.{role}.iit_weight"] = weight
-    res = value(sheet.replace(changes))
+    res = value(with_weight(sheet, weight))
     d = res.deal.summary
     lee = sheet.deal.licensee
     t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
@@ -381,6 +392,11 @@ def implied(sheet: TermSheet, solve: str, kappa: float, weight: float, premium: 
     if sheet.deal is None:
         raise InputError(Problem("deal", "the term sheet has no [deal] table"))
     premium = premium if sheet.deal.platform else 0.0
+    if solve == "weight" and not sheet.readouts:
+        raise InputError(Problem("--solve", "the sheet has no readouts: the evidence weight has nothing to act on "
+                                 "and cannot be implied"))
+    if solve == "loa" and not sheet.phases:
+        raise InputError(Problem("--solve", "the asset has no remaining phases (LOA = 1): there is no LOA to solve for"))
     if target is None:
         if sheet.deal.observed is None or sheet.deal.observed.upfront is None:
             raise InputError(Problem("deal.observed.upfront", "needed as the target (or give --target)"))
@@ -401,7 +417,7 @@ def implied(sheet: TermSheet, solve: str, kappa: float, weight: float, premium: 
             return predict_upfront(values_for(sheet.replace(changes), weight), kappa, premium)
         return predict_upfront(_values_at_loa(sheet, weight, x), kappa, premium)
 
-    lo, hi = {"loa": (1e-4, 0.9999), "weight": (0.01, 1.0), "peak_sales": (0.01, 20.0), "buyer_rate": (0.0, 0.5)}[solve]
+    lo, hi = {"loa": (1e-4, 0.9999), "weight": BOUNDS["weight"], "peak_sales": (0.01, 20.0), "buyer_rate": (0.0, 0.5)}[solve]
     grid = np.linspace(lo, hi, 25) if solve != "peak_sales" else np.geomspace(lo, hi, 25)
     vals = np.array([upfront_at(float(x)) - target for x in grid])
     idx = np.nonzero(np.sign(vals[1:]) * np.sign(vals[:-1]) <= 0)[0]
@@ -468,7 +484,7 @@ def price(sheet: TermSheet, calib: dict[str, Any], comparables: list[TermSheet] 
         out["structure"] = []
         out["basis"] = "the term sheet's proposed milestones and royalties"
     else:
-        struct = suggest_structure(sheet, total, comparables or [])
+        struct = suggest_structure(with_weight(sheet, weight), total, comparables or [])
         out.update(struct)
         # the suggested structure scales with the total: the upfront's range follows the total's
         ratio = struct["upfront"] / total
@@ -508,6 +524,11 @@ def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermS
     plan = res.pos.posterior_plan if res.pos is not None else res.asset.plan
     lee = PartyView.of("buyer", sheet.deal.licensee.discount_rate, plan)
     clinical = [p.name for p in plan.phases if p.kind != "filing"]
+    notes = []
+    if not clinical and shares[cats.index("development")] > 0:
+        notes.append("no clinical phase remains: the comparables' development share goes to the upfront")
+        shares[0] += shares[cats.index("development")]
+        shares[cats.index("development")] = 0.0
     triggers = {
         "development": Trigger(type="phase_start", phase=clinical[-1]) if clinical else None,
         "regulatory": Trigger(type="approval", territory=min(plan.territories, key=lambda t: t.launch_lag).name),
@@ -536,10 +557,11 @@ def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermS
         from .deal import describe
 
         rows.append({"name": f"{c.capitalize()} milestone", "category": c, "trigger": describe(triggers[c]),
+                     "trigger_spec": triggers[c].model_dump(mode="json", exclude_none=True),
                      "amount": amt, "pv_buyer": amt * pv_unit[c]})
     return {"upfront": rows[0]["amount"], "headline_value": headline, "structure": rows,
             "basis": f"proportions of {len(kinds)} comparable(s) of kind '{kinds[0].deal.kind}'",
-            "shares": dict(zip(cats, shares.tolist()))}
+            "shares": dict(zip(cats, shares.tolist())), "notes": notes}
 
 
 # ---- general goal-seek --------------------------------------------------------------------------------------------
@@ -570,14 +592,19 @@ def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds:
 
     grid = np.linspace(lo, hi, 41)
     vals = []
+    first_error: InputError | None = None
     for x in grid:
         try:
             vals.append(f(float(x)))
-        except InputError:
+        except InputError as exc:  # some values of the field are not allowed (e.g. a probability of 0)
+            first_error = first_error or exc
             vals.append(np.nan)
     vals = np.array(vals)
     ok = np.isfinite(vals)
     if not ok.any():
+        if first_error is not None:
+            raise InputError([Problem(path, f"no value in [{lo:g}, {hi:g}] gives a valid term sheet, e.g. "
+                                            f"{q.path}: {q.message}") for q in first_error.problems[:1]])
         raise NumericalError(f"{output} could not be evaluated anywhere in [{lo}, {hi}]")
     sign = np.sign(vals)
     idx = [i for i in range(len(grid) - 1) if ok[i] and ok[i + 1] and sign[i] * sign[i + 1] <= 0]

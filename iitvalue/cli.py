@@ -39,6 +39,23 @@ def handle_errors(fn):
     return wrapper
 
 
+class attach_source:
+    """Context manager: an InputError raised inside names ``source`` (the term-sheet file) if it names none."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        from .errors import InputError
+
+        if isinstance(exc, InputError) and not exc.source:
+            exc.source = self.source
+        return False
+
+
 def check_output_path(path: str, force: bool, suffixes: tuple[str, ...] | None = None) -> Path:
     """Refuse to overwrite without --force, to write into a missing folder, or to use the wrong extension."""
     from .errors import InputError
@@ -137,11 +154,16 @@ def value_cmd(file: str, fmt: str, sets: tuple[str, ...], readout: str | None, o
 @click.option("--modality", default="car-t", show_default=True, help="Class-model modality key.")
 @click.option("--stage", default="iit", show_default=True,
               help="Current stage; the prior LOA is the benchmark LOA from it.")
+@click.option("--p-approval-active", type=float, default=None,
+              help="P(approval | active) (default: the class model's, 0.75 for the shipped models).")
+@click.option("--p-approval-inactive", type=float, default=None,
+              help="P(approval | inactive) (default: the class model's, 0.02).")
 @click.option("--pivotal-n", type=int, default=None, help="Planned single-arm pivotal size, for the assurance.")
 @click.option("--pivotal-threshold", type=float, default=None, help="ORR the pivotal's lower bound must exceed.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @handle_errors
-def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, stage, pivotal_n, pivotal_threshold, fmt):
+def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, stage, p_approval_active,
+            p_approval_inactive, pivotal_n, pivotal_threshold, fmt):
     """Quick probability-of-success update from one readout, without a term sheet."""
     from . import pos as P
     from . import report
@@ -153,7 +175,15 @@ def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, s
         ev = P.Evidence.from_counts(n, responders, complete, complete_n, weight=weight)
     except InputError as exc:  # name the command-line options, not internal fields
         raise InputError([Problem("--" + p.path.replace("_", "-"), p.message) for p in exc.problems]) from None
-    upd = P.update(model, prior_loa, [ev])
+    for name, q in (("--p-approval-active", p_approval_active), ("--p-approval-inactive", p_approval_inactive)):
+        if q is not None and not 0.0 <= q <= 1.0:
+            raise InputError(Problem(name, f"{q} is not allowed; a probability lies in [0, 1]"))
+    try:
+        upd = P.update(model, prior_loa, [ev], p_approval_active, p_approval_inactive)
+    except InputError as exc:
+        raise InputError([Problem("--stage", p.message.replace("pos.p_approval_active / pos.p_approval_inactive",
+                                                               "--p-approval-active / --p-approval-inactive"))
+                          for p in exc.problems]) from None
     d = upd.summary()
     d["prior_loa_source"] = source
     d["model_note"] = note
@@ -246,7 +276,8 @@ def implied_cmd(file, param, calib_file, target, fmt, sets):
     sheet = load(file, overrides=parse_sets(sets))
     cal = C.load_calibration(calib_file)
     p = cal["params"]
-    res = C.implied(sheet, param, float(p["kappa"]), float(p["weight"]), float(p.get("premium", 0.0)), target)
+    with attach_source(file):
+        res = C.implied(sheet, param, float(p["kappa"]), float(p["weight"]), float(p.get("premium", 0.0)), target)
     if fmt == "json":
         click.echo(report.to_json({"implied": res}), nl=False)
     else:
@@ -278,7 +309,8 @@ def price_cmd(file, calib_file, fmt, sets):
         raise InputError(Problem("deal", "pricing needs a [deal] table (kind, parties and their rates)"), file)
     cal = C.load_calibration(calib_file)
     comps = [load(p) for p in C.shipped_comparables()]
-    res = C.price(sheet, cal, comps)
+    with attach_source(file):
+        res = C.price(sheet, cal, comps)
     click.echo(report.to_json({"price": res}) if fmt == "json" else report.price_table(res, sheet), nl=False)
 
 
@@ -319,7 +351,8 @@ def solve_cmd(file, path, target, low, high, fmt, sets):
         if low is None or high is None:
             raise InputError(Problem("--low/--high", "give both ends of the range"))
         bounds = (low, high)
-    res = C.solve_field(sheet, path, out_key.strip(), goal, bounds)
+    with attach_source(file):
+        res = C.solve_field(sheet, path, out_key.strip(), goal, bounds)
     if fmt == "json":
         click.echo(report.to_json({"solve": res}), nl=False)
     else:
@@ -358,6 +391,7 @@ main.add_command(simulate_cmd)
 main.add_command(sensitivity_cmd)
 main.add_command(plot_cmd)
 
+from .cli_export import export_cmd  # noqa: E402  (Excel workbook)
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+main.add_command(export_cmd)
+

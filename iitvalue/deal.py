@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import NumericalError
-from .rnpv import Lines, Plan, add_years, arrays_from_plan, evaluate
+from .rnpv import Lines, Plan, add_years, annual_totals, arrays_from_plan, evaluate
 from .terms import Deal, Trigger
 
 YEAR_DAYS = 365.25
@@ -65,16 +65,27 @@ def describe(t: Trigger) -> str:
 
 
 # ---- trigger probabilities and times ------------------------------------------------------------------------------
-def trigger_time_probability(trig: Trigger, plan: Plan, ln: Lines) -> tuple[np.ndarray, np.ndarray]:
-    """Time (years, success path) and probability of a trigger, per scenario: shapes (S,), (S,).
+def trigger_time_probability(trig: Trigger, plan: Plan, ln: Lines, signing: float | None = None
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """Time (years, success path) and probability that a payment's trigger is met and payable, per scenario.
+
+    A trigger after the horizon, or (given ``signing``, years from the valuation date) before the deal is
+    signed, pays nothing: probability 0.
 
     phase start: (s_j, P(start j)); phase success: (s_j + d_j, P(start j) p_j); filing in territory m: (start of the
     review phase + launch lag of m, P(start review)); approval in m: (T + lag_m, LOA); sales: end of the first period
-    whose annualised net sales reach the threshold, LOA (probability 0 if never within the horizon); date: (date, 1).
+    whose model year (years from the valuation date) has net sales at or above the threshold, LOA (probability 0
+    if never within the horizon); date: (date, 1).
     """
     S = ln.loa.shape[0]
     phases = [p.name for p in plan.phases]
     terrs = [t.name for t in plan.territories]
+    t, p = _trigger(trig, plan, ln, phases, terrs, S)
+    payable = (t <= plan.horizon + 1e-9) if signing is None else ((t <= plan.horizon + 1e-9) & (t >= signing - 1e-9))
+    return t, np.where(payable, p, 0.0)
+
+
+def _trigger(trig: Trigger, plan: Plan, ln: Lines, phases: list[str], terrs: list[str], S: int):
     if trig.type in ("phase_start", "phase_success"):
         j = phases.index(trig.phase)
         if trig.type == "phase_start":
@@ -92,14 +103,13 @@ def trigger_time_probability(trig: Trigger, plan: Plan, ln: Lines) -> tuple[np.n
         return ln.launch_time[:, m].copy(), ln.loa.copy()
     if trig.type == "sales":
         dt = ln.t_end[0] - ln.t_start[0]
-        if trig.territory is None:
-            annual = ln.revenue_by_territory.sum(axis=1) / dt
-        else:
-            annual = ln.revenue_by_territory[:, terrs.index(trig.territory), :] / dt
+        sales = (ln.revenue_by_territory.sum(axis=1) if trig.territory is None
+                 else ln.revenue_by_territory[:, terrs.index(trig.territory), :])
+        annual = annual_totals(sales, dt)  # net sales per model year (years from the valuation date)
         hit = annual >= trig.threshold * (1 - 1e-12)
         first = np.argmax(hit, axis=1)
         reached = hit.any(axis=1)
-        t = np.where(reached, ln.t_end[first], np.nan)
+        t = np.where(reached, np.minimum(first + 1.0, ln.t_end[-1]), np.nan)  # paid at the end of that year
         return t, np.where(reached, ln.loa, 0.0)
     t = (trig.date - plan.valuation_date).days / YEAR_DAYS
     return np.full(S, t), np.ones(S)
@@ -144,9 +154,10 @@ def royalty_lines(deal: Deal, plan: Plan, ln: Lines) -> np.ndarray:
 def licensor_share_lines(deal: Deal, plan: Plan, ln: Lines, risked: bool = True) -> np.ndarray:
     """The licensor's risk-adjusted share of the asset's cash flows, (S, N).
 
-    licensor_k = LOA x sum_m s_m (c_mk - tax_k c_mk / sum_m c_mk) - share_k x sum_j P(start j) R&D_jk, with c the
+    licensor_k = LOA x sum_m s_m (c_mk - tax_k c_mk / sum_m c_mk) - sum_j share_jk P(start j) R&D_jk, with c the
     pre-tax commercial profit by territory (the asset's tax is allocated pro rata to it; tax > 0 implies
-    sum_m c_mk > 0) and share_k the licensor's share of R&D: 1 before the deal date, ``licensor_cost_share`` after.
+    sum_m c_mk > 0) and the licensor's share of phase j's R&D: 1 before the deal date, after it the phase's
+    ``cost_shares`` entry or else ``licensor_cost_share``.
     """
     S, M, N = ln.commercial_by_territory.shape
     terrs = [t.name for t in plan.territories]
@@ -159,13 +170,23 @@ def licensor_share_lines(deal: Deal, plan: Plan, ln: Lines, risked: bool = True)
     with np.errstate(invalid="ignore", divide="ignore"):
         tax_alloc = np.where(total[:, None, :] > 0, ln.tax[:, None, :] * c / total[:, None, :], 0.0)
     commercial = np.einsum("m,smn->sn", s, c - tax_alloc)
-    t_deal = (deal.date - plan.valuation_date).days / YEAR_DAYS
+    t_deal = signing_time(deal, plan)
     dt = ln.t_end[0] - ln.t_start[0]
-    before = np.clip(t_deal - ln.t_start, 0.0, dt) / dt
-    cost_share = before + (1.0 - before) * deal.licensor_cost_share
+    before = np.clip(t_deal - ln.t_start, 0.0, dt) / dt  # share of each period before signing
+    names = [p.name for p in plan.phases]
+    rho = np.full(len(names), deal.licensor_cost_share)
+    for cs in deal.cost_shares:
+        for ph in cs.phases:
+            rho[names.index(ph)] = cs.licensor_share
+    share = before[None, :] + (1.0 - before[None, :]) * rho[:, None]  # (J, N)
     if not risked:  # the success path
-        return commercial - ln.rd * cost_share[None, :]
-    return ln.loa[:, None] * commercial - ln.rd_risked * cost_share[None, :]
+        return commercial - np.einsum("jn,sjn->sn", share, ln.rd_by_phase)
+    return ln.loa[:, None] * commercial - np.einsum("sj,jn,sjn->sn", ln.prob_start, share, ln.rd_by_phase)
+
+
+def signing_time(deal: Deal, plan: Plan) -> float:
+    """Years from the valuation date to the deal's signing."""
+    return (deal.date - plan.valuation_date).days / YEAR_DAYS
 
 
 def upfront_time(deal: Deal, plan: Plan) -> float:
@@ -222,9 +243,10 @@ def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None
     pays = expand_payments(deal)
     out = {"pv_upfront_licensor": up * float(lic.df(t_deal)), "pv_upfront_licensee": up * float(lee.df(t_deal))}
     ms_lic = ms_lee = 0.0
+    signing = signing_time(deal, lic.plan)
     for p in pays:
-        t1, p1 = trigger_time_probability(p.trigger, lic.plan, lic.lines)
-        t2, p2 = trigger_time_probability(p.trigger, lee.plan, lee.lines)
+        t1, p1 = trigger_time_probability(p.trigger, lic.plan, lic.lines, signing)
+        t2, p2 = trigger_time_probability(p.trigger, lee.plan, lee.lines, signing)
         ms_lic += p.amount * float(np.nan_to_num(p1[0] * lic.df(t1[0])))
         ms_lee += p.amount * float(np.nan_to_num(p2[0] * lee.df(t2[0])))
     roy_lic = float((lic.lines.loa[0] * royalty_lines(deal, lic.plan, lic.lines)[0].sum(0) * lic.lines.discount_factor[0]).sum())
@@ -263,10 +285,17 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
              "amount": deal.upfront, "probability": 1.0, "probability_licensor": 1.0, "time": t_deal,
              "date": paid.isoformat(),
              "pv_licensor": npv["pv_upfront_licensor"], "pv_licensee": -npv["pv_upfront_licensee"], "cvr": False}]
+    signing = signing_time(deal, licensor_plan)
     for p in expand_payments(deal):
-        t1, p1 = trigger_time_probability(p.trigger, lic.plan, lic.lines)
-        t2, p2 = trigger_time_probability(p.trigger, lee.plan, lee.lines)
+        t1, p1 = trigger_time_probability(p.trigger, lic.plan, lic.lines, signing)
+        t2, p2 = trigger_time_probability(p.trigger, lee.plan, lee.lines, signing)
         t = float(t2[0])
+        _, p_raw = _trigger(p.trigger, lee.plan, lee.lines, [x.name for x in lee.plan.phases],
+                            [x.name for x in lee.plan.territories], 1)
+        if math.isfinite(t) and p2[0] == 0 and p_raw[0] > 0:
+            notes.append(f"milestone '{p.name}' falls at {t:.2f} years, "
+                         + ("after the horizon" if t > lee.plan.horizon else "before the deal is signed")
+                         + ": it pays nothing")
         rows.append({
             "name": p.name, "category": p.category, "trigger": describe(p.trigger), "amount": p.amount,
             "probability": float(p2[0]), "probability_licensor": float(p1[0]), "time": t,
@@ -280,7 +309,7 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
     if deal.royalties:
         streams.append(("Royalties", "royalties", "net sales",
                         lambda v, risked: (v.lines.loa[:, None] if risked else 1.0) * royalty_lines(deal, v.plan, v.lines).sum(1)))
-    if deal.profit_shares or deal.licensor_cost_share > 0:
+    if deal.profit_shares or deal.licensor_cost_share > 0 or deal.cost_shares:
         streams.append(("Profit and cost share", "profit_share", "asset cash flows",
                         lambda v, risked: licensor_share_lines(deal, v.plan, v.lines, risked)))
     for label, key, trigger, flows_fn in streams:
@@ -317,6 +346,8 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
         except (ValueError, FloatingPointError) as exc:  # pragma: no cover - defensive
             notes.append(f"break-even LOA not found: {exc}")
     irr = licensee_irr(deal, lee, lic_share_fn=lambda v: licensor_share_lines(deal, v.plan, v.lines))
+    if be_up is not None and be_up < 0:
+        notes.append(f"break-even upfront {be_up:,.1f} is negative: the licensee loses money even with no upfront")
     if t_deal < 0:
         notes.append(f"the upfront was paid before the valuation date ({deal.closing or deal.date}): it is sunk and "
                      "counts 0 for both parties")
@@ -367,7 +398,8 @@ def _solve(f: Callable[[float], float], x0: float, closed_form: Callable[[float]
 def licensee_irr(deal: Deal, lee: PartyView, lic_share_fn) -> float | None:
     """The rate x at which the licensee's expected (risk-adjusted) cash flows have zero NPV: upfront at the deal
     date, milestones at their expected times weighted by probability, royalties and the asset's cash flows net
-    of the licensor's share in each period. None when no root with a sign change exists in (-0.99, 100)."""
+    of the licensor's share in each period. None unless the NPV changes sign exactly once on a grid over
+    (-0.95, 100)."""
     from scipy.optimize import brentq
 
     plan, ln = lee.plan, lee.lines
@@ -375,7 +407,7 @@ def licensee_irr(deal: Deal, lee: PartyView, lic_share_fn) -> float | None:
     times = [max(t_deal, 0.0)]
     flows = [-deal.upfront if t_deal >= 0 else 0.0]
     for p in expand_payments(deal):
-        t, prob = trigger_time_probability(p.trigger, plan, ln)
+        t, prob = trigger_time_probability(p.trigger, plan, ln, signing_time(deal, plan))
         if math.isfinite(t[0]) and prob[0] > 0 and t[0] >= 0:
             times.append(float(t[0]))
             flows.append(-p.amount * float(prob[0]))

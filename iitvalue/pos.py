@@ -303,21 +303,31 @@ class PosUpdate:
 
     def cr_rate(self, level: float = 0.95) -> tuple[float, float, float]:
         """Mean and equal-tailed interval of the CR rate among all patients, theta x phi (independent within a
-        class), by quadrature: P(theta phi <= x) = sum_K pi_K int F_phi,K(x / t) f_theta,K(t) dt."""
+        class): P(theta phi <= x) = sum_K pi_K sum_i w_Ki int_0^1 G_K(min(1, x / F_Ki^-1(u))) du, substituting
+        u = F_Ki(t) for each ORR component (no density left to integrate, so components with b < 1, whose density
+        is infinite at 1, and concentrated posteriors stay accurate); 400-point Gauss-Legendre in u; quantiles by
+        brentq on [0, 1]."""
+        from scipy import stats
+        from scipy.optimize import brentq
+
         pc = self.posterior_class
         parts = [(pc, self.orr_active, self.cr_active), (1.0 - pc, self.orr_inactive, self.cr_inactive)]
         mean = sum(w * o.mean() * c.mean() for w, o, c in parts)
         nodes, wts = np.polynomial.legendre.leggauss(400)
-        t = 0.5 * (nodes + 1.0)  # theta in (0, 1)
-        wt = 0.5 * wts
+        u = 0.5 * (nodes + 1.0)
+        wq = 0.5 * wts
+        pieces = []  # (weight, theta at the u nodes, CR mixture of the class)
+        for w_class, orr, cr in parts:
+            if w_class <= 0:
+                continue
+            for wk, a, b in zip(orr.weights, orr.a, orr.b):
+                pieces.append((w_class * wk, np.maximum(stats.beta.ppf(u, a, b), 1e-300), cr))
 
         def cdf(x: float) -> float:
-            return float(sum(w * np.sum(wt * o.pdf(t) * c.cdf(np.minimum(1.0, x / t))) for w, o, c in parts))
+            return float(sum(w * np.sum(wq * cr.cdf(np.minimum(1.0, x / t))) for w, t, cr in pieces))
 
-        from scipy.optimize import brentq
-
-        lo = brentq(lambda x: cdf(x) - (1 - level) / 2, 1e-12, 1 - 1e-12)
-        hi = brentq(lambda x: cdf(x) - (1 + level) / 2, 1e-12, 1 - 1e-12)
+        lo = brentq(lambda x: cdf(x) - (1 - level) / 2, 0.0, 1.0, xtol=1e-12)
+        hi = brentq(lambda x: cdf(x) - (1 + level) / 2, 0.0, 1.0, xtol=1e-12)
         return mean, lo, hi
 
     def assurance(self, design) -> float:

@@ -64,7 +64,8 @@ def value_table(result) -> str:
             ("LOA (probability of approval)", a["loa"]),
             ("expected approval", f"{a['approval_date']} ({a['approval_time']:.2f} years)"),
             ("first launch", f"{a['launch_date']} ({a['launch_time']:.2f} years)"),
-            ("peak annual sales (success path)", f"{a['peak_sales']:,.1f} in {a['peak_sales_year']}"),
+            ("peak annual sales (success path)", f"{a['peak_sales']:,.1f}"
+             + (f" in the model year starting in {a['peak_sales_year']}" if a["peak_sales_year"] else " (no sales)")),
             ("PV of risk-adjusted R&D", a["pv_rd_risked"]),
             ("PV of risk-adjusted commercial cash flow", a["pv_commercial_risked"]),
             ("discount rate", doc["valuation"]["discount_rate"]),

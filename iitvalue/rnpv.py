@@ -363,6 +363,17 @@ def _tax(profit: np.ndarray, rate: np.ndarray, carryforward: bool) -> np.ndarray
     return tax
 
 
+def annual_totals(x: np.ndarray, dt: float) -> np.ndarray:
+    """Sum a (..., N) per-period line into model years [y, y + 1) from the valuation date: (..., ceil(N dt))."""
+    per_year = int(round(1.0 / dt))
+    n = x.shape[-1]
+    years = -(-n // per_year)
+    pad = years * per_year - n
+    if pad:
+        x = np.concatenate([x, np.zeros(x.shape[:-1] + (pad,))], axis=-1)
+    return x.reshape(x.shape[:-1] + (years, per_year)).sum(axis=-1)
+
+
 # ---- the result object ------------------------------------------------------------------------------------------
 def add_years(date: _dt.date, years: float) -> _dt.date:
     """Calendar date ``years`` after ``date``: whole months by the calendar (clamping to month end), any other
@@ -401,7 +412,7 @@ def value_plan(plan: Plan) -> AssetValuation:
     ln = evaluate(arrays_from_plan(plan))
     s0 = lambda a: a[0]  # noqa: E731  (scenario 0)
     dt = plan.dt
-    annual_rev = s0(ln.revenue) / dt
+    annual_rev = annual_totals(s0(ln.revenue), dt)  # net sales per model year
     approval = float(ln.approval_time[0])
     first_launch = float(ln.launch_time[0].min()) if plan.territories else math.nan
     k_peak = int(np.argmax(annual_rev)) if annual_rev.size else 0
@@ -417,7 +428,8 @@ def value_plan(plan: Plan) -> AssetValuation:
         "launch_date": launch_date.isoformat(),
         "launch_year": launch_date.year,
         "peak_sales": float(annual_rev.max()) if annual_rev.size else 0.0,
-        "peak_sales_year": add_years(plan.valuation_date, float(ln.t_start[k_peak])).year,
+        "peak_sales_year": (add_years(plan.valuation_date, float(k_peak)).year
+                            if annual_rev.size and annual_rev.max() > 0 else None),
         "pv_rd_risked": float(-(s0(ln.rd_risked) * s0(ln.discount_factor)).sum()),
         "pv_commercial_risked": float((ln.loa[0] * s0(ln.commercial_after_tax) * s0(ln.discount_factor)).sum()),
         "discount_rate": plan.discount_rate,

@@ -226,6 +226,13 @@ class ProfitShare(_Model):
     booked_by: Literal["licensor", "licensee"] = "licensee"
 
 
+class CostShare(_Model):
+    """The licensor's share of the development costs of some phases (other phases: ``deal.licensor_cost_share``)."""
+
+    phases: list[str] = Field(min_length=1)
+    licensor_share: float = Field(ge=0.0, le=1.0)
+
+
 class Party(_Model):
     name: str = Field(min_length=1)
     discount_rate: float = Field(ge=0.0, le=1.0)
@@ -255,6 +262,7 @@ class Deal(_Model):
     pools: list[Pool] = Field(default_factory=list)
     royalties: list[Royalty] = Field(default_factory=list)
     profit_shares: list[ProfitShare] = Field(default_factory=list)
+    cost_shares: list[CostShare] = Field(default_factory=list)
     observed: Observed | None = None
 
 
@@ -395,6 +403,8 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
                 add(("readouts", i, "complete"), f"{r.complete} complete responses exceed their denominator {denom}")
             elif r.complete > r.responders:
                 add(("readouts", i, "complete"), f"{r.complete} complete responses exceed the {r.responders} responders")
+        if r.complete_n is not None and r.complete is None:
+            add(("readouts", i, "complete_n"), "gives the CR denominator, but 'complete' (the CR count) is missing")
         if r.mrd_negative is not None and r.mrd_negative > r.n:
             add(("readouts", i, "mrd_negative"), f"{r.mrd_negative} exceeds n = {r.n}")
     if sheet.pos is not None:
@@ -501,6 +511,15 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
                     add(("deal", table, i, "territories"), f"'{t}' is already covered by {table}[{owner[t]}]")
                 owner[t] = i
 
+    owner_phase: dict[str, int] = {}
+    for i, cs in enumerate(d.cost_shares):
+        for ph in cs.phases:
+            if ph not in phases:
+                add(("deal", "cost_shares", i, "phases"), f"no phase named '{ph}'{_suggest(ph, phases)}; "
+                    f"phases: {', '.join(phases) or 'none'}")
+            if ph in owner_phase:
+                add(("deal", "cost_shares", i, "phases"), f"'{ph}' already has a cost share (cost_shares[{owner_phase[ph]}])")
+            owner_phase[ph] = i
     check_territories("royalties", d.royalties)
     check_territories("profit_shares", d.profit_shares)
     for i, r in enumerate(d.royalties):

@@ -130,12 +130,20 @@ def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None, cf
                                                label=r.source, trial=r.trial, date=r.date.isoformat()))
         used.append({"date": r.date.isoformat(), "source": r.source, "trial": r.trial, "design": r.design,
                      "n": r.n, "responders": r.responders, "complete": r.complete, "complete_n": r.complete_n,
+                     "mrd_negative": r.mrd_negative, "dose": r.dose,
                      "weight": w, "weight_source": "readout" if r.weight is not None else f"pos.{r.design}_weight"})
     probs = [p.probability for p in plan.phases]
     kinds = [p.kind for p in plan.phases]
     prior_loa = math.prod(probs)
-    upd = P.update(model, prior_loa, evidence, cfg.p_approval_active, cfg.p_approval_inactive)
-    post = P.spread(probs, kinds, upd.posterior_loa)
+    if not evidence:  # nothing to update: no calibration of the classes needed, so any prior LOA is fine
+        qa = cfg.p_approval_active if cfg.p_approval_active is not None else model.p_approval_active
+        qi = cfg.p_approval_inactive if cfg.p_approval_inactive is not None else model.p_approval_inactive
+        if not qi <= prior_loa <= qa:
+            qa, qi = max(qa, prior_loa), min(qi, prior_loa)
+    else:
+        qa, qi = cfg.p_approval_active, cfg.p_approval_inactive
+    upd = P.update(model, prior_loa, evidence, qa, qi)
+    post = P.spread(probs, kinds, upd.posterior_loa) if plan.phases else []
     prior_plan = plan
     post_plan = plan.with_phases(post, source="Bayesian update of the readouts (docs/method.md section 2)",
                                  note=f"probabilities updated from readouts: LOA {prior_loa:.4f} -> {upd.posterior_loa:.4f} "
@@ -197,8 +205,11 @@ def value(sheet: TermSheet, readout: str | None = None) -> Result:
 
 def _plan_at_loa(prior: Plan, loa: float) -> Plan:
     """The plan with its probabilities spread to reach ``loa`` (the rule of the Bayesian update)."""
+    from .errors import InputError, Problem
     from .pos import spread
 
+    if not prior.phases:
+        raise InputError(Problem("phases", "the asset has no remaining phases (LOA = 1): its LOA cannot be changed"))
     probs = spread([p.probability for p in prior.phases], [p.kind for p in prior.phases], loa)
     return prior.with_phases(probs, source=f"LOA set to {loa:.4f}")
 

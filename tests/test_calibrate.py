@@ -137,3 +137,40 @@ def test_comparable_without_observed_upfront(tmp_path):
     f.write_text(text[: text.index("[deal.observed]")])
     res = CliRunner().invoke(main, ["calibrate", str(f)])
     assert res.exit_code == 2 and "deal.observed.upfront" in res.output
+
+
+def test_suggested_structure_is_worth_the_fair_total_at_the_calibrated_weight(tmp_path):
+    """Independent check: put the suggested structure into the term sheet as real milestones, value the deal at
+    the calibration's evidence weight, and the buyer's PV of upfront + milestones must equal the fair total."""
+    cal = tmp_path / "cal.toml"
+    cal.write_text("[params]\nkappa = 0.4\nweight = 0.2\npremium = 0.0\n")
+    text = (EXAMPLES / "legend.toml").read_text()
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text[: text.index("# Milestones: only totals")])
+    p = json.loads(CliRunner().invoke(main, ["price", str(bare), "--calibration", str(cal), "--format", "json"]).output)["price"]
+    sheet = iitvalue.load(bare)
+    ms = [{"name": r["name"], "amount": r["amount"], "category": r["category"], "trigger": r["trigger_spec"]}
+          for r in p["structure"][1:]]
+    structured = C.with_weight(sheet.replace({"deal.upfront": p["upfront"], "deal.milestones": ms}), 0.2)
+    d = iitvalue.value(structured).deal.summary
+    assert d["risk_adjusted_value"] == pytest.approx(p["total_pv"], rel=1e-9)
+    assert d["licensee_loa"] == pytest.approx(p["loa"], rel=1e-12)
+
+
+def test_pricing_works_without_readouts_and_for_late_stage_assets(tmp_path):
+    """No readouts: the evidence weight has nothing to act on and no class model is needed."""
+    res = CliRunner().invoke(main, ["price", str(EXAMPLES / "interius.toml"), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    text = (EXAMPLES / "interius.toml").read_text()
+    filed = text.replace('stage = "phase1"', 'stage = "filed"')
+    cut = filed.index("[[phases]]")
+    review = filed.index('name = "BLA review"')
+    filed = filed[:cut] + "[[phases]]\n" + filed[review:]
+    f = tmp_path / "filed.toml"
+    f.write_text(filed)
+    res = CliRunner().invoke(main, ["price", str(f), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    p = json.loads(res.output)["price"]
+    assert "development" not in [r["category"] for r in p["structure"]]
+    res = CliRunner().invoke(main, ["implied", str(f), "--solve", "weight"])
+    assert res.exit_code == 2 and "no readouts" in res.output and str(f) in res.output

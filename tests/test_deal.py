@@ -214,6 +214,7 @@ def test_example_figures_match_docs():
     assert leg["licensee_npv"] == pytest.approx(540.8, abs=0.05)
     assert leg["licensor_npv"] == pytest.approx(1831.6, abs=0.05)
     assert leg["breakeven_upfront"] == pytest.approx(890.8, abs=0.05)
+    assert leg["pv_profit_share_licensor"] == pytest.approx(882.7, abs=0.05)
     assert leg["headline_value"] == 1700.0
 
 
@@ -265,3 +266,39 @@ def test_bad_deal_input_on_the_command_line(tmp_path):
     out = CliRunner().invoke(main, ["value", str(f)])
     assert out.exit_code == 2 and "no phase named 'Phase 1 (US)'" in out.output and "did you mean" in out.output
     assert "line " in out.output and "Traceback" not in out.output
+
+
+def test_milestone_after_the_horizon_or_before_signing_pays_nothing():
+    d = two_phase(milestones=[ms("late", 100, type="approval", territory="US"),
+                              ms("early", 100, type="phase_start", phase="P1")])
+    d["territories"][0]["launch_lag"] = 9.5  # launch at 11.5 years, horizon 10
+    dv = deal_of(d)
+    pay = dv.payments.set_index("name")
+    assert pay.loc["late", "pv_licensor"] == 0.0 and any("after the horizon" in n for n in dv.notes)
+    d = two_phase(milestones=[ms("early", 100, type="phase_start", phase="Review")])
+    d["deal"]["date"] = dt.date(2026, 6, 1)  # Review starts 2026-01-01, before signing
+    dv = deal_of(d)
+    assert dv.payments.set_index("name").loc["early", "pv_licensor"] == 0.0
+    assert any("before the deal is signed" in n for n in dv.notes)
+
+
+def test_sum_identity_quarterly_with_phase_cost_shares():
+    d = two_phase(milestones=[ms("s", 50, type="sales", threshold=80.0)],
+                  profit_shares=[{"territories": ["US"], "licensor_share": 0.3}],
+                  cost_shares=[{"phases": ["Review"], "licensor_share": 1.0}], licensor_cost_share=0.2,
+                  royalties=[{"territories": ["US"], "tiers": [{"above": 0, "rate": 0.05}]}])
+    d["valuation"].update(period="quarterly", mid_period=True, tax_rate=0.25)
+    res = iitvalue.value(TermSheet.from_dict(d))
+    s = res.deal.summary
+    assert s["licensor_npv"] + s["licensee_npv"] == pytest.approx(res.summary["asset.rnpv"], rel=1e-10)
+    # sales of 100 a year from t = 2: the model year [2, 3) first reaches 80, paid at t = 3
+    assert res.deal.payments.set_index("name").loc["s", "time"] == pytest.approx(3.0)
+
+
+def test_phase_cost_share_by_hand():
+    """Licensor pays all of P1 (10) and none of Review (2); no sales, r = 0: licensor NPV = -10."""
+    d = two_phase(cost_shares=[{"phases": ["P1"], "licensor_share": 1.0}])
+    d["territories"][0]["peak_sales"] = 0.0
+    for party in ("licensor", "licensee"):
+        d["deal"][party]["discount_rate"] = 0.0
+    assert deal_of(d).summary["licensor_npv"] == pytest.approx(-10.0)

@@ -149,8 +149,10 @@ def test_cr_nested_in_responders_uses_cr_evaluable_responders():
     assert ev.cr_n == pytest.approx(3.0)  # 6 x 5/10 expected responders among the CR-evaluable
 
 
-def test_cr_rate_quadrature_against_monte_carlo():
-    upd = pos.update(BCMA, CAR_T_PRIOR_LOA, [pos.Evidence.from_counts(4, 4, 2, weight=0.5)])
+@pytest.mark.parametrize("n,c", [(4, 2), (100, 50), (1000, 500)])
+def test_cr_rate_quadrature_against_monte_carlo(n, c):
+    """Also for concentrated posteriors whose ORR components have b < 1 (infinite density at 1)."""
+    upd = pos.update(BCMA, CAR_T_PRIOR_LOA, [pos.Evidence.from_counts(n, n, c, weight=0.5)])
     rng = np.random.default_rng(20250702)
     size = 400_000
     active = rng.random(size) < upd.posterior_class

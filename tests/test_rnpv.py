@@ -310,7 +310,7 @@ def test_benchmark_defaults_are_used_and_reported(esobiotec_path):
     assert list(ph["p_transition"]) == [0.442, 0.588, 0.667, 1.0]  # BIO 2011-2020 CAR-T row
     assert res.asset.summary["loa"] == pytest.approx(0.442 * 0.588 * 0.667)
     assert any("car-t" in n for n in res.notes)
-    assert ph.loc[3, "cost"] == pytest.approx(4.3)  # PDUFA FY2025 fee default
+    assert ph.loc[3, "cost"] == pytest.approx(4.31)  # PDUFA FY2025 fee default, 4,310,002 USD
     # cumulative and transition probabilities are distinct columns
     assert ph.loc[2, "p_cumulative"] == pytest.approx(0.442 * 0.588 * 0.667)
     assert ph.loc[2, "p_start"] == pytest.approx(0.442 * 0.588)

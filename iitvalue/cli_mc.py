@@ -1,0 +1,256 @@
+"""``iitvalue simulate``, ``iitvalue sensitivity`` and ``iitvalue plot`` (docs/cli.md, docs/montecarlo.md).
+
+Registered on the main group in :mod:`iitvalue.cli`. numpy, pandas and matplotlib are imported inside the
+commands so that ``iitvalue --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .cli import check_output_path, emit, handle_errors, parse_sets
+
+DEFAULT_CHUNK = 65536  # = montecarlo.DEFAULT_CHUNK (16 blocks of 4,096 paths); not imported to keep start-up fast
+
+SET = click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+                   help="Override a term-sheet field before simulating, e.g. --set valuation.discount_rate=0.12. Repeatable.")
+FORCE = click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+PATHS = click.option("-n", "--paths", "n_paths", type=int, default=100_000, show_default=True,
+                     help="Number of simulated paths.")
+SEED = click.option("--seed", type=int, default=0, show_default=True, help="Seed: the same seed gives the same numbers.")
+
+
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """{"mc.licensor.mean": x} -> {"mc": {"licensor": {"mean": x}}}."""
+    out: dict[str, Any] = {}
+    for key, v in flat.items():
+        node = out
+        *parents, last = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = v
+    return out
+
+
+def _run_simulation(sheet, n_paths: int, seed: int, chunk: int, keep_draws: bool = False):
+    from .montecarlo import simulate
+
+    if sys.stderr.isatty():
+        with click.progressbar(length=n_paths, label="simulating", file=sys.stderr) as bar:
+            return simulate(sheet, n_paths, seed, chunk, keep_draws=keep_draws, progress=bar.update)
+    return simulate(sheet, n_paths, seed, chunk, keep_draws=keep_draws)
+
+
+@click.command("simulate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@PATHS
+@SEED
+@click.option("--chunk", type=int, default=DEFAULT_CHUNK, show_default=True,
+              help="Paths computed at once (rounded up to blocks of 4,096); bounds memory, never changes the numbers.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table: readable summary; json: stable keys mc.* (docs/cli.md).")
+@SET
+@click.option("-o", "--output", default=None, metavar="PATHS_FILE",
+              help="Also write one row per path to a .csv or .parquet file (parquet needs pyarrow).")
+@FORCE
+@handle_errors
+def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int, fmt: str, sets: tuple[str, ...],
+                 output: str | None, force: bool) -> None:
+    """Monte Carlo simulation of the term sheet FILE: drawn inputs from its [[uncertainty]] table, then each phase
+    passes or fails. Prints the mean, standard error, percentiles and P(NPV < 0) of the realised NPV, for the
+    asset and, with a [deal], for each party."""
+    from . import report
+    from .errors import InputError
+    from .terms import load
+
+    target = None
+    if output is not None:
+        target = check_output_path(output, force, (".csv", ".parquet"))
+        if target.suffix.lower() == ".parquet":
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                raise InputError("writing .parquet needs pyarrow, which is not installed: write a .csv file instead, "
+                                 "or pip install pyarrow", str(target)) from None
+    sheet = load(file, overrides=parse_sets(sets))
+    sim = _run_simulation(sheet, n_paths, seed, chunk, keep_draws=target is not None)
+    summary = sim.summary()
+    doc = nest(summary)
+    doc["mc"]["convergence"] = sim.convergence()
+    doc["mc"]["outcomes"] = sim.outcomes()
+    doc["notes"] = sim.notes
+    if target is not None:
+        frame = sim.paths_frame()
+        if target.suffix.lower() == ".parquet":
+            frame.to_parquet(target, index=False)
+        else:
+            frame.to_csv(target, index=False)
+        click.echo(f"wrote {target} ({sim.n:,} paths)", err=True)
+    if fmt == "json":
+        click.echo(report.to_json(doc), nl=False)
+    else:
+        click.echo(_table(sheet, summary, sim), nl=False)
+
+
+def _table(sheet, s: dict[str, Any], sim) -> str:
+    from .report import key_values
+
+    cur = sheet.valuation.currency
+    rows = [("paths (seed)", f"{s['mc.paths']:,} ({s['mc.seed']})"), ("engine", s["mc.engine"]),
+            ("deterministic rNPV", s["mc.deterministic_rnpv"])]
+    if "mc.mean_conditional" in s:
+        rows.append(("mean of E[NPV | drawn inputs]", s["mc.mean_conditional"]))
+    rows.append(("P(approval) on the paths", s["mc.prob_approval"]))
+
+    def block(prefix: str) -> list[tuple[str, Any]]:
+        return [("mean", s[f"{prefix}mean"]), ("standard error", s[f"{prefix}std_error"]),
+                ("P5 / P10 / P50", f"{s[prefix + 'p5']:,.1f} / {s[prefix + 'p10']:,.1f} / {s[prefix + 'p50']:,.1f}"),
+                ("P90 / P95", f"{s[prefix + 'p90']:,.1f} / {s[prefix + 'p95']:,.1f}"),
+                ("P(NPV < 0)", s[f"{prefix}prob_negative"])]
+
+    parts = [key_values(f"{sheet.asset.name}: Monte Carlo ({cur} millions, realised NPV per path)",
+                        rows + block("mc."))]
+    if "mc.licensor.mean" in s:
+        for role in ("licensor", "licensee"):
+            parts.append(key_values(f"{role}: {getattr(sheet.deal, role).name} (own rate)", block(f"mc.{role}.")))
+        parts.append(key_values("seller's realised receipts (upfront + milestones + royalties)", [
+            ("PV mean", s["mc.receipts.mean"]),
+            ("PV P10 / P50 / P90", f"{s['mc.receipts.p10']:,.1f} / {s['mc.receipts.p50']:,.1f} / {s['mc.receipts.p90']:,.1f}"),
+            ("nominal mean", s["mc.receipts.nominal_mean"]),
+            ("nominal P10 / P50 / P90",
+             f"{s['mc.receipts.nominal_p10']:,.1f} / {s['mc.receipts.nominal_p50']:,.1f} / {s['mc.receipts.nominal_p90']:,.1f}"),
+        ]))
+    parts.append(key_values("outcomes", [(r["outcome"], f"{r['share']:.2%}") for r in sim.outcomes()]))
+    parts.append(key_values("convergence (paths: mean +/- standard error)",
+                            [(f"{r['paths']:,}", f"{r['mean']:,.2f} +/- {r['std_error']:,.2f}") for r in sim.convergence()]))
+    if sim.notes:
+        parts.append("Notes\n-----\n" + "\n".join(f"  * {n}" for n in sim.notes))
+    return "\n\n".join(parts) + "\n"
+
+
+def _parse_grid(text: str) -> tuple[str, list[float]]:
+    from .errors import InputError, Problem
+
+    if "=" not in text:
+        raise InputError(Problem("--grid", f"'{text}': write PATH=v1,v2,..., e.g. --grid pos.iit_weight=0.25,0.5,1"))
+    path, raw = text.split("=", 1)
+    try:
+        values = [float(v) for v in raw.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(Problem("--grid", f"'{raw}' is not a comma-separated list of numbers")) from None
+    if not values:
+        raise InputError(Problem("--grid", f"no values given for {path.strip()}"))
+    return path.strip(), values
+
+
+@click.command("sensitivity")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--grid", "grids", multiple=True, metavar="PATH=v1,v2,...",
+              help="Give twice for a two-way grid of the asset rNPV, e.g. --grid pos.iit_weight=0.25,0.5,1 "
+                   "--grid territories[0].peak_sales=500,1000.")
+@SET
+@click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of standard output.")
+@FORCE
+@handle_errors
+def sensitivity_cmd(file: str, fmt: str, grids: tuple[str, ...], sets: tuple[str, ...], output: str | None,
+                    force: bool) -> None:
+    """Tornado of the [[uncertainty]] inputs (one-way swings, ranked), the [[scenarios]] side by side with the
+    base case, and an optional two-way grid. Deterministic: every number is an rNPV."""
+    from . import montecarlo as mc
+    from . import report
+    from .errors import InputError, Problem
+    from .terms import load
+
+    if len(grids) not in (0, 2):
+        raise InputError(Problem("--grid", f"give it twice (rows and columns of a two-way grid), not {len(grids)} time(s)"))
+    sheet = load(file, overrides=parse_sets(sets))
+    rows = mc.tornado(sheet)
+    scen = mc.scenarios(sheet)
+    doc: dict[str, Any] = {"sensitivity": {"metric": "asset.rnpv", "base": scen[0], "tornado": rows,
+                                           "scenarios": scen, "grid": None}}
+    if grids:
+        (xp, xv), (yp, yv) = _parse_grid(grids[0]), _parse_grid(grids[1])
+        doc["sensitivity"]["grid"] = mc.grid(sheet, xp, xv, yp, yv)
+    notes = [] if sheet.uncertainty else ["no [[uncertainty]] entries: the tornado is empty (docs/termsheet.md)"]
+    doc["notes"] = notes
+    text = report.to_json(doc) if fmt == "json" else _sensitivity_table(sheet, doc["sensitivity"], notes)
+    emit(text, output, force)
+
+
+def _num(x: Any) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
+def _sensitivity_table(sheet, d: dict[str, Any], notes: list[str]) -> str:
+    cur = sheet.valuation.currency
+    out = [f"{sheet.asset.name}: sensitivity of the asset rNPV ({cur} millions); base {d['base']['asset.rnpv']:,.1f}", ""]
+    if d["tornado"]:
+        w = max(len(r["path"]) for r in d["tornado"])
+        out.append(f"  {'#':>2}  {'input'.ljust(w)}  {'low':>10}  {'high':>10}  {'rNPV at low':>12}  {'rNPV at high':>12}  {'swing':>9}  basis")
+        for r in d["tornado"]:
+            out.append(f"  {r['rank']:>2}  {r['path'].ljust(w)}  {_num(r['low']):>10}  {_num(r['high']):>10}  "
+                       f"{r['asset.rnpv_low']:>12,.1f}  {r['asset.rnpv_high']:>12,.1f}  {r['swing']:>9,.1f}  {r['basis']}")
+        out.append("")
+    keys = [k for k in ("asset.rnpv", "asset.loa", "deal.licensor_npv", "deal.licensee_npv") if k in d["scenarios"][0]]
+    w = max(len(s["name"]) for s in d["scenarios"])
+    out.append("Scenarios")
+    out.append("  " + "scenario".ljust(w) + "".join(f"  {k:>18}" for k in keys))
+    for s in d["scenarios"]:
+        out.append("  " + s["name"].ljust(w) + "".join(f"  {s[k]:>18,.4f}" if k == "asset.loa" else f"  {s[k]:>18,.1f}"
+                                                      for k in keys))
+    if d["grid"] is not None:
+        g = d["grid"]
+        out += ["", f"Grid of {g['metric']}: rows {g['y_path']}, columns {g['x_path']}",
+                "  " + " " * 12 + "".join(f"  {x:>12.4g}" for x in g["x_values"])]
+        for y, row in zip(g["y_values"], g["values"]):
+            out.append(f"  {y:>12.4g}" + "".join(f"  {v:>12,.1f}" for v in row))
+    if notes:
+        out += ["", "Notes"] + [f"  * {n}" for n in notes]
+    return "\n".join(out) + "\n"
+
+
+@click.command("plot")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--kind", type=click.Choice(["histogram", "tornado", "cashflows"]), required=True,
+              help="histogram: realised NPV of the simulated paths; tornado: one-way swings; cashflows: "
+                   "risk-adjusted cash flow by period.")
+@click.option("-o", "--output", required=True, metavar="CHART", help="Image file: .png, .svg or .pdf.")
+@FORCE
+@PATHS
+@SEED
+@SET
+@handle_errors
+def plot_cmd(file: str, kind: str, output: str, force: bool, n_paths: int, seed: int, sets: tuple[str, ...]) -> None:
+    """Draw a chart of FILE (needs the `plot` extra: pip install 'iitvalue[plot]')."""
+    from .errors import InputError
+    from .terms import load
+
+    target = check_output_path(output, force, (".png", ".svg", ".pdf"))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise InputError("plots need matplotlib, which is not installed: pip install 'iitvalue[plot]'") from None
+    from . import montecarlo as mc
+
+    sheet = load(file, overrides=parse_sets(sets))
+    if kind == "histogram":
+        sim = _run_simulation(sheet, n_paths, seed, DEFAULT_CHUNK)
+        fig = mc.plot_histogram(sim, currency=sheet.valuation.currency)
+    elif kind == "tornado":
+        rows = mc.tornado(sheet)
+        if not rows:
+            raise InputError("no [[uncertainty]] entries to draw a tornado of", file)
+        fig = mc.plot_tornado(rows, mc.scenarios(sheet)[0]["asset.rnpv"])
+    else:
+        from .valuation import value
+
+        fig = mc.plot_cashflows(value(sheet))
+    fig.savefig(target, dpi=120)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    click.echo(f"wrote {target}", err=True)
