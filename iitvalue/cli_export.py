@@ -17,22 +17,46 @@ from .cli import handle_errors
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
               help="Override a term-sheet field before exporting, e.g. --set valuation.discount_rate=0.12. Repeatable.")
+@click.option("--paths", "n_paths", type=int, default=20_000, show_default=True, metavar="N",
+              help="Monte Carlo paths for the Risk sheet's histogram (term sheets with [[uncertainty]]).")
+@click.option("--seed", type=int, default=1, show_default=True, metavar="S",
+              help="Seed of the Risk sheet's Monte Carlo simulation (same seed, same numbers).")
+@click.option("--no-risk", is_flag=True,
+              help="Skip the Risk sheet (tornado and Monte Carlo histogram) even when FILE has [[uncertainty]].")
 @handle_errors
-def export_cmd(file: str, output: str, force: bool, sets: tuple[str, ...]) -> None:
+def export_cmd(file: str, output: str, force: bool, sets: tuple[str, ...], n_paths: int, seed: int,
+               no_risk: bool) -> None:
     """Write the valuation of the term sheet FILE as an Excel workbook: Inputs, Calculations (live formulas on a
-    timeline), Outputs (summary, payments, charts) and Checks (the workbook against iitvalue)."""
-    from .cli import check_output_path, parse_sets
-    from .excel import write_workbook
+    timeline), Outputs (summary, payments, charts), Risk (tornado and Monte Carlo histogram computed by Python,
+    when FILE has [[uncertainty]] entries) and Checks (the workbook against iitvalue)."""
+    from .cli import attach_source, check_output_path, parse_sets
+    from .excel import risk_analysis, write_workbook
     from .terms import load
     from .valuation import value
 
+    from .errors import InputError, Problem
+
+    if n_paths < 1:
+        raise InputError(Problem("--paths", f"{n_paths} is not allowed; simulate at least one path"))
+    if seed < 0:
+        raise InputError(Problem("--seed", f"{seed} is not allowed; a seed is a non-negative integer"))
     target = check_output_path(output, force, (".xlsx",))
     sheet = load(file, overrides=parse_sets(sets))
-    info = write_workbook(value(sheet), target)
+    result = value(sheet)
+    risk = None
+    if not no_risk:
+        with attach_source(file):
+            risk = risk_analysis(result, paths=n_paths, seed=seed)
+    info = write_workbook(result, target, risk)
     differs = [k for k, (wv, py) in info["parity"].items() if abs(wv - py) > 1e-9 * max(1.0, abs(py))]
     click.echo(f"wrote {target} (sheets: {', '.join(info['sheets'])}; names: {', '.join(info['names'])})", err=True)
     for note in info["notes"]:
         click.echo(f"note: {note}", err=True)
+    if risk is not None:
+        click.echo(f"Risk sheet: tornado of {len(risk.tornado)} inputs; {risk.paths:,} Monte Carlo paths, seed "
+                   f"{risk.seed} (values computed by Python, not live formulas)", err=True)
+    elif not no_risk:
+        click.echo("no [[uncertainty]] entries: no Risk sheet", err=True)
     if differs:
         click.echo(f"note: the workbook differs from iitvalue for {', '.join(differs)} (see its Checks sheet)",
                    err=True)

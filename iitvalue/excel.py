@@ -9,6 +9,9 @@
   posterior LOA over the phases, development plan, deal payments) and timeline rows, one column per period and
   one formula per row, implementing docs/method.md sections 1-3;
 * **Outputs** - summary, payment table and two native charts;
+* **Risk** (when the term sheet has ``[[uncertainty]]`` entries and a :class:`RiskAnalysis` is given) - the
+  tornado and the Monte Carlo histogram of the asset's realised NPV, as values computed by Python (labelled so),
+  each with a native chart;
 * **Checks** - sum checks and the Python engine's results next to the workbook's.
 
 Every formula is written together with its value computed here in Python (a mirror of the formula, row by row),
@@ -210,12 +213,13 @@ class _Book:
 class _Writer:
     """Lays out one valuation result. Values computed here mirror each formula (the cached values)."""
 
-    def __init__(self, result, path: Path):
+    def __init__(self, result, path: Path, risk: "RiskAnalysis | None" = None):
         from . import pos as P
         from .rnpv import resolve
         from .terms import Pos
 
         self.r = result
+        self.risk = risk
         self.sheet_ = result.sheet
         self.b = _Book(path)
         self.P = P
@@ -331,11 +335,13 @@ class _Writer:
     # ---- the workbook ---------------------------------------------------------------------------------------
     def write(self) -> None:
         b = self.b
-        for name in ("Inputs", "Calculations", "Outputs", "Checks"):
+        for name in ("Inputs", "Calculations", "Outputs") + (("Risk",) if self.risk else ()) + ("Checks",):
             b.sheet(name)
         self.write_inputs()
         self.write_calculations()
         self.write_outputs()
+        if self.risk:
+            self.write_risk()
         self.write_checks()
         self.finish_sheets()
         b.wb.close()
@@ -1483,7 +1489,9 @@ class _Writer:
         sh = "Outputs"
         b.put_text(sh, 0, 0, f"Outputs - {s.valuation.name}", b.f["title"])
         b.put_text(sh, 1, 0, f"Money in millions of {s.valuation.currency}. Grey italic values are computed by "
-                             "iitvalue (not live formulas).", b.f["note"])
+                             "iitvalue (not live formulas)." + (" Tornado and Monte Carlo histogram: see the Risk "
+                                                                "sheet (computed by Python)." if self.risk else ""),
+                   b.f["note"])
         b.row[sh] = 3
         if self.notes:
             b.put_text(sh, 2, 0, " ".join(self.notes), b.f["note"])
@@ -1632,6 +1640,127 @@ class _Writer:
             ch2.set_size({"width": 720, "height": 240})
             b.ws[sh].insert_chart(22, 10, ch2)
 
+    # ============================================================================================ Risk
+    def write_risk(self) -> None:
+        """Tornado and Monte Carlo histogram: values computed by Python (docs/excel.md "Risk"), not formulas."""
+        b, sh, rk = self.b, "Risk", self.risk
+        ws = b.ws[sh]
+        cur = self.sheet_.valuation.currency
+        tag = rk.label
+        b.put_text(sh, 0, 0, f"Risk - {self.sheet_.valuation.name}", b.f["title"])
+        b.put_text(sh, 1, 0, f"Every number on this sheet is {tag}: it does not change when the Inputs are edited; "
+                             f"export again to refresh it. Money in millions of {cur}.", b.f["note"])
+        b.row[sh] = 3
+        deal = self.deal is not None
+        # ---- tornado
+        self.section(sh, f"Tornado: asset rNPV with one [[uncertainty]] input at its low, then its high, all else "
+                         f"at base - {tag}", 13 if deal else 9)
+        row = b.row[sh]
+        b.put_text(sh, row, 0, "Base asset rNPV (iitvalue value)")
+        b.put_value(sh, row, 1, rk.base_rnpv, "money", "python")
+        self.risk_cells = {"base_rnpv": (row, 1)}
+        row += 2
+        heads = ["input (term-sheet key)", "rank", "low value", "high value", "base value", "rNPV at low",
+                 "rNPV at high", "swing |high - low|", "basis of low / high"]
+        if deal:
+            heads += ["licensor NPV at low", "licensor NPV at high", "licensee NPV at low", "licensee NPV at high"]
+        for c, h in enumerate(heads):
+            b.put_text(sh, row, c, h, b.f["head"])
+        row += 1
+        first = row
+        for r in rk.tornado:
+            b.put_text(sh, row, 0, r["path"])
+            b.put_value(sh, row, 1, r["rank"], "int", "python")
+            for c, key in ((2, "low"), (3, "high"), (4, "base")):
+                v = r[key]
+                if isinstance(v, str) or v is None:  # the posterior entry swings the class, not a number
+                    b.put_text(sh, row, c, "" if v is None else f"{v} class", b.fmt("num", "python"))
+                else:
+                    b.put_value(sh, row, c, v, "0.0000", "python")
+            b.put_value(sh, row, 5, r["asset.rnpv_low"], "money", "python")
+            b.put_value(sh, row, 6, r["asset.rnpv_high"], "money", "python")
+            b.put_value(sh, row, 7, r["swing"], "money", "python")
+            b.put_text(sh, row, 8, r["basis"], b.f["note"])
+            if deal:
+                for c, key in enumerate(("deal.licensor_npv_low", "deal.licensor_npv_high", "deal.licensee_npv_low",
+                                         "deal.licensee_npv_high"), start=9):
+                    b.put_value(sh, row, c, r[key], "money", "python")
+            row += 1
+        last = row - 1
+        self.risk_cells["tornado"] = (first, last)
+        ch = b.wb.add_chart({"type": "bar"})
+        for name, col, color in (("input at low", 5, "#C00000"), ("input at high", 6, "#548235")):
+            ch.add_series({"name": name, "categories": [sh, first, 0, last, 0], "values": [sh, first, col, last, col],
+                           "fill": {"color": color}, "gap": 40, "overlap": 100})
+        ch.set_title({"name": f"Tornado: asset rNPV around the base ({rk.base_rnpv:,.1f})"})
+        # bars start at the base rNPV: the category axis crosses the value axis there; largest swing on top
+        ch.set_x_axis({"name": f"asset rNPV, millions of {cur}", "crossing": rk.base_rnpv, "num_format": "#,##0"})
+        ch.set_y_axis({"reverse": True, "label_position": "low"})
+        ch.set_legend({"position": "bottom"})
+        ch.set_size({"width": 760, "height": 120 + 28 * len(rk.tornado)})
+        b.row[sh] = row
+        ws.insert_chart(first - 3, 14 if deal else 10, ch)
+        # ---- Monte Carlo histogram
+        row = max(row + 1, first - 3 + int((120 + 28 * len(rk.tornado)) / 20) + 2)
+        b.row[sh] = row
+        self.section(sh, f"Monte Carlo: realised NPV of the asset over {rk.paths:,} paths (seed {rk.seed}) - {tag}", 7)
+        row = b.row[sh]
+        s = rk.summary
+        stats_rows = [("Paths", rk.paths, "int"), ("Seed", rk.seed, "int"),
+                      ("Engine (docs/montecarlo.md section 5)", s["mc.engine"], "num"),
+                      ("Mean realised NPV", s["mc.mean"], "money"), ("Standard error of the mean", s["mc.std_error"],
+                                                                      "money"),
+                      ("P10", s["mc.p10"], "money"), ("P50 (median)", s["mc.p50"], "money"), ("P90", s["mc.p90"], "money"),
+                      ("P(NPV < 0)", s["mc.prob_negative"], "pct"), ("Share of paths approved", s["mc.prob_approval"], "pct"),
+                      ("Deterministic rNPV of the simulated model", s["mc.deterministic_rnpv"], "money")]
+        if "mc.mean_conditional" in s:
+            stats_rows.append(("Mean of E[NPV | drawn inputs] over the paths", s["mc.mean_conditional"], "money"))
+        for label, v, kind in stats_rows:
+            b.put_text(sh, row, 0, label)
+            if isinstance(v, str):
+                b.put_text(sh, row, 1, v, b.fmt("num", "python"))
+            else:
+                b.put_value(sh, row, 1, v, kind, "python")
+            self.risk_cells[label] = (row, 1)
+            row += 1
+        for note in rk.notes:
+            b.put_text(sh, row, 0, note, b.f["note"])
+            row += 1
+        row += 1
+        b.put_text(sh, row, 0, f"{len(rk.counts)} equal-width bins from the smallest to the largest realised NPV "
+                               "(each bin holds from <= x < to; the last also holds its upper end).", b.f["note"])
+        row += 1
+        for c, h in enumerate(("bin", "from", "to", "midpoint", "paths", "share of paths")):
+            b.put_text(sh, row, c, h, b.f["head"])
+        row += 1
+        first = row
+        for k, cnt in enumerate(rk.counts):
+            lo, hi = rk.edges[k], rk.edges[k + 1]
+            b.put_value(sh, row, 0, k + 1, "int", "python")
+            b.put_value(sh, row, 1, lo, "money", "python")
+            b.put_value(sh, row, 2, hi, "money", "python")
+            b.put_value(sh, row, 3, 0.5 * (lo + hi), "#,##0", "python")
+            b.put_value(sh, row, 4, int(cnt), "int", "python")
+            b.put_value(sh, row, 5, int(cnt) / rk.paths, "pct", "python")
+            row += 1
+        last = row - 1
+        b.put_text(sh, row, 0, "Total", b.f["sub"])
+        b.put_value(sh, row, 4, int(sum(rk.counts)), "int", "python")
+        b.put_value(sh, row, 5, 1.0, "pct", "python")
+        self.risk_cells["histogram"] = (first, last)
+        b.row[sh] = row + 1
+        ch2 = b.wb.add_chart({"type": "column"})
+        ch2.add_series({"name": "paths", "categories": [sh, first, 3, last, 3], "values": [sh, first, 4, last, 4],
+                        "fill": {"color": "#2F5597"}, "gap": 10})
+        ch2.set_title({"name": f"Realised NPV, {rk.paths:,} paths: mean {s['mc.mean']:,.1f}, "
+                               f"P(NPV < 0) = {s['mc.prob_negative']:.1%}"})
+        ch2.set_x_axis({"name": f"realised NPV, millions of {cur} (bin midpoint)", "num_format": "#,##0",
+                        "num_font": {"rotation": -45}})
+        ch2.set_y_axis({"name": "paths", "num_format": "#,##0"})
+        ch2.set_legend({"none": True})
+        ch2.set_size({"width": 760, "height": 380})
+        ws.insert_chart(first - 1, 7, ch2)
+
     # ============================================================================================ Checks
     def write_checks(self) -> None:
         b, sh = self.b, "Checks"
@@ -1774,16 +1903,67 @@ class _Writer:
         calc.set_paper(8)  # A3: a long timeline prints across pages at a readable scale
         calc.set_print_scale(55)
         b.ws["Inputs"].repeat_rows(2)
+        if "Risk" in b.ws:
+            ws = b.ws["Risk"]
+            ws.set_column(0, 0, 46)
+            ws.set_column(1, 7, 14)
+            ws.set_column(8, 8, 36)
+            ws.set_column(9, 12, 14)
+            ws.freeze_panes(2, 0)
         b.ws["Outputs"].activate()
 
 
-def write_workbook(result, path: str | Path) -> dict[str, Any]:
-    """Write ``result`` (from :func:`iitvalue.value`) as an .xlsx workbook at ``path``.
+@dataclass
+class RiskAnalysis:
+    """What the Risk sheet shows, all computed by Python (money in millions, PV at the valuation date).
+
+    ``tornado``: :func:`iitvalue.montecarlo.tornado` rows (ranked); ``base_rnpv``: the asset rNPV of
+    ``iitvalue value``; ``summary``: :meth:`Simulation.summary` (``mc.*`` keys) of ``paths`` paths with ``seed``;
+    ``edges`` / ``counts``: the histogram of the realised asset NPV (``numpy.histogram``: ``len(counts)``
+    equal-width bins over [min, max], each [from, to) except the last, [from, to]; counts sum to ``paths``)."""
+
+    tornado: list[dict[str, Any]]
+    base_rnpv: float
+    summary: dict[str, Any]
+    edges: list[float]
+    counts: list[int]
+    paths: int
+    seed: int
+    version: str
+    notes: list[str]
+
+    @property
+    def label(self) -> str:
+        return f"computed by Python (iitvalue {self.version}), not live formulas"
+
+
+def risk_analysis(result, paths: int = 20_000, seed: int = 1, bins: int = 40) -> RiskAnalysis | None:
+    """The tornado and the Monte Carlo histogram of ``result.sheet`` for the Risk sheet, or None when the term
+    sheet has no ``[[uncertainty]]`` entries. Seeded: the same sheet, ``paths`` and ``seed`` give the same
+    numbers (docs/montecarlo.md section 4)."""
+    from . import __version__
+    from .montecarlo import simulate, tornado
+
+    sheet = result.sheet
+    if not sheet.uncertainty:
+        return None
+    if bins < 1:
+        raise ValueError("bins must be >= 1")
+    rows = tornado(sheet)
+    sim = simulate(sheet, n_paths=paths, seed=seed)
+    counts, edges = np.histogram(sim.asset, bins=bins)
+    return RiskAnalysis(rows, float(result.asset.summary["rnpv"]), sim.summary(), [float(e) for e in edges],
+                        [int(c) for c in counts], int(paths), int(seed), __version__, list(sim.notes))
+
+
+def write_workbook(result, path: str | Path, risk: RiskAnalysis | None = None) -> dict[str, Any]:
+    """Write ``result`` (from :func:`iitvalue.value`) as an .xlsx workbook at ``path``; with ``risk`` (from
+    :func:`risk_analysis`) also a Risk sheet with the tornado and the Monte Carlo histogram.
 
     Returns a small summary: the sheet names, the defined output names and the workbook-vs-Python parity rows
     ({JSON key: (workbook value, Python value)}) as computed at export time.
     """
-    w = _Writer(result, Path(path))
+    w = _Writer(result, Path(path), risk)
     w.write()
     return {"sheets": list(w.b.ws), "names": [n for n in OUTPUT_NAMES if n in w.b.defined], "parity": w.parity,
             "notes": w.notes}

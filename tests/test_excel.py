@@ -506,3 +506,166 @@ def test_export_command_writes_and_refuses_bad_paths(tmp_path):
     assert res.exit_code == 2 and "discount_rate" in res.output
     assert not (tmp_path / "x.xlsx").exists()
 
+
+
+# ---- Risk sheet: tornado and Monte Carlo histogram, computed by Python (docs/excel.md "Risk") -------------------
+RISK_PATHS, RISK_SEED = 5000, 7
+
+
+def risk_table(path: Path) -> dict[str, object]:
+    """The Risk sheet read back: tornado rows, the statistics block and the histogram rows (values as stored)."""
+    ws = openpyxl.load_workbook(path)["Risk"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    col_a = [r[0] for r in rows]
+    t0 = col_a.index("input (term-sheet key)") + 1
+    tornado = []
+    while rows[t0][0]:
+        tornado.append(rows[t0])
+        t0 += 1
+    stats = {r[0]: r[1] for r in rows if isinstance(r[0], str) and r[1] is not None and r[0] != "Total"}
+    h0 = next(k for k, r in enumerate(rows) if r[0] == "bin" and r[4] == "paths") + 1
+    hist = []
+    while isinstance(rows[h0][0], int):
+        hist.append(rows[h0][:6])
+        h0 += 1
+    return {"tornado": tornado, "stats": stats, "hist": hist, "total": rows[h0][4], "label": rows[1][0],
+            "cells": rows}
+
+
+@pytest.fixture(scope="module")
+def risk_exported(tmp_path_factory):
+    """EsoBiotec (eight [[uncertainty]] entries, a deal) exported by the command with its Risk sheet."""
+    tmp = tmp_path_factory.mktemp("risk")
+    out = tmp / "eso-risk.xlsx"
+    res = run("export", str(EXAMPLES / "esobiotec.toml"), "-o", str(out), "--paths", str(RISK_PATHS), "--seed",
+              str(RISK_SEED))
+    assert res.exit_code == 0 and "Risk sheet" in res.output, res.output
+    return out
+
+
+def test_risk_tornado_equals_montecarlo_tornado(risk_exported):
+    from iitvalue import montecarlo as mc
+
+    sheet = iitvalue.load(EXAMPLES / "esobiotec.toml")
+    want = mc.tornado(sheet)
+    got = risk_table(risk_exported)
+    assert "computed by Python (iitvalue " + iitvalue.__version__ + "), not live formulas" in got["label"]
+    assert len(got["tornado"]) == len(want) == 8
+    for row, w in zip(got["tornado"], want):
+        path, rank, lo, hi, base, r_lo, r_hi, swing, basis, l_lo, l_hi, e_lo, e_hi = row[:13]
+        assert (path, rank, basis) == (w["path"], w["rank"], w["basis"])
+        if w["path"] == "pos.orr":  # the posterior entry swings the class
+            assert (lo, hi) == ("inactive class", "active class")
+        else:
+            assert close(lo, w["low"], 1e-14) and close(hi, w["high"], 1e-14) and close(base, w["base"], 1e-14)
+        for v, k in ((r_lo, "asset.rnpv_low"), (r_hi, "asset.rnpv_high"), (swing, "swing"),
+                     (l_lo, "deal.licensor_npv_low"), (l_hi, "deal.licensor_npv_high"),
+                     (e_lo, "deal.licensee_npv_low"), (e_hi, "deal.licensee_npv_high")):
+            assert isinstance(v, float) and close(v, w[k], 1e-14), (path, k, v, w[k])
+    # reference figures (iitvalue sensitivity examples/esobiotec.toml): the class swing dominates (4.07 inactive,
+    # 1,656.6 active), then the discount rate (576.36 at 8 %, 298.93 at 12 %)
+    top = {r[0]: r for r in got["tornado"]}
+    assert got["tornado"][0][0] == "pos.orr" and abs(top["pos.orr"][5] - 4.07) < 0.01
+    assert abs(top["pos.orr"][6] - 1656.62) < 0.01
+    assert abs(top["valuation.discount_rate"][5] - 576.36) < 0.01 and abs(top["valuation.discount_rate"][6] - 298.93) < 0.01
+    assert close(got["stats"]["Base asset rNPV (iitvalue value)"], 415.75258370829266, 1e-12)
+
+
+def test_risk_histogram_counts_statistics_and_seed(risk_exported, tmp_path):
+    import numpy as np
+
+    from iitvalue import montecarlo as mc
+
+    got = risk_table(risk_exported)
+    counts = [r[4] for r in got["hist"]]
+    assert len(counts) == 40 and sum(counts) == got["total"] == RISK_PATHS
+    sim = mc.simulate(iitvalue.load(EXAMPLES / "esobiotec.toml"), RISK_PATHS, seed=RISK_SEED)
+    s = sim.summary()
+    want_counts, edges = np.histogram(sim.asset, bins=40)
+    assert counts == [int(c) for c in want_counts]
+    assert all(close(r[1], edges[k], 1e-14) and close(r[2], edges[k + 1], 1e-14) for k, r in enumerate(got["hist"]))
+    st_ = got["stats"]
+    assert (st_["Paths"], st_["Seed"]) == (RISK_PATHS, RISK_SEED)
+    for label, key in (("Mean realised NPV", "mc.mean"), ("P10", "mc.p10"), ("P50 (median)", "mc.p50"),
+                       ("P90", "mc.p90"), ("P(NPV < 0)", "mc.prob_negative")):
+        assert close(st_[label], s[key], 1e-14), (label, st_[label], s[key])
+    # P(NPV < 0) is the share of paths in bins below zero plus part of the bin holding 0: bracket it
+    below = sum(r[4] for r in got["hist"] if r[2] <= 0) / RISK_PATHS
+    upto = sum(r[4] for r in got["hist"] if r[1] < 0) / RISK_PATHS
+    assert below <= st_["P(NPV < 0)"] <= upto
+    # same seed: the same cells; another seed: other counts (so the comparison can fail)
+    again, other = tmp_path / "again.xlsx", tmp_path / "other.xlsx"
+    for p, seed in ((again, RISK_SEED), (other, RISK_SEED + 1)):
+        assert run("export", str(EXAMPLES / "esobiotec.toml"), "-o", str(p), "--paths", str(RISK_PATHS), "--seed",
+                   str(seed)).exit_code == 0
+    assert risk_table(again)["cells"] == got["cells"]
+    assert [r[4] for r in risk_table(other)["hist"]] != counts
+
+
+def test_risk_sheet_only_with_uncertainty_and_without_no_risk(tmp_path):
+    legend = tmp_path / "legend.xlsx"
+    res = run("export", str(EXAMPLES / "legend.toml"), "-o", str(legend))
+    assert res.exit_code == 0 and "no [[uncertainty]] entries: no Risk sheet" in res.output
+    eso = tmp_path / "eso.xlsx"
+    res = run("export", str(EXAMPLES / "esobiotec.toml"), "-o", str(eso), "--no-risk")
+    assert res.exit_code == 0 and "Risk sheet" not in res.output
+    for p in (legend, eso):
+        assert openpyxl.load_workbook(p).sheetnames == ["Inputs", "Calculations", "Outputs", "Checks"]
+        with zipfile.ZipFile(p) as z:
+            assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) == 2
+    assert write_workbook(iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml")), tmp_path / "l2.xlsx")  # no risk
+    from iitvalue.excel import risk_analysis
+
+    assert risk_analysis(iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml"))) is None
+    for args, msg in ((("--paths", "0"), "--paths"), (("--seed", "-1"), "--seed")):
+        res = run("export", str(EXAMPLES / "esobiotec.toml"), "-o", str(tmp_path / "bad.xlsx"), *args)
+        assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output
+        assert not (tmp_path / "bad.xlsx").exists()
+
+
+def test_risk_workbook_structure_and_charts(risk_exported):
+    """What Excel checks before offering a repair: every chart series points at cells that exist on its sheet, the
+    sheet order and names are valid; values on Risk are numbers, never formulas."""
+    wb = openpyxl.load_workbook(risk_exported)
+    assert wb.sheetnames == ["Inputs", "Calculations", "Outputs", "Risk", "Checks"]
+    ws = wb["Risk"]
+    cells = [c for r in ws.iter_rows() for c in r if c.value is not None]
+    assert not [c.coordinate for c in cells if isinstance(c.value, str) and c.value.startswith("=")]
+    assert sum(isinstance(c.value, (int, float)) for c in cells) > 300
+    with zipfile.ZipFile(risk_exported) as z:
+        charts = sorted(n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n))
+        assert len(charts) == 4  # cash flows, value split, tornado, histogram
+        xml = {n: z.read(n).decode() for n in charts}
+    risk_charts = [x for x in xml.values() if "Risk!" in x]
+    assert len(risk_charts) == 2
+    bar = next(x for x in risk_charts if "<c:barDir val=\"bar\"/>" in x)
+    assert bar.count("<c:ser>") == 2  # input at low, input at high
+    base = float(re.search(r'<c:crossesAt val="([^"]+)"/>', bar).group(1))
+    assert close(base, 415.75258370829266, 1e-12)  # bars start at the base rNPV
+    for x in risk_charts:
+        for ref in re.findall(r"<c:f>Risk!\$([A-Z]+)\$(\d+):\$([A-Z]+)\$(\d+)</c:f>", x):
+            c0, r0, c1, r1 = ref
+            for r in range(int(r0), int(r1) + 1):
+                assert ws[f"{c1}{r}"].value is not None, (ref, r)
+
+
+def test_risk_workbook_libreoffice_parity(risk_exported, tmp_path_factory):
+    """One more LibreOffice conversion: with the Risk sheet the workbook still recalculates to iitvalue's numbers,
+    every cached cell (Risk included) survives, Checks shows only OK and LibreOffice keeps the four charts."""
+    conv = recalc([risk_exported], tmp_path_factory.mktemp("lo-risk"))[risk_exported]
+    summary = iitvalue.value(iitvalue.load(EXAMPLES / "esobiotec.toml")).summary
+    got = named(conv)
+    assert set(got) == set(OUTPUT_NAMES)
+    for n, v in got.items():
+        assert close(v, float(summary[JSON_KEY[n]])), (n, v)
+    cached, fresh = numeric_cells(risk_exported), numeric_cells(conv)
+    assert sum(k[0] == "Risk" for k in cached) > 300
+    diffs = [(k, v, fresh.get(k)) for k, v in cached.items()
+             if not (isinstance(fresh.get(k), float) and close(fresh[k], v))]
+    assert not diffs, diffs[:10]
+    wb = openpyxl.load_workbook(conv, data_only=True)
+    assert wb.sheetnames == ["Inputs", "Calculations", "Outputs", "Risk", "Checks"]
+    flags = [c.value for c in wb["Checks"]["E"] if c.value in ("OK", "CHECK", "DIFFERS")]
+    assert flags and set(flags) == {"OK"}
+    with zipfile.ZipFile(conv) as z:
+        assert sum(bool(re.fullmatch(r"xl/charts/chart\d+\.xml", n)) for n in z.namelist()) == 4
