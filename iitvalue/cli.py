@@ -391,7 +391,8 @@ main.add_command(simulate_cmd)
 main.add_command(sensitivity_cmd)
 main.add_command(plot_cmd)
 
-from .cli_export import export_cmd  # noqa: E402  (Excel workbook)
+from .cli_export import export_cmd, import_cmd  # noqa: E402  (Excel workbook)
 
 main.add_command(export_cmd)
+main.add_command(import_cmd)
 

@@ -60,3 +60,27 @@ def export_cmd(file: str, output: str, force: bool, sets: tuple[str, ...], n_pat
     if differs:
         click.echo(f"note: the workbook differs from iitvalue for {', '.join(differs)} (see its Checks sheet)",
                    err=True)
+
+
+@click.command("import")
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, metavar="SHEET.toml", help="Where to write the term sheet (.toml).")
+@click.option("--force", is_flag=True, help="Overwrite SHEET.toml if it exists.")
+@handle_errors
+def import_cmd(workbook: str, output: str, force: bool) -> None:
+    """Read a workbook written by `iitvalue export`, with the edits made on its Inputs sheet, back into a term
+    sheet (validated; an edit that is not allowed names its cell)."""
+    import tomli_w
+
+    from .cli import check_output_path
+    from .errors import InputError
+    from .excel import read_workbook
+
+    if not workbook.lower().endswith(".xlsx"):
+        raise InputError("must be an .xlsx workbook written by `iitvalue export`", workbook)
+    target = check_output_path(output, force, (".toml",))
+    sheet, changes = read_workbook(workbook)
+    head = f"# term sheet imported by `iitvalue import` from {workbook}\n"
+    head += "".join(f"# edited {c['cell']}: {c['key']} {c['from']!r} -> {c['to']!r}\n" for c in changes) or "# no edits\n"
+    target.write_text(head + "\n" + tomli_w.dumps(sheet.to_dict()), encoding="utf-8")
+    click.echo(f"wrote {target} ({len(changes)} edited input(s))", err=True)

@@ -39,6 +39,7 @@ from .errors import NumericalError
 FIRST = 4  # first period column on Calculations (E); column D holds opening balances, C scalars and row totals
 C_LABEL, C_UNIT, C_VAL = 0, 1, 2
 I_LABEL, I_KEY, I_VAL, I_UNIT, I_NOTE = 0, 1, 2, 3, 4  # Inputs columns
+SOURCE_SHEET = "iitvalue"  # hidden sheet: the term sheet and the Inputs map, for `iitvalue import`
 EXCEL_EPOCH = _dt.date(1899, 12, 30)
 CLINICAL = ("preclinical", "phase1", "phase2", "phase3", "pivotal")
 
@@ -220,6 +221,7 @@ class _Writer:
 
         self.r = result
         self.risk = risk
+        self.input_map: list[tuple[int, str, str, Any, str]] = []  # (row, key, kind, value, style) of Inputs rows
         self.sheet_ = result.sheet
         self.b = _Book(path)
         self.P = P
@@ -246,6 +248,7 @@ class _Writer:
             validate: dict | None = None, name: str | None = None, style: str = "input") -> int:
         b, sh = self.b, "Inputs"
         row = b.row[sh]
+        self.input_map.append((row, path, kind, value, style))
         b.put_text(sh, row, I_LABEL, label)
         b.put_text(sh, row, I_KEY, path, b.f["note"])
         if isinstance(value, str):
@@ -344,7 +347,32 @@ class _Writer:
             self.write_risk()
         self.write_checks()
         self.finish_sheets()
+        self.write_source()
         b.wb.close()
+
+    def write_source(self) -> None:
+        """A hidden sheet that lets ``iitvalue import`` rebuild the term sheet: the term sheet as TOML (column A, one
+        line a row) and, for each Inputs row, its term-sheet key, kind, style and the value exported (columns C-G)."""
+        import tomli_w
+
+        ws = self.b.wb.add_worksheet(SOURCE_SHEET)
+        ws.hide()
+        ws.write_string(0, 0, "term sheet (TOML), read by `iitvalue import`; do not edit")
+        for i, line in enumerate(tomli_w.dumps(self.sheet_.to_dict()).splitlines(), start=1):
+            ws.write_string(i, 0, line)
+        for c, h in enumerate(("Inputs row", "term-sheet key", "kind", "style", "value exported")):
+            ws.write_string(0, 2 + c, h)
+        for i, (row, path, kind, value, style) in enumerate(self.input_map, start=1):
+            ws.write_number(i, 2, row + 1)
+            ws.write_string(i, 3, path)
+            ws.write_string(i, 4, kind)
+            ws.write_string(i, 5, style)
+            if isinstance(value, str):
+                ws.write_string(i, 6, value)
+            elif isinstance(value, _dt.date):
+                ws.write_string(i, 6, value.isoformat())
+            elif value is not None:
+                ws.write_number(i, 6, float(value))
 
     # ============================================================================================ Inputs
     def write_inputs(self) -> None:
@@ -1967,3 +1995,101 @@ def write_workbook(result, path: str | Path, risk: RiskAnalysis | None = None) -
     w.write()
     return {"sheets": list(w.b.ws), "names": [n for n in OUTPUT_NAMES if n in w.b.defined], "parity": w.parity,
             "notes": w.notes}
+
+
+# ============================================================================================ import
+def read_workbook(path: str | Path) -> tuple[Any, list[dict[str, Any]]]:
+    """Rebuild the term sheet of a workbook written by :func:`write_workbook`, with the edits made on its Inputs
+    sheet: returns (validated TermSheet, list of the changes applied).
+
+    The hidden ``iitvalue`` sheet holds the exported term sheet and, for each Inputs row, its key and the value
+    exported; an input cell whose value now differs is written back to its key (flags 1/0 become true/false,
+    whole numbers become integers where the field wants one, dates stay dates). A changed structural or constant
+    cell, or one without a term-sheet key, is an error naming the cell: such inputs change only by editing the
+    term sheet and exporting again. Rows written without a key (e.g. the launch-curve table) are not imported.
+    """
+    import tomllib
+
+    import openpyxl
+
+    from .errors import InputError, Problem
+    from .terms import TermSheet, set_path
+
+    src = str(path)
+    try:
+        wb = openpyxl.load_workbook(path)
+    except FileNotFoundError:
+        raise InputError("file not found", src) from None
+    except Exception as exc:  # openpyxl raises several kinds for a file that is not an xlsx workbook
+        raise InputError(f"cannot read it as an .xlsx workbook ({type(exc).__name__}: {exc})", src) from None
+    if SOURCE_SHEET not in wb.sheetnames or "Inputs" not in wb.sheetnames:
+        raise InputError("not a workbook written by `iitvalue export` (no Inputs and hidden iitvalue sheets)", src)
+    meta = wb[SOURCE_SHEET]
+    lines, rows = [], []
+    for r in meta.iter_rows(min_row=2, values_only=True):
+        if r[0] is not None:
+            lines.append(str(r[0]))
+        if len(r) > 6 and r[2] is not None:
+            rows.append(r[2:7])
+    try:
+        data = tomllib.loads("\n".join(lines))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"the hidden iitvalue sheet is damaged: {exc}", src) from None
+    inputs = wb["Inputs"]
+    changes, problems = [], []
+    for row, key, kind, style, exported in rows:
+        cell = f"Inputs!{_col(I_VAL)}{int(row)}"
+        now = inputs.cell(row=int(row), column=I_VAL + 1).value
+        before = _from_cell(exported, kind)
+        after = _from_cell(now, kind)
+        if _same(before, after):
+            continue
+        if style != "input" or not key or key.startswith("("):
+            what = {"struct": "structural", "const": "a constant", "python": "computed by Python"}.get(style, style)
+            problems.append(Problem(cell, f"'{key or inputs.cell(row=int(row), column=1).value}' is {what}, not an "
+                                    "input: change it in the term sheet and export again"))
+            continue
+        value = after
+        if kind == "int" and isinstance(before, (int, float)) and str(key).rsplit(".", 1)[-1] in _FLAG_FIELDS:
+            value = bool(after) if after in (0, 1) else after
+        elif kind == "int" and isinstance(after, float) and after.is_integer():
+            value = int(after)
+        try:
+            set_path(data, key, value)
+        except InputError as exc:
+            problems += [Problem(f"{cell} ({key})", q.message) for q in exc.problems]
+            continue
+        changes.append({"cell": cell, "key": key, "from": before, "to": value})
+    if problems:
+        raise InputError(problems, src)
+    try:
+        sheet = TermSheet.from_dict(data)
+    except InputError as exc:
+        where = {c["key"]: c["cell"] for c in changes}
+        raise InputError([Problem(f"{where[q.path]} ({q.path})" if q.path in where else q.path, q.message)
+                          for q in exc.problems], src) from None
+    return sheet, changes
+
+
+_FLAG_FIELDS = {"mid_period", "tax_loss_carryforward", "cvr", "platform"}
+
+
+def _from_cell(v: Any, kind: str) -> Any:
+    if isinstance(v, _dt.datetime):
+        return v.date()
+    if kind == "date" and isinstance(v, str):
+        try:
+            return _dt.date.fromisoformat(v)
+        except ValueError:
+            return v
+    if kind == "date" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return EXCEL_EPOCH + _dt.timedelta(days=float(v))
+    return v
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(float(a) - float(b)) <= 1e-12 * max(1.0, abs(float(a)))
+    if a in (None, "") and b in (None, ""):
+        return True
+    return a == b

@@ -434,7 +434,7 @@ def test_no_constants_inside_calculation_formulas(exported):
 def test_layout_names_styles_and_recalc_flag(exported):
     res, path = exported["esobiotec"]
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Inputs", "Calculations", "Outputs", "Checks"]
+    assert visible(wb) == ["Inputs", "Calculations", "Outputs", "Checks"]
     assert set(OUTPUT_NAMES) <= set(wb.defined_names)
     assert {"discount_rate", "tax_rate", "iit_weight", "upfront", "p_phase_1"} <= set(wb.defined_names)
     assert wb["Calculations"].freeze_panes == "E11" and wb["Inputs"].freeze_panes == "B4"
@@ -610,7 +610,7 @@ def test_risk_sheet_only_with_uncertainty_and_without_no_risk(tmp_path):
     res = run("export", str(EXAMPLES / "esobiotec.toml"), "-o", str(eso), "--no-risk")
     assert res.exit_code == 0 and "Risk sheet" not in res.output
     for p in (legend, eso):
-        assert openpyxl.load_workbook(p).sheetnames == ["Inputs", "Calculations", "Outputs", "Checks"]
+        assert visible(openpyxl.load_workbook(p)) == ["Inputs", "Calculations", "Outputs", "Checks"]
         with zipfile.ZipFile(p) as z:
             assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) == 2
     assert write_workbook(iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml")), tmp_path / "l2.xlsx")  # no risk
@@ -627,7 +627,7 @@ def test_risk_workbook_structure_and_charts(risk_exported):
     """What Excel checks before offering a repair: every chart series points at cells that exist on its sheet, the
     sheet order and names are valid; values on Risk are numbers, never formulas."""
     wb = openpyxl.load_workbook(risk_exported)
-    assert wb.sheetnames == ["Inputs", "Calculations", "Outputs", "Risk", "Checks"]
+    assert visible(wb) == ["Inputs", "Calculations", "Outputs", "Risk", "Checks"]
     ws = wb["Risk"]
     cells = [c for r in ws.iter_rows() for c in r if c.value is not None]
     assert not [c.coordinate for c in cells if isinstance(c.value, str) and c.value.startswith("=")]
@@ -664,8 +664,85 @@ def test_risk_workbook_libreoffice_parity(risk_exported, tmp_path_factory):
              if not (isinstance(fresh.get(k), float) and close(fresh[k], v))]
     assert not diffs, diffs[:10]
     wb = openpyxl.load_workbook(conv, data_only=True)
-    assert wb.sheetnames == ["Inputs", "Calculations", "Outputs", "Risk", "Checks"]
+    assert visible(wb) == ["Inputs", "Calculations", "Outputs", "Risk", "Checks"]
     flags = [c.value for c in wb["Checks"]["E"] if c.value in ("OK", "CHECK", "DIFFERS")]
     assert flags and set(flags) == {"OK"}
     with zipfile.ZipFile(conv) as z:
         assert sum(bool(re.fullmatch(r"xl/charts/chart\d+\.xml", n)) for n in z.namelist()) == 4
+
+
+def visible(wb) -> list[str]:
+    """Sheet names a user sees (the hidden `iitvalue` sheet feeds `iitvalue import`)."""
+    return [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+
+
+# ---- iitvalue import ----------------------------------------------------------------------------------------------
+def _export(tmp_path, src, name="m.xlsx"):
+    out = tmp_path / name
+    res = CliRunner().invoke(main, ["export", str(src), "-o", str(out), "--no-risk"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _rows(ws):
+    return {ws.cell(row=r, column=2).value: r for r in range(1, ws.max_row + 1)}
+
+
+def test_import_round_trip_and_edits(tmp_path):
+    """Export Legend, import it untouched (same valuation), then edit three input cells and import again."""
+    import openpyxl
+
+    from iitvalue import value
+
+    src = EXAMPLES / "legend.toml"
+    book = _export(tmp_path, src)
+    back = tmp_path / "back.toml"
+    res = CliRunner().invoke(main, ["import", str(book), "-o", str(back)])
+    assert res.exit_code == 0, res.output
+    a, b = value(iitvalue.load(src)).summary, value(iitvalue.load(back)).summary
+    for k in ("asset.rnpv", "pos.posterior_loa", "deal.licensor_npv", "deal.licensee_npv"):
+        assert b[k] == pytest.approx(a[k], rel=1e-12)
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Inputs"]
+    rows = _rows(ws)
+    ws.cell(row=rows["phases[0].probability"], column=3).value = 0.5
+    ws.cell(row=rows["valuation.mid_period"], column=3).value = 0
+    ws.cell(row=rows["readouts[0].responders"], column=3).value = 33
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    out = tmp_path / "edited.toml"
+    assert CliRunner().invoke(main, ["import", str(edited), "-o", str(out)]).exit_code == 0
+    sheet = iitvalue.load(out)
+    assert sheet.phases[0].probability == 0.5 and sheet.valuation.mid_period is False
+    assert sheet.readouts[0].responders == 33 and isinstance(sheet.readouts[0].responders, int)
+    expected = iitvalue.load(src).replace({"phases[0].probability": 0.5, "valuation.mid_period": False,
+                                           "readouts[0].responders": 33})
+    assert value(sheet).summary["asset.rnpv"] == pytest.approx(value(expected).summary["asset.rnpv"], rel=1e-12)
+    again = CliRunner().invoke(main, ["import", str(edited), "-o", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_import_bad_input(tmp_path):
+    import openpyxl
+
+    book = _export(tmp_path, EXAMPLES / "legend.toml")
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Inputs"]
+    rows = _rows(ws)
+    ws.cell(row=rows["phases[0].probability"], column=3).value = 1.5
+    bad = tmp_path / "bad.xlsx"
+    wb.save(bad)
+    res = CliRunner().invoke(main, ["import", str(bad), "-o", str(tmp_path / "x.toml")])
+    assert res.exit_code == 2 and f"Inputs!C{rows['phases[0].probability']} (phases[0].probability)" in res.output
+    assert "<= 1" in res.output and "Traceback" not in res.output
+    ws.cell(row=rows["phases[0].probability"], column=3).value = 0.5
+    ws.cell(row=rows["valuation.horizon_years"], column=3).value = 30
+    wb.save(bad)
+    res = CliRunner().invoke(main, ["import", str(bad), "-o", str(tmp_path / "x.toml")])
+    assert res.exit_code == 2 and "is structural" in res.output
+    res = CliRunner().invoke(main, ["import", str(EXAMPLES / "legend.toml"), "-o", str(tmp_path / "y.toml")])
+    assert res.exit_code == 2 and ".xlsx" in res.output
+    plain = tmp_path / "plain.xlsx"
+    openpyxl.Workbook().save(plain)
+    res = CliRunner().invoke(main, ["import", str(plain), "-o", str(tmp_path / "z.toml")])
+    assert res.exit_code == 2 and "not a workbook written by `iitvalue export`" in res.output
