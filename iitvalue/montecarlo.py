@@ -135,14 +135,23 @@ class Marginal:
         for the triangular and uniform; for the beta and PERT the exact quantile tabulated on a grid of the normal
         score z (``_beta_table``) and interpolated linearly, error below 1e-6 of the range (tested)."""
         p, k = self.p, self.kind
+        z = np.asarray(z, dtype=float)
         if k == "normal":
-            return p["mean"] + p["sd"] * z
+            x = np.multiply(z, p["sd"])
+            x += p["mean"]
+            return x
         if k == "lognormal":
-            return np.exp(p["mu"] + p["sigma"] * z)
+            x = np.multiply(z, p["sigma"])
+            x += p["mu"]
+            return np.exp(x, out=x)
         if k in ("pert", "beta"):
             a, b = (p["alpha"], p["beta"]) if k == "pert" else (p["a"], p["b"])
-            x = _table_lookup(z, _beta_table(float(a), float(b)))
-            return p["low"] + (p["high"] - p["low"]) * x if k == "pert" else x
+            table = _beta_table(float(a), float(b))
+            if k == "pert":  # the table of the PERT variable itself: one lookup, no rescaling per draw
+                table = p["low"] + (p["high"] - p["low"]) * table
+            return _table_lookup(z, table)
+        if k == "triangular":
+            return _triangular_from_u(special.ndtr(z), p["low"], p["mode"], p["high"])
         return self.ppf(special.ndtr(z))
 
     def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -161,6 +170,28 @@ class Marginal:
         if k == "discrete":
             return self.ppf(rng.random(size))
         return rng.beta(p["a"], p["b"], size)
+
+
+def _triangular_from_u(u: np.ndarray, a: float, c: float, b: float) -> np.ndarray:
+    """The triangular quantile of :meth:`Marginal.ppf` computed on ``u`` (overwritten):
+    a + sqrt(u (b - a)(c - a)) below F(c) = (c - a)/(b - a), b - sqrt((1 - u)(b - a)(b - c)) above.
+    The branch is selected by multiplying with h = 1[u >= F(c)] and 1 - h (exact: x 1 + y 0 = x), which is
+    several times faster than a masked copy on a random mask."""
+    h = np.greater_equal(u, (c - a) / (b - a)).astype(float)
+    g = np.subtract(1.0, h)
+    r = np.subtract(1.0, u)
+    r *= (b - a) * (b - c)
+    r *= h
+    u *= (b - a) * (c - a)
+    u *= g
+    u += r
+    np.sqrt(u, out=u)
+    np.subtract(b, u, out=r)
+    r *= h
+    u += a
+    u *= g
+    u += r
+    return u
 
 
 def _beta_ppf(a: float, b: float, u: np.ndarray) -> np.ndarray:
@@ -182,18 +213,34 @@ def _beta_table(a: float, b: float) -> np.ndarray:
     return np.where(zg <= 0, special.betaincinv(a, b, special.ndtr(zg)), 1.0 - special.betaincinv(b, a, special.ndtr(-zg)))
 
 
+_Z_SCALE = (Z_GRID.size - 1) / (Z_GRID[-1] - Z_GRID[0])  # cells per unit of z
+_Z_SHIFT = -Z_GRID[0] * _Z_SCALE
+
+
 def _table_index(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cell index and position within it of z on the uniform ``Z_GRID`` (z beyond the grid: its ends)."""
-    n = Z_GRID.size
-    t = (np.asarray(z, dtype=float) - Z_GRID[0]) * ((n - 1) / (Z_GRID[-1] - Z_GRID[0]))
-    np.clip(t, 0.0, n - 1.0, out=t)
-    i = np.minimum(t.astype(np.intp), n - 2)
+    """Cell index and position within it of z on the uniform ``Z_GRID`` (z beyond the grid: its ends). The last
+    grid point is its own cell (index n - 1, position 0), so a lookup needs no clamp of the index."""
+    t = np.multiply(z, _Z_SCALE, dtype=float)
+    t += _Z_SHIFT
+    np.clip(t, 0.0, Z_GRID.size - 1.0, out=t)
+    i = t.astype(np.intp)
     t -= i
     return i, t
 
 
-def _table_at(table: np.ndarray, i: np.ndarray, t: np.ndarray) -> np.ndarray:
-    return table[i] + t * (table[i + 1] - table[i])
+def _table_at(table: np.ndarray, i: np.ndarray, t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """table[i] + t (table[i + 1] - table[i]) elementwise (the slope after the last point is 0)."""
+    slope = np.empty_like(table)
+    np.subtract(table[1:], table[:-1], out=slope[:-1])
+    slope[-1] = 0.0
+    x = np.take(slope, i, mode="clip")  # i is always in range; "clip" skips numpy's per-index range check
+    x *= t
+    if out is None:
+        out = np.take(table, i, mode="clip")
+    else:
+        np.take(table, i, out=out, mode="clip")
+    out += x
+    return out
 
 
 def _table_lookup(z: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -361,32 +408,104 @@ def draw_block(setup: Setup, size: int, rng: np.random.Generator) -> dict[str, n
     mixed by its factor), then the class uniform of the posterior draw, then the phase uniforms (size, J).
     Every input is x = F^-1(Phi(z)) (``Marginal.from_normal``). Returns path -> values (size,), plus ``_active``
     and ``_orr`` (posterior draw) and ``_u``."""
-    out: dict[str, np.ndarray] = {}
-    n_post = int(setup.posterior is not None)
-    z = rng.standard_normal((size, len(setup.entries) + n_post))
+    z, a, u = _draw_buffers(setup, size)
+    _fill_block(rng, z, a, u)
+    return _transform(setup, z.T, a, u)
+
+
+def _draw_buffers(setup: Setup, size: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Normal scores (size, K), class uniforms (size,) or None, phase uniforms (size, J)."""
+    k = len(setup.entries) + int(setup.posterior is not None)
+    return (np.empty((size, k)), np.empty(size) if setup.posterior is not None else None,
+            np.empty((size, setup.n_phases)))
+
+
+def _fill_block(rng: np.random.Generator, z: np.ndarray, a: np.ndarray | None, u: np.ndarray) -> None:
+    """The random numbers of one block in the documented order: normals (row by row), class uniforms, phase
+    uniforms (the same streams as rng.standard_normal((size, K)), rng.random(size), rng.random((size, J)))."""
+    if z.size:
+        rng.standard_normal(out=z)
+    if a is not None:
+        rng.random(out=a)
+    if u.size:
+        rng.random(out=u)
+
+
+def draw_chunk(setup: Setup, seed: int, b0: int, b1: int, n_paths: int) -> dict[str, np.ndarray]:
+    """Draws of blocks b0..b1-1 (block b from :func:`block_rng`), transformed at once: the same numbers as
+    concatenating :func:`draw_block` of each block (every transform is elementwise, in a fixed order)."""
+    lo, hi = b0 * BLOCK, min(n_paths, b1 * BLOCK)
+    size = hi - lo
+    z, a, u = _draw_buffers(setup, min(size, BLOCK))
+    a = None if a is None else np.empty(size)
+    zt = np.empty((z.shape[1], size))  # one contiguous row per input (and per phase): fast elementwise work
+    ut = np.empty((u.shape[1], size))
+    for b in range(b0, b1):
+        s0, s1 = b * BLOCK - lo, min(n_paths, (b + 1) * BLOCK) - lo
+        m = s1 - s0
+        _fill_block(block_rng(seed, b), z[:m], None if a is None else a[s0:s1], u[:m])
+        zt[:, s0:s1] = z[:m].T  # while the block is in cache
+        ut[:, s0:s1] = u[:m].T
+    return _transform(setup, zt, a, ut.T)
+
+
+def _transform(setup: Setup, zt: np.ndarray, a: np.ndarray | None, u: np.ndarray) -> dict[str, np.ndarray]:
+    """Inputs from the normal scores ``zt`` (K, size) (overwritten by the copula mixing), the class uniforms
+    ``a`` and the phase uniforms ``u``, in tiles of ``_TILE`` paths (their temporaries stay in cache). The
+    copula's factor is applied as explicit sums of products in a fixed order (no BLAS): every operation is
+    elementwise, so a path's numbers do not depend on how many paths are transformed together."""
+    size = zt.shape[1]
+    out: dict[str, np.ndarray] = {e.path: np.empty(size) for e in setup.entries}
+    if a is not None:
+        out["_orr"], out["_active"] = np.empty(size), np.empty(size, dtype=bool)
     cols = list(setup.correlated) + ([len(setup.entries)] if setup.posterior_in_copula else [])
-    if cols:
-        z[:, cols] = z[:, cols] @ setup.chol.T
-    for i, (u, m) in enumerate(zip(setup.entries, setup.marginals)):
-        out[u.path] = m.from_normal(z[:, i])
-    if n_post:
-        # true ORR from the marginal posterior by its quantile at Phi(z), then the class given it by Bayes,
-        # P(active | theta) = pi' f_A(theta) / (pi' f_A(theta) + (1 - pi') f_I(theta)), both tabulated in z
-        po = setup.posterior
-        i, t = _table_index(z[:, -1])
-        out["_orr"] = _table_at(po.quantile, i, t)
-        out["_active"] = rng.random(size) < _table_at(po.p_active, i, t)
-    out["_u"] = rng.random((size, setup.n_phases))
+    for t0 in range(0, size, _TILE):
+        t1 = min(size, t0 + _TILE)
+        z = zt[:, t0:t1]
+        if cols:
+            mixed = []
+            for r in range(len(cols)):
+                acc = np.multiply(z[cols[0]], setup.chol[r, 0])
+                for c in range(1, len(cols)):
+                    if setup.chol[r, c] != 0.0:
+                        acc += setup.chol[r, c] * z[cols[c]]
+                mixed.append(acc)
+            for r, c in enumerate(cols):
+                z[c] = mixed[r]
+        for i, (e, m) in enumerate(zip(setup.entries, setup.marginals)):
+            out[e.path][t0:t1] = m.from_normal(z[i])
+        if a is not None:
+            # true ORR from the marginal posterior by its quantile at Phi(z), then the class given it by Bayes,
+            # P(active | theta) = pi' f_A(theta) / (pi' f_A(theta) + (1 - pi') f_I(theta)), both tabulated in z
+            po = setup.posterior
+            i, t = _table_index(z[-1])
+            _table_at(po.quantile, i, t, out=out["_orr"][t0:t1])
+            np.less(a[t0:t1], _table_at(po.p_active, i, t, out=t), out=out["_active"][t0:t1])
+    out["_u"] = u
     return out
+
+
+_TILE = 16384  # paths transformed (and approved paths taxed) together: vectors of 128 kB, a few fit in L2
+
+
+@lru_cache(maxsize=256)
+def _field_bounds(path: str) -> tuple[float, bool, float, bool]:
+    from .terms import numeric_field
+
+    return numeric_field(path)[1]
 
 
 def _check_drawn(setup: Setup, draws: dict[str, np.ndarray]) -> None:
     """Draws outside what a field allows (normal or lognormal tails) are an error, not silently clipped."""
-    from .terms import describe_bounds, numeric_field
+    from .terms import describe_bounds
 
     for u in setup.entries:
         x = draws[u.path]
-        _, (lo, lo_in, hi, hi_in) = numeric_field(u.path)
+        lo, lo_in, hi, hi_in = _field_bounds(u.path)
+        if x.size:  # the common case in two passes: the smallest and largest draw (NaN fails both tests)
+            x_lo, x_hi = x.min(), x.max()
+            if ((x_lo >= lo) if lo_in else (x_lo > lo)) and ((x_hi <= hi) if hi_in else (x_hi < hi)):
+                continue
         bad = ~(((x >= lo) if lo_in else (x > lo)) & ((x <= hi) if hi_in else (x < hi)))
         if bad.any():
             i = setup.sheet.uncertainty.index(u)
@@ -517,11 +636,43 @@ def outcome_probabilities(probs: np.ndarray) -> np.ndarray:
 
 def realised_outcome(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Index of the phase failed (0-based), or J when every phase passes: phase j passes iff u_j < p_j."""
-    J = probs.shape[1]
-    passed = u < probs
-    if J == 0:
-        return np.zeros(u.shape[0], dtype=np.int8)
-    return np.where(passed.all(axis=1), J, np.argmin(passed, axis=1)).astype(np.int8)
+    S, J = probs.shape
+    f = np.zeros(S, dtype=np.int8)  # the number of phases passed before the first failure
+    alive = np.ones(S, dtype=bool)
+    passed = np.empty(S, dtype=bool)
+    for j in range(J):
+        np.less(u[:, j], probs[:, j], out=passed)
+        alive &= passed
+        f += alive
+    return f
+
+
+def _passed_count(u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Number of phases passed before the first failure with the same probabilities ``p`` (J,) on every path."""
+    S, J = u.shape
+    f = np.zeros(S, dtype=np.int8)
+    alive = np.ones(S, dtype=bool)
+    passed = np.empty(S, dtype=bool)
+    for j in range(J):
+        np.less(u[:, j], p[j], out=passed)
+        alive &= passed
+        f += alive
+    return f
+
+
+def fast_outcome(setup: Setup, draws: dict[str, np.ndarray]) -> np.ndarray:
+    """``realised_outcome(draws["_u"], path_probabilities(setup, draws, size))`` without the (size, J) matrix of
+    probabilities when the class is drawn: the outcome under q_A and under q_I (scalar thresholds, the same
+    comparisons), then the path's class picks one, f_I + active (f_A - f_I) in exact int8 arithmetic."""
+    u = draws["_u"]
+    if setup.posterior is None:
+        return realised_outcome(u, path_probabilities(setup, draws, u.shape[0]))
+    fa = _passed_count(u, setup.posterior.probs_active)
+    fi = _passed_count(u, setup.posterior.probs_inactive)
+    fa -= fi
+    fa *= draws["_active"]
+    fi += fa
+    return fi
 
 
 def _fail_values(pv_rd_by_phase: np.ndarray, success: np.ndarray) -> np.ndarray:
@@ -678,46 +829,141 @@ def _tax_fast(profit: np.ndarray, rate: np.ndarray, carryforward: bool) -> np.nd
     return y
 
 
-def _fast_values(fast: _Fast, rows: _Rows, success_rows: np.ndarray,
-                 drawn: set[tuple[str, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """(PV of R&D by phase (S, J), success-path NPV for ``success_rows`` only) from rank-one terms:
-    profit_k = sum_m [peak_m (1 - cogs_m - sga_m) s_mk - peak_m cpp_m / price_m s_mk / g_mk
-    - sga_fixed_m on_mk - launch_m first_mk] - sum_j cost_j rd_jk, then tax and discounting.
+@dataclass
+class _FastTerms:
+    """The success-path profit of the fast engine split into a constant line and the drawn rank-one terms,
+    profit_k = const_k + sum_t c_t(path) line_tk, with what the tax and discounting need of each line:
+    its PV, sum_k DF_k line_tk, and the line the tax works on (cumulative with loss carry-forward)."""
 
-    Terms whose inputs are not drawn are summed once into a constant line; the drawn ones are added row by row
-    in a fixed order (no BLAS: its blocking could make a path's digits depend on the chunk)."""
-    pv_rd = rows.costs * fast.pv_unit_rd[None, :]
-    if not success_rows.size:
-        return pv_rd, np.zeros(0)
-    r = success_rows
+    coefs: list[Callable[[_Rows], np.ndarray]]  # c_t of the approved paths' rows
+    pv_lines: list[float]
+    tax_lines: np.ndarray  # (T, N)
+    pv_const: float
+    tax_const: np.ndarray  # (N,)
+    tax_weights: np.ndarray  # (N,): DF_k - DF_{k+1} with carry-forward (DF_{N+1} = 0), else DF_k
+    taxed: bool  # False when the tax rate is 0 and not drawn: no per-period work at all
+    fail_const: np.ndarray  # (J,): -cumulative PV of the R&D of the phases whose cost is not drawn
+    fail_drawn: list[tuple[int, str]]  # (phase, path of the entry drawing its cost)
+
+
+def _fast_terms(setup: Setup, fast: _Fast, drawn: set[tuple[str, int]], drawn_names: set[str]) -> _FastTerms:
+    """Sort the rank-one terms of the success-path profit into constant and drawn ones (once per simulation):
+    profit_k = sum_m [peak_m (1 - cogs_m - sga_m) s_mk - peak_m cpp_m / price_m s_mk / g_mk - sga_fixed_m on_mk
+    - launch_m first_mk] - sum_j cost_j rd_jk."""
+    base = _Rows(fast.base, 1, set())
+    terms = []  # (coefficient of the rows, line (N,), inputs it depends on)
     M = fast.unit_sales.shape[0]
-    terms = []  # (coefficient per row, line (N,), inputs it depends on)
     for m in range(M):
-        pk = rows.peak[r, m]
-        terms.append((lambda m=m, pk=pk: pk * (1.0 - rows.cogs_fraction[r, m] - rows.sga_fraction[r, m]),
+        terms.append((lambda rw, m=m: rw.peak[:, m] * (1.0 - rw.cogs_fraction[:, m] - rw.sga_fraction[:, m]),
                       fast.unit_sales[m], {("peak", m), ("cogs_fraction", m), ("sga_fraction", m)}))
-        if np.any(rows.cogs_per_patient[r, m] > 0):
-            terms.append((lambda m=m, pk=pk: -np.where(rows.cogs_per_patient[r, m] > 0,
-                                                       pk * rows.cogs_per_patient[r, m] / rows.net_price[r, m], 0.0),
+        if ("cogs_per_patient", m) in drawn or np.any(base.cogs_per_patient[:, m] > 0):
+            terms.append((lambda rw, m=m: -np.where(rw.cogs_per_patient[:, m] > 0,
+                                                    rw.peak[:, m] * rw.cogs_per_patient[:, m] / rw.net_price[:, m], 0.0),
                           fast.unit_patients[m], {("peak", m), ("cogs_per_patient", m), ("net_price", m)}))
-        terms.append((lambda m=m: -rows.sga_fixed[r, m], fast.on_market[m], {("sga_fixed", m)}))
-        terms.append((lambda m=m: -rows.launch_cost[r, m], fast.first_year[m], {("launch_cost", m)}))
-    for j in range(fast.unit_rd.shape[0]):
-        terms.append((lambda j=j: -rows.costs[r, j], fast.unit_rd[j], {("costs", j)}))
-    const = np.zeros(fast.df.size)
-    varying = []
+        terms.append((lambda rw, m=m: -rw.sga_fixed[:, m], fast.on_market[m], {("sga_fixed", m)}))
+        terms.append((lambda rw, m=m: -rw.launch_cost[:, m], fast.first_year[m], {("launch_cost", m)}))
+    J = fast.unit_rd.shape[0]
+    for j in range(J):
+        terms.append((lambda rw, j=j: -rw.costs[:, j], fast.unit_rd[j], {("costs", j)}))
+    df = fast.df
+    const = np.zeros(df.size)
+    coefs, lines = [], []
     for coef, line, deps in terms:
         if deps & drawn:
-            varying.append((coef, line))
+            coefs.append(coef)
+            lines.append(line)
         else:
-            const += coef()[0] * line
-    profit = np.empty((r.size, const.size))
-    profit[:] = const
-    for coef, line in varying:
-        profit += coef()[:, None] * line[None, :]
-    profit -= _tax_fast(profit, rows.tax_rate[r], fast.carry)
-    profit *= fast.df[None, :]
-    return pv_rd, profit.sum(axis=1)
+            const += coef(base)[0] * line
+    carry = fast.carry
+    tax_lines = np.array([np.cumsum(x) if carry else x for x in lines]).reshape(len(lines), df.size)
+    weights = df - np.append(df[1:], 0.0) if carry else df.copy()
+    cost_path = {parse_path(u.path)[1]: u.path for u in setup.entries  # the last entry wins, as in apply_draws
+                 if parse_path(u.path)[0] == "phases" and parse_path(u.path)[-1] == "cost"}
+    fail_drawn = sorted(cost_path.items())
+    pv_rd = base.costs[0] * fast.pv_unit_rd
+    pv_rd[[j for j, _ in fail_drawn]] = 0.0
+    return _FastTerms(coefs, [float(np.dot(x, df)) for x in lines], tax_lines, float(np.dot(const, df)),
+                      np.cumsum(const) if carry else const, weights,
+                      "tax_rate" in drawn_names or float(fast.base.tax_rate[0]) != 0.0, -np.cumsum(pv_rd), fail_drawn)
+
+
+
+
+def _tax_pv(ft: _FastTerms, coefs: list[np.ndarray], carry: bool, n: int) -> np.ndarray:
+    """sum_k w_k Y_k per path (times the tax rate: the PV of the tax). A loop over the periods on contiguous
+    vectors of paths (tiles of ``_TILE``): C_k = const_k + sum_t c_t line_tk; with carry-forward the running
+    maximum Y_k = max(Y_{k-1}, C_k), Y_0 = 0, else Y_k = max(C_k, 0); the sum accumulates over k in order.
+    Elementwise only, so a path's digits do not depend on the tile or the chunk."""
+    if not coefs:  # nothing drawn in the profit: the same tax on every approved path
+        y = np.maximum.accumulate(ft.tax_const) if carry else ft.tax_const
+        return np.full(n, float(np.maximum(y, 0.0) @ ft.tax_weights))
+    out = np.empty(n)
+    lines = ft.tax_lines
+    N = ft.tax_const.size
+    active = [[t for t in range(len(coefs)) if lines[t, k] != 0.0] for k in range(N)]  # a zero line adds nothing
+    eps = 8 * (len(coefs) + 2) * np.finfo(float).eps
+    for a in range(0, n, _TILE):
+        b = min(n, a + _TILE)
+        cs = [c[a:b] for c in coefs]
+        lo_hi = [(float(c.min()), float(c.max())) for c in cs]
+        acc = out[a:b]
+        acc[:] = 0.0
+        y = np.zeros(b - a)
+        ck, tmp = np.empty(b - a), np.empty(b - a)
+        started = False  # with carry-forward: some path's running maximum may be > 0
+        for k in range(N):
+            if not started:
+                # skip a period in which no path of the tile can have C_k > 0 (bound with a rounding margin):
+                # its Y_k stays 0 and it adds exactly 0, so the result is the same bit for bit
+                terms = [max(lo * lines[t, k], hi * lines[t, k]) for t, (lo, hi) in
+                         ((t, lo_hi[t]) for t in active[k])]
+                bound = ft.tax_const[k] + sum(terms)
+                if bound < -eps * (abs(ft.tax_const[k]) + sum(abs(x) for x in terms)):
+                    continue
+                started = carry
+            ck.fill(ft.tax_const[k])
+            for t in active[k]:
+                np.multiply(cs[t], lines[t, k], out=tmp)
+                ck += tmp
+            if carry:
+                np.maximum(y, ck, out=y)
+            else:
+                np.maximum(ck, 0.0, out=y)
+            np.multiply(y, ft.tax_weights[k], out=tmp)
+            acc += tmp
+    return out
+
+
+def _fast_chunk(setup: Setup, fast: _Fast, ft: _FastTerms, draws: dict[str, np.ndarray], f: np.ndarray,
+                drawn_names: set[str]) -> np.ndarray:
+    """Realised NPV of each path of a chunk (fast engine) given its outcome ``f``.
+
+    Failure in phase j: -sum_{i<=j} cost_i PV(unit R&D_i). Approved: PV(profit) - PV(tax), where
+    PV(profit) = PV(const) + sum_t c_t PV(line_t) needs no per-period work, and with loss carry-forward
+    PV(tax) = rate sum_k DF_k (Y_k - Y_{k-1}) = rate sum_k (DF_k - DF_{k+1}) Y_k, Y_k = max(0, max_{i<=k} C_i) on
+    the cumulative profit C = cumsum(const) + sum_t c_t cumsum(line_t) (``_tax_fast``; summation by parts),
+    without it rate sum_k DF_k max(profit_k, 0). Every operation is elementwise or along one path's periods,
+    in a fixed order (no BLAS): a path's digits do not depend on the chunk."""
+    J = setup.n_phases
+    fc = np.minimum(f, J - 1) if J else f
+    res = ft.fail_const[fc] if J else np.zeros(f.size)
+    for j, path in ft.fail_drawn:
+        v = draws[path] * fast.pv_unit_rd[j]
+        v *= f >= j
+        res -= v
+    ok = np.flatnonzero(f == J)
+    if not ok.size:
+        return res
+    rows = _Rows(fast.base, ok.size, drawn_names)
+    apply_draws(setup, rows, {u.path: draws[u.path][ok] for u in setup.entries})
+    coefs = [c(rows) for c in ft.coefs]
+    succ = np.full(ok.size, ft.pv_const)
+    for c, pv in zip(coefs, ft.pv_lines):
+        succ += c * pv
+    if ft.taxed:
+        succ -= _tax_pv(ft, coefs, fast.carry, ok.size) * rows.tax_rate
+    res[ok] = succ
+    return res
 
 
 # ---- the simulation ---------------------------------------------------------------------------------------------
@@ -825,7 +1071,6 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
     if engine == "fast" and not can_fast:
         raise InputError(Problem("engine", "the fast engine needs no [deal] and no drawn timing inputs"))
     blocks_per_chunk = max(1, -(-chunk // BLOCK))
-    J = setup.n_phases
     has_deal = sheet.deal is not None and engine == "general"
     outcome = np.empty(n_paths, dtype=np.int8)
     asset = np.empty(n_paths)
@@ -837,31 +1082,22 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
     drawn = _drawn_columns(setup)
     drawn_names = {name for name, _ in drawn} | ({"tax_rate"} if any(u.path == "valuation.tax_rate"
                                                                      for u in setup.entries) else set())
+    fast_terms = _fast_terms(setup, fast, drawn, drawn_names) if engine == "fast" else None
     n_blocks = -(-n_paths // BLOCK)
     for b0 in range(0, n_blocks, blocks_per_chunk):
-        parts = []
-        for b in range(b0, min(n_blocks, b0 + blocks_per_chunk)):
-            size = min(BLOCK, n_paths - b * BLOCK)
-            parts.append(draw_block(setup, size, block_rng(seed, b)))
-        draws = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        draws = draw_chunk(setup, seed, b0, min(n_blocks, b0 + blocks_per_chunk), n_paths)
         _check_drawn(setup, draws)
         lo = b0 * BLOCK
         S = draws["_u"].shape[0]
         hi = lo + S
-        probs = path_probabilities(setup, draws, S)
-        f = realised_outcome(draws["_u"], probs)
+        if engine == "fast":
+            f = fast_outcome(setup, draws)
+        else:
+            probs = path_probabilities(setup, draws, S)
+            f = realised_outcome(draws["_u"], probs)
         outcome[lo:hi] = f
         if engine == "fast":
-            rows = _Rows(fast.base, S, drawn_names)
-            apply_draws(setup, rows, draws)
-            ok = np.nonzero(f == J)[0]
-            pv_rd, succ = _fast_values(fast, rows, ok, drawn)
-            val = -np.cumsum(pv_rd, axis=1)
-            res = np.empty(S)
-            fail = f < J
-            res[fail] = val[fail, f[fail]]
-            res[ok] = succ
-            asset[lo:hi] = res
+            asset[lo:hi] = _fast_chunk(setup, fast, fast_terms, draws, f, drawn_names)
         else:
             arr = arrays_from_plan(setup.plan, S)
             apply_draws(setup, arr, draws)
