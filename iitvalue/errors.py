@@ -15,8 +15,9 @@ class Problem:
 
     def render(self) -> str:
         where = f"line {self.line}, " if self.line else ""
-        field = self.path or "(top level)"
-        return f"{where}{field}: {self.message}"
+        if not self.path:  # a problem with the file or option as a whole
+            return f"{where}{self.message}"
+        return f"{where}{self.path}: {self.message}"
 
 
 class InputError(Exception):
