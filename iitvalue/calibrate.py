@@ -575,7 +575,12 @@ def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds:
     from .valuation import value
 
     evaluate = evaluate or (lambda s: value(s).summary)
-    base = _get(sheet, parse_path(path))
+    loc = parse_path(path)
+    base = _get(sheet, loc)
+    if base is None and len(loc) == 3 and loc[0] == "phases" and loc[2] in ("duration", "cost", "probability"):
+        from .rnpv import resolve
+
+        base = getattr(resolve(sheet).phases[loc[1]], loc[2])  # the benchmark default the valuation uses
     if not isinstance(base, (int, float)) or isinstance(base, bool):
         raise InputError(Problem(path, f"is not a numeric field (its value is {base!r})"))
     summary = evaluate(sheet)
@@ -629,12 +634,21 @@ def _get(sheet: TermSheet, loc: tuple) -> Any:
 
 
 def _field_bounds(path: str, base: float) -> tuple[float, float]:
-    """A default search range: [0, 1] for fractions and probabilities, else [0, 10 x |value| + 1]."""
-    last = path.split(".")[-1]
-    fraction_words = ("probability", "rate", "share", "fraction", "erosion", "weight", "treated_share", "step_down")
-    if any(w in last for w in fraction_words) and 0.0 <= base <= 1.0:
-        return 0.0, 1.0
-    return 0.0, 10.0 * abs(base) + 1.0
+    """A default search range from the field's own bounds in the schema (terms.numeric_field): the whole range
+    when both ends are finite, else from the finite end (or 0) to 10 x |value| + 1 beyond it. An open end is
+    nudged inside by 1e-9 of the range."""
+    import math
+
+    from .terms import numeric_field
+
+    _, (lo, lo_in, hi, hi_in) = numeric_field(path)
+    span = 10.0 * abs(base) + 1.0
+    if not math.isfinite(lo):
+        lo, lo_in = min(0.0, base - span) if math.isfinite(hi) else min(0.0, base), True
+    if not math.isfinite(hi):
+        hi, hi_in = max(lo, base) + span, True
+    eps = 1e-9 * (hi - lo)
+    return lo + (0.0 if lo_in else eps), hi - (0.0 if hi_in else eps)
 
 
 __all__ = ["Calibration", "DealValues", "fit", "implied", "load_comparables", "predict_upfront", "price",
