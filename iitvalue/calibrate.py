@@ -70,12 +70,16 @@ def values_for(sheet: TermSheet, weight: float, name: str = "") -> DealValues:
     if sheet.deal is None:
         raise InputError(Problem("deal", "the term sheet has no [deal] table"), name or None)
     res = value(with_weight(sheet, weight))
-    d = res.deal.summary
+    return _deal_values(sheet, res.deal.summary, name or sheet.asset.name)
+
+
+def _deal_values(sheet: TermSheet, d: dict[str, Any], name: str) -> DealValues:
+    """The pricing model's inputs from a deal summary (buyer = licensee, seller = licensor)."""
     lee = sheet.deal.licensee
     t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
     obs = sheet.deal.observed.upfront if sheet.deal.observed is not None else None
     return DealValues(
-        name=name or sheet.asset.name,
+        name=name,
         v_buyer=d["asset_rnpv_licensee_view"] - d["pv_profit_share_licensee"],
         v_seller=d["asset_rnpv_licensor_view"] - d["pv_profit_share_licensor"],
         contingent_buyer=d["pv_milestones_licensee"] + d["pv_royalties_licensee"],
@@ -415,7 +419,7 @@ def implied(sheet: TermSheet, solve: str, kappa: float, weight: float, premium: 
                 else:
                     changes[f"territories[{i}].patients"] = t.patients * x
             return predict_upfront(values_for(sheet.replace(changes), weight), kappa, premium)
-        return predict_upfront(_values_at_loa(sheet, weight, x), kappa, premium)
+        return predict_upfront(_values_at_loa(sheet, x), kappa, premium)
 
     lo, hi = {"loa": (1e-4, 0.9999), "weight": BOUNDS["weight"], "peak_sales": (0.01, 20.0), "buyer_rate": (0.0, 0.5)}[solve]
     grid = np.linspace(lo, hi, 25) if solve != "peak_sales" else np.geomspace(lo, hi, 25)
@@ -432,27 +436,16 @@ def implied(sheet: TermSheet, solve: str, kappa: float, weight: float, premium: 
             "multiple_roots": bool(idx.size > 1)}
 
 
-def _values_at_loa(sheet: TermSheet, weight: float, loa: float) -> DealValues:
+def _values_at_loa(sheet: TermSheet, loa: float) -> DealValues:
     """Deal values with both parties' probabilities spread to ``loa`` (docs/method.md 2.6)."""
     from .deal import value_deal
     from .rnpv import resolve
     from .valuation import _plan_at_loa, posterior_plans
 
     plan = resolve(sheet)
-    if sheet.readouts or sheet.pos is not None:
-        _, prior, _, _, _ = posterior_plans(sheet, plan)
-    else:
-        prior = plan
+    prior = posterior_plans(sheet, plan)[1] if (sheet.readouts or sheet.pos is not None) else plan
     at = _plan_at_loa(prior, loa)
-    d = value_deal(sheet.deal, at, at, None).summary
-    lee = sheet.deal.licensee
-    t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
-    obs = sheet.deal.observed.upfront if sheet.deal.observed is not None else None
-    del weight
-    return DealValues(sheet.asset.name, d["asset_rnpv_licensee_view"] - d["pv_profit_share_licensee"],
-                      d["asset_rnpv_licensor_view"] - d["pv_profit_share_licensor"],
-                      d["pv_milestones_licensee"] + d["pv_royalties_licensee"],
-                      (1.0 + lee.discount_rate) ** (-max(t_close, 0.0)), obs, d["headline_value"], sheet.deal.kind, loa)
+    return _deal_values(sheet, value_deal(sheet.deal, at, at, None).summary, sheet.asset.name)
 
 
 # ---- pricing a new asset ------------------------------------------------------------------------------------------

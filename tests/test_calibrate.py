@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -78,7 +77,7 @@ def test_not_identified_warning():
 def test_implied_loa_round_trip():
     sheet = iitvalue.load(EXAMPLES / "esobiotec.toml")
     res = C.implied(sheet, "loa", 0.3, 0.5, 200.0, target=400.0)
-    v = C._values_at_loa(sheet, 0.5, res["value"])
+    v = C._values_at_loa(sheet, res["value"])
     assert C.predict_upfront(v, 0.3, 200.0) == pytest.approx(400.0, rel=1e-7)
 
 
