@@ -6,8 +6,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rnpv import AssetValuation, Plan, resolve, value_plan
-from .terms import Pos, TermSheet
+from .catalogue import find_model
+from .deal.value import DealValuation, value_deal
+from .errors import InputError, Problem
+from .model import pos as P
+from .model.asset import AssetValuation, value_plan
+from .model.plan import Plan, resolve
+from .termsheet.schema import Pos, TermSheet
 
 
 @dataclass
@@ -55,7 +60,7 @@ class Result:
     sheet: TermSheet
     asset: AssetValuation
     pos: PosSection | None = None
-    deal: Any = None  # deal.DealValuation
+    deal: DealValuation | None = None
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -118,17 +123,16 @@ def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None, cf
 
     The prior LOA is the plan's own LOA (benchmark or given probabilities); the posterior LOA is spread over the
     clinical phases (pos.spread); a transportability discount, when configured, applies to both plans."""
-    from . import pos as P
-
     cfg = cfg or sheet.pos or Pos()
-    model, note = P.find_model(sheet.asset.indication, sheet.asset.modality, sheet.asset.therapeutic_area, cfg.model)
+    model, note = find_model(sheet.asset.indication, sheet.asset.modality, sheet.asset.therapeutic_area, cfg.model)
     chosen = P.select_readouts(sheet.readouts, sheet.valuation.date, readout or cfg.readout)
     evidence, used = [], []
+    index = {id(r): i for i, r in enumerate(sheet.readouts)}
     for r in chosen:
         w = r.weight if r.weight is not None else P.default_weight(r.design, cfg.iit_weight, cfg.registrational_weight)
         evidence.append(P.Evidence.from_counts(r.n, r.responders, r.complete, r.complete_n, weight=w,
                                                label=r.source, trial=r.trial, date=r.date.isoformat()))
-        used.append({"date": r.date.isoformat(), "source": r.source, "trial": r.trial, "design": r.design,
+        used.append({"index": index[id(r)], "date": r.date.isoformat(), "source": r.source, "trial": r.trial, "design": r.design,
                      "n": r.n, "responders": r.responders, "complete": r.complete, "complete_n": r.complete_n,
                      "mrd_negative": r.mrd_negative, "dose": r.dose,
                      "weight": w, "weight_source": "readout" if r.weight is not None else f"pos.{r.design}_weight"})
@@ -172,7 +176,7 @@ def value(sheet: TermSheet, readout: str | None = None) -> Result:
     if not sheet.readouts and sheet.pos is None:
         result = Result(sheet, value_plan(plan))
         if sheet.deal is not None:
-            result.deal = _value_deal(sheet, plan, plan, plan, lambda x: _plan_at_loa(plan, x))
+            result.deal = value_deal_for(sheet, plan, plan, plan)
         return result
     upd, prior_plan, post_plan, used, note = posterior_plans(sheet, plan, readout)
     asset = value_plan(post_plan)
@@ -197,24 +201,25 @@ def value(sheet: TermSheet, readout: str | None = None) -> Result:
                                              if v is not None})
                 _, pp, qp, _, _ = posterior_plans(sheet, plan, readout, cfg=own)
                 plans[role] = (pp, qp)
-        lee_prior = plans["licensee"][0]
-        result.deal = _value_deal(sheet, plan, plans["licensor"][1], plans["licensee"][1],
-                                  lambda x: _plan_at_loa(lee_prior, x))
+        result.deal = value_deal_for(sheet, plans["licensor"][1], plans["licensee"][1], plans["licensee"][0])
     return result
 
 
-def _plan_at_loa(prior: Plan, loa: float) -> Plan:
-    """The plan with its probabilities spread to reach ``loa`` (the rule of the Bayesian update)."""
-    from .errors import InputError, Problem
-    from .pos import spread
+def _probabilities_at_loa(prior: Plan):
+    """The rule of the Bayesian update as a function of the LOA: the prior plan's probabilities spread to it."""
+    if not prior.phases:
+        return None
+    probs, kinds = [p.probability for p in prior.phases], [p.kind for p in prior.phases]
+    return lambda loa: P.spread(probs, kinds, loa)
 
+
+def plan_at_loa(prior: Plan, loa: float) -> Plan:
+    """The plan with its probabilities spread to reach ``loa`` (the rule of the Bayesian update)."""
     if not prior.phases:
         raise InputError(Problem("phases", "the asset has no remaining phases (LOA = 1): its LOA cannot be changed"))
-    probs = spread([p.probability for p in prior.phases], [p.kind for p in prior.phases], loa)
-    return prior.with_phases(probs, source=f"LOA set to {loa:.4f}")
+    return prior.with_phases(_probabilities_at_loa(prior)(loa), source=f"LOA set to {loa:.4f}")
 
 
-def _value_deal(sheet: TermSheet, plan: Plan, licensor_plan: Plan, licensee_plan: Plan, at_loa):
-    from .deal import value_deal
-
-    return value_deal(sheet.deal, licensor_plan, licensee_plan, at_loa if plan.phases else None)
+def value_deal_for(sheet: TermSheet, licensor_plan: Plan, licensee_plan: Plan, licensee_prior: Plan) -> DealValuation:
+    """The sheet's deal valued on the two parties' plans; the break-even LOA spreads the licensee's prior."""
+    return value_deal(sheet.deal, licensor_plan, licensee_plan, _probabilities_at_loa(licensee_prior))

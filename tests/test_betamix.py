@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 from scipy.special import gammaln
 
-from iitvalue.betamix import BetaMix, Decision1S, bayes_factor, oc1s, pos1s
+from iitvalue.stats.betamix import BetaMix, Decision1S, bayes_factor, oc1s, pos1s
 
 MIX3 = BetaMix.of((0.5, 2.0, 8.0), (0.3, 10.0, 5.0), (0.2, 1.0, 1.0))
 

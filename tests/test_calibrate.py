@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 import iitvalue
-from iitvalue import calibrate as C
+from iitvalue.analysis import calibrate as C
+from iitvalue.analysis import goalseek, pricing
 from iitvalue.cli import main
 
 from conftest import EXAMPLES, ROOT
@@ -76,8 +77,8 @@ def test_not_identified_warning():
 
 def test_implied_loa_round_trip():
     sheet = iitvalue.load(EXAMPLES / "esobiotec.toml")
-    res = C.implied(sheet, "loa", 0.3, 0.5, 200.0, target=400.0)
-    v = C._values_at_loa(sheet, res["value"])
+    res = pricing.implied(sheet, "loa", 0.3, 0.5, 200.0, target=400.0)
+    v = pricing._values_at_loa(sheet, res["value"])
     assert C.predict_upfront(v, 0.3, 200.0) == pytest.approx(400.0, rel=1e-7)
 
 
@@ -85,7 +86,7 @@ def test_solve_a_benchmark_defaulted_probability_within_its_schema_bounds():
     """phases[0].probability is omitted in the example (benchmark 0.442): solve starts from the value used and
     searches the field's own range [0, 1]; at the answer the licensee's NPV is zero."""
     sheet = iitvalue.load(EXAMPLES / "esobiotec.toml")
-    res = C.solve_field(sheet, "phases[0].probability", "deal.licensee_npv", 0.0)
+    res = goalseek.solve_field(sheet, "phases[0].probability", "deal.licensee_npv", 0.0)
     assert res["base_value"] == pytest.approx(0.442) and res["bounds"] == [0.0, 1.0]
     at = iitvalue.value(sheet.replace({"phases[0].probability": res["value"]})).deal.summary
     assert at["licensee_npv"] == pytest.approx(0.0, abs=1e-6)
@@ -93,7 +94,7 @@ def test_solve_a_benchmark_defaulted_probability_within_its_schema_bounds():
 
 def test_solve_matches_breakeven_upfront():
     sheet = iitvalue.load(EXAMPLES / "esobiotec.toml")
-    res = C.solve_field(sheet, "deal.upfront", "deal.licensee_npv", 0.0)
+    res = goalseek.solve_field(sheet, "deal.upfront", "deal.licensee_npv", 0.0)
     assert res["value"] == pytest.approx(iitvalue.value(sheet).deal.summary["breakeven_upfront"], rel=1e-9)
 
 

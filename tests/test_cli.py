@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from iitvalue.cli import main
-from iitvalue.terms import toml_key_lines
+from iitvalue.termsheet.lines import toml_key_lines
 
 from conftest import EXAMPLES, ROOT
 

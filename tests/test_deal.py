@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import iitvalue
 from iitvalue.cli import main
-from iitvalue.deal import tiered_amount
-from iitvalue.terms import TermSheet
+from iitvalue.deal.streams import tiered_amount
+from iitvalue.termsheet import TermSheet
 
 from conftest import EXAMPLES, base_dict
 
@@ -181,8 +181,8 @@ def test_breakevens_and_irr(tmp_path):
     at_be = iitvalue.value(sheet.replace({"deal.upfront": s["breakeven_upfront"]})).deal.summary
     assert at_be["licensee_npv"] == pytest.approx(0.0, abs=1e-6)
     # break-even LOA: value the licensee with its probabilities spread to that LOA
-    from iitvalue.deal import PartyView, party_npvs
-    from iitvalue.valuation import _plan_at_loa
+    from iitvalue.deal.value import PartyView, party_npvs
+    from iitvalue.valuation import plan_at_loa as _plan_at_loa
 
     res = iitvalue.value(sheet)
     plan = _plan_at_loa(res.pos.prior_plan, s["breakeven_loa"])

@@ -544,10 +544,10 @@ def risk_exported(tmp_path_factory):
 
 
 def test_risk_tornado_equals_montecarlo_tornado(risk_exported):
-    from iitvalue import montecarlo as mc
+    from iitvalue.analysis import sensitivity as sens
 
     sheet = iitvalue.load(EXAMPLES / "esobiotec.toml")
-    want = mc.tornado(sheet)
+    want = sens.tornado(sheet)
     got = risk_table(risk_exported)
     assert "computed by Python (iitvalue " + iitvalue.__version__ + "), not live formulas" in got["label"]
     assert len(got["tornado"]) == len(want) == 8

@@ -15,9 +15,13 @@ from scipy import stats as sps
 
 import iitvalue
 from iitvalue import montecarlo as mc
-from iitvalue import reference
+from iitvalue.analysis import sensitivity as sens
+from iitvalue.montecarlo.draws import draw_block, path_probabilities
+from iitvalue.montecarlo.setup import prepare
+from iitvalue.stats.distributions import distribution
+from iitvalue.model import reference
 from iitvalue.cli import main
-from iitvalue.terms import TermSheet, Uncertainty
+from iitvalue.termsheet import TermSheet, Uncertainty
 
 from conftest import EXAMPLES, base_dict
 
@@ -164,11 +168,11 @@ def test_fast_engine_agrees_with_general_engine_and_reference(esobiotec_path):
     assert np.array_equal(fast.outcome, gen.outcome)
     assert np.allclose(fast.asset, gen.asset, rtol=1e-11, atol=1e-8)
     # scalar oracle on path 0: its class's phase probabilities and its drawn inputs
-    setup = mc.prepare(s)
+    setup = prepare(s)
     draws = {k: v[:1] for k, v in fast.draws.items()}
-    probs = mc.path_probabilities(setup, draws, 1)[0]
+    probs = path_probabilities(setup, draws, 1)[0]
     changes = {u.path: float(draws[u.path][0]) for u in setup.entries}
-    plan = iitvalue.rnpv.resolve(s.replace(changes)).with_phases(list(probs))
+    plan = iitvalue.model.plan.resolve(s.replace(changes)).with_phases(list(probs))
     assert reference.rnpv(plan)["rnpv"] == pytest.approx(gen.conditional[0], rel=1e-10)
 
 
@@ -190,7 +194,7 @@ DISTS = [
 
 @pytest.mark.parametrize("entry,mean,var", DISTS)
 def test_sampling_moments_match_closed_forms(entry, mean, var):
-    m = mc.Marginal.of(Uncertainty(path="x", **entry))
+    m = distribution(Uncertainty(path="x", **entry))
     assert m.mean() == pytest.approx(mean, rel=1e-12) and m.var() == pytest.approx(var, rel=1e-12)
     n = 200_000
     rng = np.random.default_rng(0)
@@ -202,13 +206,13 @@ def test_sampling_moments_match_closed_forms(entry, mean, var):
 def test_quantiles_exact_and_tabulated():
     """The PERT/beta copula transform (tabulated quantile) is within 1e-6 of the range of the exact quantile; the
     exact ppf matches scipy's beta and triangular distributions."""
-    m = mc.Marginal.of(Uncertainty(path="x", dist="pert", low=0.05, mode=0.09, high=0.14))
+    m = distribution(Uncertainty(path="x", dist="pert", low=0.05, mode=0.09, high=0.14))
     z = np.linspace(-6, 6, 20001)
     exact = m.ppf(sps.norm.cdf(z))
     assert np.max(np.abs(m.from_normal(z) - exact)) < 1e-6 * 0.09
     u = np.linspace(0.001, 0.999, 999)
     assert np.allclose(m.ppf(u), 0.05 + 0.09 * sps.beta(m.p["alpha"], m.p["beta"]).ppf(u), atol=1e-12)
-    t = mc.Marginal.of(Uncertainty(path="x", dist="triangular", low=1.0, mode=2.0, high=6.0))
+    t = distribution(Uncertainty(path="x", dist="triangular", low=1.0, mode=2.0, high=6.0))
     assert np.allclose(t.ppf(u), sps.triang(c=0.2, loc=1.0, scale=5.0).ppf(u), atol=1e-12)
 
 
@@ -223,8 +227,8 @@ def test_copula_correlation_recovered():
     ], correlation={"paths": ["territories[0].peak_sales", "costs.cogs_fraction", "costs.sga_fraction",
                               "valuation.discount_rate"],
                     "matrix": [[1, 0.6, 0, 0], [0.6, 1, 0, 0], [0, 0, 1, -0.6], [0, 0, -0.6, 1]]})
-    setup = mc.prepare(sheet_of(d))
-    draws = mc.draw_block(setup, 100_000, np.random.default_rng(1))
+    setup = prepare(sheet_of(d))
+    draws = draw_block(setup, 100_000, np.random.default_rng(1))
     rho_s = sps.spearmanr(draws["territories[0].peak_sales"], draws["costs.cogs_fraction"])[0]
     assert rho_s == pytest.approx(6 / math.pi * math.asin(0.3), abs=0.01)
     r = np.corrcoef(draws["costs.sga_fraction"], draws["valuation.discount_rate"])[0, 1]
@@ -235,11 +239,11 @@ def test_posterior_draws(esobiotec_path):
     """Class drawn with the posterior P(active) 0.2596 (docs/method.md 2.7); each path's LOA is q_A = 0.75 or
     q_I = 0.02; the ORR draws have the posterior mean; with the copula, higher ORR goes with higher share."""
     s = iitvalue.load(esobiotec_path)
-    setup = mc.prepare(s)
-    draws = mc.draw_block(setup, 100_000, np.random.default_rng(3))
+    setup = prepare(s)
+    draws = draw_block(setup, 100_000, np.random.default_rng(3))
     assert draws["_active"].mean() == pytest.approx(0.2596, abs=0.005)
     assert draws["_orr"].mean() == pytest.approx(setup.update.orr_posterior().mean(), abs=0.003)
-    probs = mc.path_probabilities(setup, draws, 100_000)
+    probs = path_probabilities(setup, draws, 100_000)
     assert np.unique(np.round(probs.prod(axis=1), 12)) == pytest.approx([0.02, 0.75])
     assert sps.spearmanr(draws["_orr"], draws["territories[0].treated_share"])[0] > 0.3
 
@@ -251,9 +255,9 @@ def test_drawn_prior_probabilities_go_through_the_update(esobiotec_path):
     d = s.to_dict()
     d["uncertainty"] = [{"path": "phases[0].probability", "dist": "uniform", "low": 0.35, "high": 0.6}]
     s = TermSheet.from_dict(d)
-    setup = mc.prepare(s)
-    draws = mc.draw_block(setup, 5, np.random.default_rng(0))
-    probs = mc.path_probabilities(setup, draws, 5)
+    setup = prepare(s)
+    draws = draw_block(setup, 5, np.random.default_rng(0))
+    probs = path_probabilities(setup, draws, 5)
     for i in range(5):
         ref = iitvalue.value(s.replace({"phases[0].probability": float(draws["phases[0].probability"][i])}))
         post = [p["posterior_probability"] for p in ref.pos.to_dict()["phases"]]
@@ -270,7 +274,7 @@ def test_tornado_ranking_by_hand():
         {"path": "costs.cogs_fraction", "swing": [0.0, 0.5]},
         {"path": "territories[0].peak_sales", "low": 50.0, "high": 150.0},
     ])
-    rows = mc.tornado(sheet_of(d))
+    rows = sens.tornado(sheet_of(d))
     assert [r["path"] for r in rows] == ["territories[0].peak_sales", "costs.cogs_fraction", "valuation.discount_rate"]
     assert rows[0]["asset.rnpv_low"] == pytest.approx(307.2284, abs=1e-4)
     assert rows[0]["asset.rnpv_high"] == pytest.approx(921.6851, abs=1e-4)
@@ -284,20 +288,20 @@ def test_tornado_default_swings():
     d = base_dict(uncertainty=[{"path": "territories[0].peak_sales", "dist": "uniform", "low": 50.0, "high": 150.0},
                                {"path": "costs.sga_fraction"}])
     s = sheet_of(d)
-    lo, hi, _ = mc.swing_of(s, s.uncertainty[0])
+    lo, hi, _ = sens.swing_of(s, s.uncertainty[0])
     assert (lo, hi) == pytest.approx((60.0, 140.0))
     d["costs"]["sga_fraction"] = 0.25
     s = sheet_of(d)
-    assert mc.swing_of(s, s.uncertainty[1])[:2] == pytest.approx((0.2, 0.3))
+    assert sens.swing_of(s, s.uncertainty[1])[:2] == pytest.approx((0.2, 0.3))
 
 
 def test_scenarios_and_grid(esobiotec_path):
     s = iitvalue.load(esobiotec_path)
-    rows = mc.scenarios(s)
+    rows = sens.scenarios(s)
     assert [r["name"] for r in rows] == ["base", "bear", "bull"]
     assert rows[0]["asset.rnpv"] == pytest.approx(iitvalue.value(s).asset.summary["rnpv"], rel=1e-12)
     assert rows[1]["asset.rnpv"] < rows[0]["asset.rnpv"] < rows[2]["asset.rnpv"]
-    g = mc.grid(s, "pos.iit_weight", [0.25, 1.0], "territories[0].treated_share", [0.05, 0.09])
+    g = sens.grid(s, "pos.iit_weight", [0.25, 1.0], "territories[0].treated_share", [0.05, 0.09])
     assert g["values"][1][0] < rows[0]["asset.rnpv"] < g["values"][1][1]  # weight 0.5 lies between 0.25 and 1
     assert g["values"][0][0] < g["values"][1][0]
 
@@ -444,18 +448,28 @@ def test_plots_write_files(kind, esobiotec_path, tmp_path):
     assert run("plot", str(esobiotec_path), "--kind", kind, "-o", str(tmp_path / "x.txt")).exit_code == 2
 
 
-def test_fast_path_helpers_match_the_engine():
-    """Closed-form loss carry-forward (running maximum of cumulative profit) = rnpv._tax's period loop, on random
-    profit lines with many sign changes; vectorised ramps = rnpv.ramp_shares for each years-to-peak."""
-    from iitvalue.rnpv import _tax, ramp_shares
+def test_closed_form_tax_equals_a_loss_pool_and_ramps_vectorise():
+    """The engine's closed-form loss carry-forward (running maximum of cumulative profit) equals a period-by-period
+    loss pool (written out here as the oracle), on random profit lines with many sign changes; the vectorised ramp
+    rows equal ramp_shares for each years-to-peak."""
+    from iitvalue.model.engine import tax_lines
+    from iitvalue.model.plan import ramp_rows, ramp_shares
 
     rng = np.random.default_rng(4)
     profit = rng.normal(0.0, 10.0, (500, 30)) + np.linspace(-10, 10, 30)
     rate = rng.uniform(0.0, 0.4, 500)
-    for carry in (True, False):
-        assert np.allclose(mc._tax_fast(profit, rate, carry), _tax(profit, rate, carry), rtol=0, atol=1e-10)
+    pool_tax = np.zeros_like(profit)
+    for s in range(profit.shape[0]):
+        pool = 0.0
+        for k in range(profit.shape[1]):
+            p = profit[s, k]
+            used = min(pool, max(p, 0.0))
+            pool_tax[s, k] = rate[s] * (max(p, 0.0) - used)
+            pool += max(-p, 0.0) - used
+    assert np.allclose(tax_lines(profit, rate, True), pool_tax, rtol=0, atol=1e-10)
+    assert np.array_equal(tax_lines(profit, rate, False), rate[:, None] * np.maximum(profit, 0.0))
     ytp = np.array([1.0, 2.5, 6.0, 9.3])
     for kind in ("benchmark", "linear"):
-        rows = mc.ramp_rows(kind, ytp, 12)
+        rows = ramp_rows(kind, ytp, 12)
         for i, y in enumerate(ytp):
             assert rows[i] == pytest.approx(ramp_shares(kind, float(y), 12), abs=1e-15)

@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 import iitvalue
-from iitvalue import pos
-from iitvalue.betamix import BetaMix, Decision1S, oc1s
+from iitvalue import catalogue
+from iitvalue.model import pos
+from iitvalue.stats.betamix import BetaMix, Decision1S, oc1s
 from iitvalue.cli import main
 
 from conftest import base_dict
 
-BCMA, _ = pos.find_model("rrmm", "car-t")
+BCMA, _ = catalogue.find_model("rrmm", "car-t")
 CAR_T_PRIOR_LOA = 0.442 * 0.588 * 0.667 * 1.0  # BIO 2011-2020 CAR-T row, from phase 1
 
 
@@ -53,9 +54,9 @@ def test_posterior_component_density_against_quadrature():
         assert upd.orr_active.pdf(t) == pytest.approx(direct, rel=1e-9)
 
 
-def hand_model() -> pos.ClassModel:
-    return pos.ClassModel("hand", "x", "y", "oncology", "hand", BetaMix.of((1, 9, 1)), BetaMix.of((1, 1, 1)),
-                          pos.UNIFORM, pos.UNIFORM, 0.8, 0.05, "test")
+def hand_model() -> catalogue.ClassModel:
+    return catalogue.ClassModel("hand", "x", "y", "oncology", "hand", BetaMix.of((1, 9, 1)), BetaMix.of((1, 1, 1)),
+                          catalogue.UNIFORM, catalogue.UNIFORM, 0.8, 0.05, "test")
 
 
 def test_hand_computed_update():
@@ -83,9 +84,9 @@ def test_weight_to_zero_returns_the_prior():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(pos.known_models()), st.integers(1, 60), st.data(), st.floats(0.05, 1.0))
+@given(st.sampled_from(catalogue.class_model_keys()), st.integers(1, 60), st.data(), st.floats(0.05, 1.0))
 def test_more_responders_never_lower_the_posterior(key, n, data, w):
-    model = pos._models()[key]
+    model = catalogue._models()[key]
     r = data.draw(st.integers(0, n - 1))
     lo = pos.update(model, 0.1, [pos.Evidence.from_counts(n, r, weight=w)]).posterior_loa
     hi = pos.update(model, 0.1, [pos.Evidence.from_counts(n, r + 1, weight=w)]).posterior_loa
@@ -107,7 +108,7 @@ def test_more_complete_responses_never_lower_the_posterior(n, data, w):
 def test_large_n_concentrates_on_the_data_class(key, active_rate, inactive_rate):
     """Classes are distributions over the true ORR, so as n grows the posterior class probability tends to
     pi f_A(theta) / (pi f_A(theta) + (1 - pi) f_I(theta)) at the true theta, and the ORR posterior narrows."""
-    model = pos._models()[key]
+    model = catalogue._models()[key]
     pi = pos.prior_class_probability(0.1, model.p_approval_active, model.p_approval_inactive)
     for rate, high in ((active_rate, True), (inactive_rate, False)):
         n = 20000
@@ -167,7 +168,7 @@ def test_cr_rate_quadrature_against_monte_carlo(n, c):
 
 def test_assurance_against_integrated_power():
     upd = pos.update(BCMA, CAR_T_PRIOR_LOA, [pos.Evidence.from_counts(4, 4, 2, weight=0.5)])
-    design = iitvalue.terms.Pivotal(n=100, threshold=0.5)
+    design = iitvalue.termsheet.Pivotal(n=100, threshold=0.5)
     post = upd.orr_posterior()
     rule = Decision1S(threshold=0.5, level=0.975, kind="exact")
     direct = integrate.quad(lambda t: oc1s(100, rule, t) * post.pdf(t), 0, 1, limit=400, points=[0.5, 0.6, 0.7])[0]

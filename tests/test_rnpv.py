@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import iitvalue
-from iitvalue import reference
-from iitvalue.rnpv import arrays_from_plan, evaluate, ramp_shares, resolve
-from iitvalue.terms import TermSheet
+from iitvalue.model import reference
+from iitvalue.model.engine import arrays_from_plan, evaluate
+from iitvalue.model.plan import ramp_shares, resolve
+from iitvalue.termsheet import TermSheet
 
 from conftest import base_dict
 

@@ -15,142 +15,22 @@ pi set so that pi q_A + (1 - pi) q_I equals the plan's prior LOA:
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import difflib
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
-from .betamix import BetaMix, Decision1S, pos1s
-from .errors import InputError, Problem
-
-UNIFORM = BetaMix.of((1.0, 1.0, 1.0))
+from .. import catalogue
+from ..catalogue import ClassModel
+from ..errors import InputError, Problem
+from ..stats.betamix import BetaMix, Decision1S, pos1s
+from ..termsheet.checks import check_readout_choice
+from ..termsheet.paths import suggest
 CLINICAL_KINDS = ("preclinical", "phase1", "phase2", "phase3", "pivotal")
 
 
-# ---- the shipped class models ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ClassModel:
-    """Class distributions and approval probabilities for one indication x modality."""
-
-    key: str
-    indication: str
-    modality: str
-    therapeutic_area: str
-    description: str
-    orr_active: BetaMix
-    orr_inactive: BetaMix
-    cr_active: BetaMix
-    cr_inactive: BetaMix
-    p_approval_active: float
-    p_approval_inactive: float
-    source: str
-    components: tuple[dict, ...] = ()
-
-
-def _read(name: str) -> list[dict[str, str]]:
-    with resources.files("iitvalue").joinpath("data", name).open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-@lru_cache(maxsize=None)
-def _models() -> dict[str, ClassModel]:
-    comps = _read("pos_components.csv")
-    out = {}
-    for m in _read("pos_models.csv"):
-        key = m["model"]
-        ess_default = float(m["component_ess"])
-        robust = float(m["robust_weight"])
-        mix: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        rows = []
-        for c in comps:
-            if c["model"] != key:
-                continue
-            ess = float(c["ess"]) if c["ess"] else ess_default
-            orr = float(c["orr"])
-            if c["n"]:
-                # a published programme: shrink its rates with a Jeffreys half-count so 100% stays inside (0, 1)
-                n = float(c["n"])
-                r = orr * n
-                orr_mean = (r + 0.5) / (n + 1.0)
-                cr_mean = (float(c["cr"]) * n + 0.5) / (r + 1.0) if c["cr"] else None
-            else:
-                orr_mean, cr_mean = orr, (float(c["cr"]) if c["cr"] else None)
-            mix.setdefault((c["class"], "orr"), []).append((orr_mean, ess))
-            if cr_mean is not None:
-                mix.setdefault((c["class"], "cr"), []).append((cr_mean, ess))
-            rows.append({"class": c["class"], "label": c["label"], "orr_mean": orr_mean, "cr_mean": cr_mean,
-                         "ess": ess, "source": c["source"]})
-
-        def build(cls: str, endpoint: str) -> BetaMix:
-            parts = mix.get((cls, endpoint))
-            if not parts:
-                return UNIFORM  # no information on this endpoint: identical in both classes, Bayes factor 1
-            k = len(parts)
-            base = BetaMix.from_components([1.0 / k] * k, [p[0] for p in parts], [p[1] for p in parts])
-            return base.robustify(robust) if robust > 0 else base
-
-        out[key] = ClassModel(
-            key=key, indication=m["indication"], modality=m["modality"], therapeutic_area=m["therapeutic_area"],
-            description=m["description"],
-            orr_active=build("active", "orr"), orr_inactive=build("inactive", "orr"),
-            cr_active=build("active", "cr"), cr_inactive=build("inactive", "cr"),
-            p_approval_active=float(m["p_approval_active"]), p_approval_inactive=float(m["p_approval_inactive"]),
-            source=m["source"], components=tuple(rows),
-        )
-    return out
-
-
-def known_models() -> tuple[str, ...]:
-    return tuple(_models())
-
-
-def known_indications() -> tuple[str, ...]:
-    return tuple(sorted({m.indication for m in _models().values()}))
-
-
-_AREA_FALLBACK = {"haematologic-malignancies": "haematologic", "haematology": "haematologic",
-                  "oncology": "solid-tumour", "solid-tumours": "solid-tumour"}
-
-
-def find_model(indication: str, modality: str, therapeutic_area: str | None = None,
-               key: str | None = None) -> tuple[ClassModel, str]:
-    """The class model for an asset, and a note saying how it was chosen.
-
-    Order: an explicit key; an exact (indication, modality) row; the indication's any-modality row; for a term
-    sheet, the generic row of its therapeutic area. Raises :class:`InputError` listing the known keys."""
-    models = _models()
-    if key is not None:
-        if key not in models:
-            raise InputError(Problem("pos.model", f"unknown model '{key}'{_close(key, models)}; known: {', '.join(models)}"))
-        return models[key], f"class model '{key}' (given)"
-    for m in models.values():
-        if m.indication == indication and m.modality == modality:
-            return m, f"class model '{m.key}' ({m.description})"
-    for m in models.values():
-        if m.indication == indication and m.modality == "*":
-            return m, f"class model '{m.key}' ({m.description})"
-    if therapeutic_area in _AREA_FALLBACK:
-        m = models[_AREA_FALLBACK[therapeutic_area]]
-        return m, (f"no class model for indication '{indication}' with modality '{modality}': using the generic "
-                   f"'{m.key}' model of therapeutic area '{therapeutic_area}'")
-    inds = known_indications()
-    if indication not in inds:
-        raise InputError(Problem("indication", f"unknown indication '{indication}'{_close(indication, inds)}; "
-                                 f"known: {', '.join(inds)}"))
-    mods = sorted({m.modality for m in models.values() if m.indication == indication})
-    raise InputError(Problem("modality", f"no class model for modality '{modality}' in '{indication}'"
-                             f"{_close(modality, mods)}; known: {', '.join(mods)}"))
-
-
-def _close(word: str, options) -> str:
-    c = difflib.get_close_matches(word, list(options), n=1, cutoff=0.4)
-    return f" (did you mean '{c[0]}'?)" if c else ""
 
 
 # ---- readouts ------------------------------------------------------------------------------------------------
@@ -200,20 +80,6 @@ class Evidence:
 
 def default_weight(design: str, iit_weight: float, registrational_weight: float) -> float:
     return iit_weight if design == "iit" else registrational_weight
-
-
-def check_readout_choice(choice: str, valuation_date: _dt.date) -> str | None:
-    """None when ``choice`` is valid: auto, latest, none, or an ISO date on or before the valuation date."""
-    if choice in ("auto", "latest", "none"):
-        return None
-    try:
-        d = _dt.date.fromisoformat(choice)
-    except ValueError:
-        return f"'{choice}' is not allowed; use auto, latest, none or a date YYYY-MM-DD"
-    if d > valuation_date:
-        return (f"readouts up to {d} were asked for, but that is after the valuation date {valuation_date}: the "
-                f"valuation cannot use later data; value at a later date instead (--set valuation.date={d})")
-    return None
 
 
 def select_readouts(readouts: list, valuation_date: _dt.date, choice: str = "auto") -> list:
@@ -269,12 +135,8 @@ class PosUpdate:
 
     @property
     def posterior_class(self) -> float:
-        """pi' = pi BF / (pi BF + 1 - pi), computed on the log-odds scale."""
-        pi = self.prior_class
-        if pi <= 0.0 or pi >= 1.0:
-            return pi
-        logit = math.log(pi) - math.log1p(-pi) + self.log_bf_orr + self.log_bf_cr
-        return 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
+        """pi' = pi BF / (pi BF + 1 - pi) (:func:`posterior_class_rows`)."""
+        return float(posterior_class_rows(np.array([self.prior_class]), self.log_bf_orr + self.log_bf_cr)[0])
 
     @property
     def posterior_loa(self) -> float:
@@ -405,53 +267,81 @@ def update(model: ClassModel, prior_loa: float, evidence: list[Evidence] | tuple
 
 
 # ---- from LOA to phase probabilities ---------------------------------------------------------------------------
-def spread(probabilities: list[float], kinds: list[str], target_loa: float) -> list[float]:
-    """Transition probabilities whose product is ``target_loa``.
+def posterior_class_rows(prior: np.ndarray, log_bf: float | np.ndarray) -> np.ndarray:
+    """pi' = pi BF / (pi BF + 1 - pi) for each prior class probability pi, on the log-odds scale
+    (logit pi' = logit pi + log BF); pi of 0 or 1 stays where it is."""
+    pi = np.asarray(prior, dtype=float)
+    inner = (pi > 0.0) & (pi < 1.0)
+    safe = np.where(inner, pi, 0.5)
+    logit = np.log(safe) - np.log1p(-safe) + log_bf
+    with np.errstate(over="ignore"):
+        post = np.where(logit > -700, 1.0 / (1.0 + np.exp(-logit)), 0.0)
+    return np.where(inner, post, pi)
+
+
+def spread_rows(prior: np.ndarray, kinds: list[str], target: np.ndarray) -> np.ndarray:
+    """Transition probabilities whose product is ``target`` (S,), one row per prior row (S, J).
 
     The readout speaks to efficacy, so the clinical phases absorb the change and regulatory review (``filing``)
     keeps its probability. Each clinical phase keeps its share of the total clinical log-risk:
     p_j' = p_j ** alpha with alpha = log(target / filing product) / log(clinical product). If no clinical phase
-    has risk to rescale, or the target exceeds what review allows, every phase is rescaled the same way.
+    has risk to rescale, or the target exceeds what review allows, every phase is rescaled the same way; if every
+    probability is 1 (or 0), the target is split evenly in log terms over the clinical phases (all phases when
+    there are none).
     """
-    p = np.asarray(probabilities, dtype=float)
-    if not (0.0 < target_loa <= 1.0):
-        raise InputError(Problem("pos", f"posterior LOA {target_loa} is outside (0, 1]"))
-    clinical = np.array([k in CLINICAL_KINDS for k in kinds])
-    review = float(np.prod(p[~clinical]))
-    clin = float(np.prod(p[clinical]))
-    if clinical.any() and 0.0 < clin < 1.0 and review > 0 and target_loa <= review:
-        alpha = math.log(target_loa / review) / math.log(clin)
-        return [float(x ** alpha) if c else float(x) for x, c in zip(p, clinical)]
-    total = float(np.prod(p))
-    if 0.0 < total < 1.0:
-        alpha = math.log(target_loa) / math.log(total)
-        return [float(x ** alpha) for x in p]
-    # every probability is 1 (or 0): no risk profile to keep, so split the target evenly in log terms
-    scope = clinical if clinical.any() else np.ones(len(p), dtype=bool)
-    k = int(scope.sum())
-    return [float(target_loa ** (1.0 / k)) if c else float(x) for x, c in zip(p, scope)]
+    p = np.atleast_2d(np.asarray(prior, dtype=float))
+    target = np.broadcast_to(np.asarray(target, dtype=float), p.shape[:1])
+    if np.any(~((target > 0.0) & (target <= 1.0))):
+        bad = target[~((target > 0.0) & (target <= 1.0))][0]
+        raise InputError(Problem("pos", f"posterior LOA {bad} is outside (0, 1]"))
+    clinical = np.array([k in CLINICAL_KINDS for k in kinds], dtype=bool)
+    review = p[:, ~clinical].prod(axis=1)
+    clin = p[:, clinical].prod(axis=1)
+    total = p.prod(axis=1)
+    rule1 = clinical.any() & (clin > 0) & (clin < 1) & (review > 0) & (target <= review)
+    rule2 = ~rule1 & (total > 0) & (total < 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a1 = np.log(target / review) / np.log(clin)
+        a2 = np.log(target) / np.log(total)
+    scope = clinical if clinical.any() else np.ones(p.shape[1], dtype=bool)
+    even = target ** (1.0 / max(int(scope.sum()), 1))
+    out = np.where(rule1[:, None] & clinical[None, :], p ** np.where(rule1, a1, 1.0)[:, None], p)
+    out = np.where(rule2[:, None], p ** np.where(rule2, a2, 1.0)[:, None], out)
+    rule3 = ~rule1 & ~rule2
+    return np.where(rule3[:, None] & scope[None, :], even[:, None], out)
+
+
+def spread(probabilities: list[float], kinds: list[str], target_loa: float) -> list[float]:
+    """:func:`spread_rows` for one plan: a list of transition probabilities with product ``target_loa``."""
+    return [float(x) for x in spread_rows(np.array([probabilities], dtype=float), kinds, np.array([target_loa]))[0]]
+
+
+def transport_rows(probs: np.ndarray, durations: np.ndarray, kinds: list[str], factor: float,
+                   delay: float) -> tuple[np.ndarray, np.ndarray]:
+    """China-only evidence: multiply the review phase's probability by ``factor`` and lengthen it by ``delay``
+    years, for every row of ``probs`` and ``durations`` (S, J). Raises InputError without a filing phase."""
+    if "filing" not in kinds:
+        raise InputError(Problem("pos.transportability", "needs a 'filing' phase in the plan to apply to"))
+    f = list(kinds).index("filing")
+    p, d = np.array(probs, dtype=float, copy=True), np.array(durations, dtype=float, copy=True)
+    p[..., f] *= factor
+    d[..., f] += delay
+    return p, d
 
 
 def apply_transportability(probabilities: list[float], durations: list[float], kinds: list[str],
                            factor: float, delay: float) -> tuple[list[float], list[float]]:
-    """China-only evidence: multiply the review phase's probability by ``factor`` and lengthen it by ``delay``."""
-    probs, durs = list(probabilities), list(durations)
-    for j, k in enumerate(kinds):
-        if k == "filing":
-            probs[j] *= factor
-            durs[j] += delay
-            return probs, durs
-    raise InputError(Problem("pos.transportability", "needs a 'filing' phase in the plan to apply to"))
+    """:func:`transport_rows` for one plan, as lists."""
+    p, d = transport_rows(np.array(probabilities, dtype=float), np.array(durations, dtype=float), kinds, factor, delay)
+    return [float(x) for x in p], [float(x) for x in d]
 
 
 def prior_loa_for_stage(stage: str, modality: str, therapeutic_area: str) -> tuple[float, str]:
     """Benchmark LOA from the start of ``stage``: product of the remaining BIO transition probabilities."""
-    from .benchmarks import PHASE_COLUMNS, transition_row
-
     first = {"preclinical": 0, "iit": 0, "phase1": 0, "phase2": 1, "phase3": 2, "filed": 3}
     if stage not in first:
         raise InputError(Problem("stage", f"'{stage}' is not allowed; expected one of {', '.join(first)}"
-                                 f"{_close(stage, first)}"))
-    row = transition_row(modality, therapeutic_area)
-    cols = PHASE_COLUMNS[first[stage]:]
+                                 f"{suggest(stage, first)}"))
+    row = catalogue.transition_row(modality, therapeutic_area)
+    cols = catalogue.PHASE_COLUMNS[first[stage]:]
     return float(np.prod([row.values[c] for c in cols])), f"{row.describe()}, columns {'x'.join(cols)}"

@@ -15,17 +15,23 @@ Shared parameters (kappa, the IIT evidence weight w, an optional premium in mill
 on log(predicted / observed upfront) across the comparables.
 """
 
+
 from __future__ import annotations
 
 import math
+import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
+from scipy.optimize import brentq, least_squares, minimize_scalar
 
-from .errors import InputError, NumericalError, Problem
-from .terms import TermSheet
+from ..errors import InputError, Problem
+from ..termsheet import load
+from ..termsheet.schema import TermSheet
+from ..valuation import value
 
 PARAMS = ("kappa", "weight", "premium")
 BOUNDS = {"kappa": (0.0, 1.0), "weight": (0.05, 1.0), "premium": (-2000.0, 2000.0)}
@@ -65,7 +71,6 @@ def with_weight(sheet: TermSheet, weight: float) -> TermSheet:
 
 def values_for(sheet: TermSheet, weight: float, name: str = "") -> DealValues:
     """Value ``sheet``'s deal with IIT readouts weighted by ``weight`` (both parties share that belief)."""
-    from .valuation import value
 
     if sheet.deal is None:
         raise InputError(Problem("deal", "the term sheet has no [deal] table"), name or None)
@@ -114,7 +119,6 @@ class Comparable:
 
 def load_comparables(paths: list[str | Path]) -> list[Comparable]:
     """Load term sheets with a deal and an observed upfront; every problem is reported."""
-    from .terms import load
 
     out, problems = [], []
     for p in paths:
@@ -134,7 +138,6 @@ def load_comparables(paths: list[str | Path]) -> list[Comparable]:
 
 
 def shipped_comparables() -> list[Path]:
-    from importlib import resources
 
     base = resources.files("iitvalue").joinpath("comparables")
     return sorted(Path(str(base)).glob("*.toml"))
@@ -281,7 +284,6 @@ def fit(comps: list[Comparable], free: tuple[str, ...] = ("kappa", "weight", "pr
 
 def _fit_linear(comps, free_lin, base) -> tuple[dict[str, float], float]:
     """kappa and/or premium for a fixed weight (no new valuations needed)."""
-    from scipy.optimize import least_squares
 
     if not free_lin:
         return dict(base), float(np.sum(residuals(comps, base) ** 2))
@@ -298,7 +300,6 @@ def _fit_linear(comps, free_lin, base) -> tuple[dict[str, float], float]:
 
 
 def _fit_free(comps, free, base) -> tuple[dict[str, float], float]:
-    from scipy.optimize import minimize_scalar
 
     lin = tuple(k for k in free if k != "weight")
     if "weight" not in free:
@@ -316,7 +317,6 @@ def _profile(comps, free, params, name, sse_min) -> tuple[float, float, bool]:
     """95% profile interval: the values of ``name`` whose re-minimised SSE stays within 3.84 sigma_log^2 of the
     minimum (the other free parameters re-fitted, the weight over its grid). Edges found with brentq for kappa and
     the premium, by linear interpolation on the grid for the weight."""
-    from scipy.optimize import brentq
 
     lo, hi = BOUNDS[name]
     others = tuple(f for f in free if f != name)
@@ -354,8 +354,6 @@ def _profile(comps, free, params, name, sse_min) -> tuple[float, float, bool]:
 
 def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
     """Read a calibration TOML (the shipped one when ``path`` is None)."""
-    import tomllib
-    from importlib import resources
 
     try:
         if path is None:
@@ -377,272 +375,5 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
     return data
 
 
-# ---- implied inputs ---------------------------------------------------------------------------------------------
-IMPLIED = {
-    "loa": "posterior LOA (both parties)",
-    "weight": "evidence weight of the IIT readouts",
-    "peak_sales": "multiplier on every territory's peak sales",
-    "buyer_rate": "the buyer's discount rate",
-}
-
-
-def implied(sheet: TermSheet, solve: str, kappa: float, weight: float, premium: float = 0.0,
-            target: float | None = None) -> dict[str, Any]:
-    """The single input that makes the model's predicted upfront equal the observed (or ``target``) upfront."""
-    from scipy.optimize import brentq
-
-    if solve not in IMPLIED:
-        raise InputError(Problem("--solve", f"'{solve}' is not allowed; choose one of {', '.join(IMPLIED)}"))
-    if sheet.deal is None:
-        raise InputError(Problem("deal", "the term sheet has no [deal] table"))
-    premium = premium if sheet.deal.platform else 0.0
-    if solve == "weight" and not sheet.readouts:
-        raise InputError(Problem("--solve", "the sheet has no readouts: the evidence weight has nothing to act on "
-                                 "and cannot be implied"))
-    if solve == "loa" and not sheet.phases:
-        raise InputError(Problem("--solve", "the asset has no remaining phases (LOA = 1): there is no LOA to solve for"))
-    if target is None:
-        if sheet.deal.observed is None or sheet.deal.observed.upfront is None:
-            raise InputError(Problem("deal.observed.upfront", "needed as the target (or give --target)"))
-        target = sheet.deal.observed.upfront
-
-    def upfront_at(x: float) -> float:
-        if solve == "weight":
-            return predict_upfront(values_for(sheet, x), kappa, premium)
-        if solve == "buyer_rate":
-            return predict_upfront(values_for(sheet.replace({"deal.licensee.discount_rate": x}), weight), kappa, premium)
-        if solve == "peak_sales":
-            changes = {}
-            for i, t in enumerate(sheet.territories):
-                if t.peak_sales is not None:
-                    changes[f"territories[{i}].peak_sales"] = t.peak_sales * x
-                else:
-                    changes[f"territories[{i}].patients"] = t.patients * x
-            return predict_upfront(values_for(sheet.replace(changes), weight), kappa, premium)
-        return predict_upfront(_values_at_loa(sheet, x), kappa, premium)
-
-    lo, hi = {"loa": (1e-4, 0.9999), "weight": BOUNDS["weight"], "peak_sales": (0.01, 20.0), "buyer_rate": (0.0, 0.5)}[solve]
-    grid = np.linspace(lo, hi, 25) if solve != "peak_sales" else np.geomspace(lo, hi, 25)
-    vals = np.array([upfront_at(float(x)) - target for x in grid])
-    idx = np.nonzero(np.sign(vals[1:]) * np.sign(vals[:-1]) <= 0)[0]
-    if idx.size == 0:
-        raise InputError(Problem("--solve", f"no {IMPLIED[solve]} in [{lo:g}, {hi:g}] reproduces an upfront of "
-                                 f"{target:,.1f}: the model's upfront ranges over [{vals.min() + target:,.1f}, "
-                                 f"{vals.max() + target:,.1f}] there"))
-    i = int(idx[0])
-    x = float(brentq(lambda z: upfront_at(z) - target, grid[i], grid[i + 1], xtol=1e-10))
-    return {"parameter": solve, "meaning": IMPLIED[solve], "value": x, "target_upfront": target,
-            "kappa": kappa, "weight": weight, "premium": premium,
-            "multiple_roots": bool(idx.size > 1)}
-
-
-def _values_at_loa(sheet: TermSheet, loa: float) -> DealValues:
-    """Deal values with both parties' probabilities spread to ``loa`` (docs/method.md 2.6)."""
-    from .deal import value_deal
-    from .rnpv import resolve
-    from .valuation import _plan_at_loa, posterior_plans
-
-    plan = resolve(sheet)
-    prior = posterior_plans(sheet, plan)[1] if (sheet.readouts or sheet.pos is not None) else plan
-    at = _plan_at_loa(prior, loa)
-    return _deal_values(sheet, value_deal(sheet.deal, at, at, None).summary, sheet.asset.name)
-
-
-# ---- pricing a new asset ------------------------------------------------------------------------------------------
-def price(sheet: TermSheet, calib: dict[str, Any], comparables: list[TermSheet] | None = None) -> dict[str, Any]:
-    """Fair upfront for ``sheet``'s proposed milestones (or a suggested structure when it has none)."""
-    p = calib["params"]
-    kappa, weight = float(p["kappa"]), float(p["weight"])
-    premium = float(p.get("premium", 0.0)) if sheet.deal.platform else 0.0  # the premium is for platform deals
-    iv = calib.get("intervals", {})
-    v = values_for(sheet, weight)
-    total = fair_total(v, kappa, premium)
-    has_schedule = bool(sheet.deal.milestones or sheet.deal.pools or sheet.deal.royalties)
-    corners = []
-    prems = iv.get("premium", [premium, premium]) if sheet.deal.platform else [0.0]
-    for w in (iv.get("weight", [weight, weight])):
-        vw = values_for(sheet, float(w))
-        for k in (iv.get("kappa", [kappa, kappa])):
-            for pr in prems:
-                corners.append(predict_upfront(vw, float(k), float(pr)) if has_schedule
-                               else fair_total(vw, float(k), float(pr)))
-    out: dict[str, Any] = {
-        "kappa": kappa, "weight": weight, "premium": premium,
-        "v_buyer": v.v_buyer, "v_seller": v.v_seller, "total_pv": total, "loa": v.loa,
-        "upfront_low": min(corners), "upfront_high": max(corners),
-    }
-    if has_schedule:
-        out["upfront"] = predict_upfront(v, kappa, premium)
-        out["contingent_pv_buyer"] = v.contingent_buyer
-        out["structure"] = []
-        out["basis"] = "the term sheet's proposed milestones and royalties"
-    else:
-        struct = suggest_structure(with_weight(sheet, weight), total, comparables or [])
-        out.update(struct)
-        # the suggested structure scales with the total: the upfront's range follows the total's
-        ratio = struct["upfront"] / total
-        out["upfront_low"], out["upfront_high"] = min(corners) * ratio, max(corners) * ratio
-    return out
-
-
-def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermSheet]) -> dict[str, Any]:
-    """Upfront and milestones in the comparables' proportions whose buyer-side PV equals ``total_pv``.
-
-    Proportions (shares of headline value by category) come from comparables of the same deal kind, else all;
-    development milestones are tied to the start of the last clinical phase, regulatory ones to the first approval,
-    sales ones to worldwide annual sales reaching half the success-path peak. The headline H solves
-    H (u + sum_c s_c P_c DF_c) = total PV (u: upfront share, s_c: category shares)."""
-    from .deal import PartyView, trigger_time_probability
-    from .terms import Trigger
-    from .valuation import value
-
-    kinds = [c for c in comparables if c.deal is not None and c.deal.kind == sheet.deal.kind] or \
-            [c for c in comparables if c.deal is not None]
-    if not kinds:
-        raise InputError(Problem("--comparables", "no comparable deals to take a structure from"))
-    cats = ("upfront", "development", "regulatory", "sales")
-    shares = np.zeros(len(cats))
-    for c in kinds:
-        from .deal import expand_payments
-
-        head = c.deal.upfront + sum(p.amount for p in expand_payments(c.deal))
-        row = np.zeros(len(cats))
-        row[0] = c.deal.upfront
-        for pmt in expand_payments(c.deal):
-            cat = pmt.category if pmt.category in cats else "development"  # manufacturing: a development-stage event
-            row[cats.index(cat)] += pmt.amount
-        shares += row / head
-    shares /= len(kinds)
-    res = value(sheet)
-    plan = res.pos.posterior_plan if res.pos is not None else res.asset.plan
-    lee = PartyView.of("buyer", sheet.deal.licensee.discount_rate, plan)
-    clinical = [p.name for p in plan.phases if p.kind != "filing"]
-    notes = []
-    if not clinical and shares[cats.index("development")] > 0:
-        notes.append("no clinical phase remains: the comparables' development share goes to the upfront")
-        shares[0] += shares[cats.index("development")]
-        shares[cats.index("development")] = 0.0
-    triggers = {
-        "development": Trigger(type="phase_start", phase=clinical[-1]) if clinical else None,
-        "regulatory": Trigger(type="approval", territory=min(plan.territories, key=lambda t: t.launch_lag).name),
-        "sales": Trigger(type="sales", threshold=max(1.0, 0.5 * res.asset.summary["peak_sales"])),
-    }
-    t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
-    unit = shares[0] * (1.0 + lee.discount_rate) ** (-max(t_close, 0.0))
-    pv_unit = {}
-    for c in cats[1:]:
-        trig = triggers[c]
-        if trig is None or shares[cats.index(c)] == 0:
-            pv_unit[c] = 0.0
-            continue
-        t, pr = trigger_time_probability(trig, plan, lee.lines)
-        pv_unit[c] = float(np.nan_to_num(pr[0] * lee.df(t[0])))
-        unit += shares[cats.index(c)] * pv_unit[c]
-    if unit <= 0 or total_pv <= 0:
-        raise NumericalError("the fair total value is not positive: no structure can be suggested")
-    headline = total_pv / unit
-    rows = [{"name": "Upfront", "category": "upfront", "trigger": "closing", "amount": headline * shares[0],
-             "pv_buyer": headline * shares[0] * (1.0 + lee.discount_rate) ** (-max(t_close, 0.0))}]
-    for c in cats[1:]:
-        amt = headline * shares[cats.index(c)]
-        if amt <= 0:
-            continue
-        from .deal import describe
-
-        rows.append({"name": f"{c.capitalize()} milestone", "category": c, "trigger": describe(triggers[c]),
-                     "trigger_spec": triggers[c].model_dump(mode="json", exclude_none=True),
-                     "amount": amt, "pv_buyer": amt * pv_unit[c]})
-    return {"upfront": rows[0]["amount"], "headline_value": headline, "structure": rows,
-            "basis": f"proportions of {len(kinds)} comparable(s) of kind '{kinds[0].deal.kind}'",
-            "shares": dict(zip(cats, shares.tolist())), "notes": notes}
-
-
-# ---- general goal-seek --------------------------------------------------------------------------------------------
-def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds: tuple[float, float] | None = None,
-                evaluate: Callable[[TermSheet], dict] | None = None) -> dict[str, Any]:
-    """The value of numeric field ``path`` at which summary key ``output`` (e.g. ``deal.licensee_npv``) equals
-    ``target``, by bracketing on a grid over ``bounds`` and scipy's brentq."""
-    from scipy.optimize import brentq
-
-    from .terms import parse_path
-    from .valuation import value
-
-    evaluate = evaluate or (lambda s: value(s).summary)
-    loc = parse_path(path)
-    base = _get(sheet, loc)
-    if base is None and len(loc) == 3 and loc[0] == "phases" and loc[2] in ("duration", "cost", "probability"):
-        from .rnpv import resolve
-
-        base = getattr(resolve(sheet).phases[loc[1]], loc[2])  # the benchmark default the valuation uses
-    if not isinstance(base, (int, float)) or isinstance(base, bool):
-        raise InputError(Problem(path, f"is not a numeric field (its value is {base!r})"))
-    summary = evaluate(sheet)
-    if output not in summary.index:
-        keys = [k for k in summary.index if isinstance(summary[k], (int, float)) and not isinstance(summary[k], bool)]
-        raise InputError(Problem("--target", f"unknown output '{output}'; numeric outputs: {', '.join(keys)}"))
-    lo, hi = bounds or _field_bounds(path, float(base))
-    if not lo < hi:
-        raise InputError(Problem("--low/--high", f"empty range [{lo}, {hi}]"))
-
-    def f(x: float) -> float:
-        val = evaluate(sheet.replace({path: int(round(x)) if isinstance(base, int) and not isinstance(base, float) else x}))[output]
-        return float(val) - target
-
-    grid = np.linspace(lo, hi, 41)
-    vals = []
-    first_error: InputError | None = None
-    for x in grid:
-        try:
-            vals.append(f(float(x)))
-        except InputError as exc:  # some values of the field are not allowed (e.g. a probability of 0)
-            first_error = first_error or exc
-            vals.append(np.nan)
-    vals = np.array(vals)
-    ok = np.isfinite(vals)
-    if not ok.any():
-        if first_error is not None:
-            raise InputError([Problem(path, f"no value in [{lo:g}, {hi:g}] gives a valid term sheet, e.g. "
-                                            f"{q.path}: {q.message}") for q in first_error.problems[:1]])
-        raise NumericalError(f"{output} could not be evaluated anywhere in [{lo}, {hi}]")
-    sign = np.sign(vals)
-    idx = [i for i in range(len(grid) - 1) if ok[i] and ok[i + 1] and sign[i] * sign[i + 1] <= 0]
-    if not idx:
-        reach = (np.nanmin(vals) + target, np.nanmax(vals) + target)
-        raise InputError(Problem(path, f"{output} = {target:g} cannot be reached for {path} in [{lo:g}, {hi:g}]: "
-                                 f"it ranges over [{reach[0]:,.4g}, {reach[1]:,.4g}] there (widen with --low/--high)"))
-    i = idx[0]
-    x = float(brentq(f, grid[i], grid[i + 1], xtol=1e-12, rtol=1e-12)) if vals[i] != 0 else float(grid[i])
-    return {"path": path, "value": x, "output": output, "target": target, "base_value": float(base),
-            "bounds": [lo, hi], "multiple_roots": len(idx) > 1}
-
-
-def _get(sheet: TermSheet, loc: tuple) -> Any:
-    node: Any = sheet
-    for k in loc:
-        try:
-            node = node[k] if isinstance(k, int) else getattr(node, k)
-        except (IndexError, AttributeError):
-            raise InputError(Problem(".".join(map(str, loc)), "no such field in this term sheet")) from None
-    return node
-
-
-def _field_bounds(path: str, base: float) -> tuple[float, float]:
-    """A default search range from the field's own bounds in the schema (terms.numeric_field): the whole range
-    when both ends are finite, else from the finite end (or 0) to 10 x |value| + 1 beyond it. An open end is
-    nudged inside by 1e-9 of the range."""
-    import math
-
-    from .terms import numeric_field
-
-    _, (lo, lo_in, hi, hi_in) = numeric_field(path)
-    span = 10.0 * abs(base) + 1.0
-    if not math.isfinite(lo):
-        lo, lo_in = min(0.0, base - span) if math.isfinite(hi) else min(0.0, base), True
-    if not math.isfinite(hi):
-        hi, hi_in = max(lo, base) + span, True
-    eps = 1e-9 * (hi - lo)
-    return lo + (0.0 if lo_in else eps), hi - (0.0 if hi_in else eps)
-
-
-__all__ = ["Calibration", "DealValues", "fit", "implied", "load_comparables", "predict_upfront", "price",
-           "solve_field", "values_for"]
+__all__ = ["Calibration", "Comparable", "DealValues", "fit", "fit_statement", "load_calibration", "load_comparables",
+           "predict_upfront", "fair_total", "shipped_comparables", "values_for", "with_weight"]

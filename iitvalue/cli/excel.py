@@ -1,6 +1,6 @@
 """``iitvalue export``: the valuation as an Excel workbook with live formulas (docs/excel.md).
 
-Registered on the main group at the end of ``iitvalue/cli.py``. Heavy imports (xlsxwriter, numpy, the engine)
+Registered on the main group in :mod:`iitvalue.cli`. Heavy imports (xlsxwriter, numpy, the engine)
 happen inside the command so that ``iitvalue --help`` stays fast.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import handle_errors
+from ._shell import attach_source, check_output_path, handle_errors, parse_sets
 
 
 @click.command("export")
@@ -29,12 +29,11 @@ def export_cmd(file: str, output: str, force: bool, sets: tuple[str, ...], n_pat
     """Write the valuation of the term sheet FILE as an Excel workbook: Inputs, Calculations (live formulas on a
     timeline), Outputs (summary, payments, charts), Risk (tornado and Monte Carlo histogram computed by Python,
     when FILE has [[uncertainty]] entries) and Checks (the workbook against iitvalue)."""
-    from .cli import attach_source, check_output_path, parse_sets
-    from .excel import risk_analysis, write_workbook
-    from .terms import load
-    from .valuation import value
+    from ..excel import risk_analysis, write_workbook
+    from ..termsheet import load
+    from ..valuation import value
 
-    from .errors import InputError, Problem
+    from ..errors import InputError, Problem
 
     if n_paths < 1:
         raise InputError(Problem("--paths", f"{n_paths} is not allowed; simulate at least one path"))
@@ -72,9 +71,8 @@ def import_cmd(workbook: str, output: str, force: bool) -> None:
     sheet (validated; an edit that is not allowed names its cell)."""
     import tomli_w
 
-    from .cli import check_output_path
-    from .errors import InputError
-    from .excel import read_workbook
+    from ..errors import InputError
+    from ..excel import read_workbook
 
     if not workbook.lower().endswith(".xlsx"):
         raise InputError("must be an .xlsx workbook written by `iitvalue export`", workbook)

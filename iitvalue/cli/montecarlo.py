@@ -11,13 +11,10 @@ from typing import Any
 
 import click
 
-from .cli import check_output_path, emit, handle_errors, parse_sets
+from ._shell import FORCE, SET, check_output_path, emit, handle_errors, parse_sets
 
 DEFAULT_CHUNK = 65536  # = montecarlo.DEFAULT_CHUNK (16 blocks of 4,096 paths); not imported to keep start-up fast
 
-SET = click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
-                   help="Override a term-sheet field before simulating, e.g. --set valuation.discount_rate=0.12. Repeatable.")
-FORCE = click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 PATHS = click.option("-n", "--paths", "n_paths", type=int, default=100_000, show_default=True,
                      help="Number of simulated paths.")
 SEED = click.option("--seed", type=int, default=0, show_default=True, help="Seed: the same seed gives the same numbers.")
@@ -36,7 +33,7 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_simulation(sheet, n_paths: int, seed: int, chunk: int, keep_draws: bool = False):
-    from .montecarlo import simulate
+    from ..montecarlo import simulate
 
     if sys.stderr.isatty():
         with click.progressbar(length=n_paths, label="simulating", file=sys.stderr) as bar:
@@ -62,9 +59,9 @@ def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int, fmt: str, sets:
     """Monte Carlo simulation of the term sheet FILE: drawn inputs from its [[uncertainty]] table, then each phase
     passes or fails. Prints the mean, standard error, percentiles and P(NPV < 0) of the realised NPV, for the
     asset and, with a [deal], for each party."""
-    from . import report
-    from .errors import InputError
-    from .terms import load
+    from .. import report
+    from ..errors import InputError
+    from ..termsheet import load
 
     target = None
     if output is not None:
@@ -96,7 +93,7 @@ def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int, fmt: str, sets:
 
 
 def _table(sheet, s: dict[str, Any], sim) -> str:
-    from .report import key_values
+    from ..report import key_values
 
     cur = sheet.valuation.currency
     rows = [("paths (seed)", f"{s['mc.paths']:,} ({s['mc.seed']})"), ("engine", s["mc.engine"]),
@@ -132,7 +129,7 @@ def _table(sheet, s: dict[str, Any], sim) -> str:
 
 
 def _parse_grid(text: str) -> tuple[str, list[float]]:
-    from .errors import InputError, Problem
+    from ..errors import InputError, Problem
 
     if "=" not in text:
         raise InputError(Problem("--grid", f"'{text}': write PATH=v1,v2,..., e.g. --grid pos.iit_weight=0.25,0.5,1"))
@@ -160,21 +157,21 @@ def sensitivity_cmd(file: str, fmt: str, grids: tuple[str, ...], sets: tuple[str
                     force: bool) -> None:
     """Tornado of the [[uncertainty]] inputs (one-way swings, ranked), the [[scenarios]] side by side with the
     base case, and an optional two-way grid. Deterministic: every number is an rNPV."""
-    from . import montecarlo as mc
-    from . import report
-    from .errors import InputError, Problem
-    from .terms import load
+    from ..analysis import sensitivity as sens
+    from .. import report
+    from ..errors import InputError, Problem
+    from ..termsheet import load
 
     if len(grids) not in (0, 2):
         raise InputError(Problem("--grid", f"give it twice (rows and columns of a two-way grid), not {len(grids)} time(s)"))
     sheet = load(file, overrides=parse_sets(sets))
-    rows = mc.tornado(sheet)
-    scen = mc.scenarios(sheet)
+    rows = sens.tornado(sheet)
+    scen = sens.scenarios(sheet)
     doc: dict[str, Any] = {"sensitivity": {"metric": "asset.rnpv", "base": scen[0], "tornado": rows,
                                            "scenarios": scen, "grid": None}}
     if grids:
         (xp, xv), (yp, yv) = _parse_grid(grids[0]), _parse_grid(grids[1])
-        doc["sensitivity"]["grid"] = mc.grid(sheet, xp, xv, yp, yv)
+        doc["sensitivity"]["grid"] = sens.grid(sheet, xp, xv, yp, yv)
     notes = [] if sheet.uncertainty else ["no [[uncertainty]] entries: the tornado is empty (docs/termsheet.md)"]
     doc["notes"] = notes
     text = report.to_json(doc) if fmt == "json" else _sensitivity_table(sheet, doc["sensitivity"], notes)
@@ -226,29 +223,30 @@ def _sensitivity_table(sheet, d: dict[str, Any], notes: list[str]) -> str:
 @handle_errors
 def plot_cmd(file: str, kind: str, output: str, force: bool, n_paths: int, seed: int, sets: tuple[str, ...]) -> None:
     """Draw a chart of FILE (needs the `plot` extra: pip install 'iitvalue[plot]')."""
-    from .errors import InputError
-    from .terms import load
+    from ..errors import InputError
+    from ..termsheet import load
 
     target = check_output_path(output, force, (".png", ".svg", ".pdf"))
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise InputError("plots need matplotlib, which is not installed: pip install 'iitvalue[plot]'") from None
-    from . import montecarlo as mc
+    from ..analysis import sensitivity as sens
+    from ..montecarlo import plots
 
     sheet = load(file, overrides=parse_sets(sets))
     if kind == "histogram":
         sim = _run_simulation(sheet, n_paths, seed, DEFAULT_CHUNK)
-        fig = mc.plot_histogram(sim, currency=sheet.valuation.currency)
+        fig = plots.plot_histogram(sim, currency=sheet.valuation.currency)
     elif kind == "tornado":
-        rows = mc.tornado(sheet)
+        rows = sens.tornado(sheet)
         if not rows:
             raise InputError("no [[uncertainty]] entries to draw a tornado of", file)
-        fig = mc.plot_tornado(rows, mc.scenarios(sheet)[0]["asset.rnpv"])
+        fig = plots.plot_tornado(rows, sens.scenarios(sheet)[0]["asset.rnpv"])
     else:
-        from .valuation import value
+        from ..valuation import value
 
-        fig = mc.plot_cashflows(value(sheet))
+        fig = plots.plot_cashflows(value(sheet))
     fig.savefig(target, dpi=120)
     import matplotlib.pyplot as plt
 

@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import NumericalError
+from .. import catalogue
+from ..errors import NumericalError
 
 # ---- layout constants ----------------------------------------------------------------------------------------
 FIRST = 4  # first period column on Calculations (E); column D holds opening balances, C scalars and row totals
@@ -215,9 +216,9 @@ class _Writer:
     """Lays out one valuation result. Values computed here mirror each formula (the cached values)."""
 
     def __init__(self, result, path: Path, risk: "RiskAnalysis | None" = None):
-        from . import pos as P
-        from .rnpv import resolve
-        from .terms import Pos
+        from ..model import pos as P
+        from ..model.plan import resolve
+        from ..termsheet.schema import Pos
 
         self.r = result
         self.risk = risk
@@ -423,14 +424,14 @@ class _Writer:
         self.section("Inputs", "Constants (not term-sheet inputs)")
         self.inp("half", "Mid-point of a period, as a fraction of its length", "", 0.5, "fraction",
                  "docs/method.md 1 (timeline)", style="const")
-        self.inp("dpy", "Days per year", "", 365.25, "days", "dates to years (iitvalue.rnpv.YEAR_DAYS)", style="const")
+        self.inp("dpy", "Days per year", "", 365.25, "days", "dates to years (iitvalue.units.YEAR_DAYS)", style="const")
         self.inp("mpy", "Months per year", "", 12, "months", "period start dates", style="const")
         self.inp("tol", "Relative tolerance of a sales threshold", "", 1e-12, "fraction",
                  "iitvalue.deal: reached when annual sales >= threshold x (1 - tolerance)", style="const")
         self.inp("tolm", "Tolerance for whole months in a date", "", 1e-9, "months", "iitvalue.rnpv.add_years",
                  style="const")
         self.inp("tolp", "Tolerance on a payment's time (horizon, signing)", "", 1e-9, "years",
-                 "iitvalue.deal.trigger_time_probability", style="const")
+                 "iitvalue.termsheet.triggers", style="const")
 
         a = s.asset
         self.section("Inputs", "Asset")
@@ -575,7 +576,7 @@ class _Writer:
             if rd.weight is not None:
                 self.inp(f"rd_w{i}", f"{tag}: evidence weight (own)", f"{pre}.weight", rd.weight, "fraction",
                          "term sheet (overrides pos.*_weight)", "prob", weight)
-        model, note = P.find_model(s.asset.indication, s.asset.modality, s.asset.therapeutic_area, cfg.model)
+        model, note = catalogue.find_model(s.asset.indication, s.asset.modality, s.asset.therapeutic_area, cfg.model)
         self.model, self.model_note = model, note
         self.section("Inputs", "Probability of success (docs/method.md section 2)")
         self.inp(None, "Class model", "pos.model", model.key, "", note)
@@ -633,7 +634,7 @@ class _Writer:
         self.b.row["Inputs"] = row
 
     def write_deal_inputs(self, prob, nonneg) -> None:
-        from .deal import describe
+        from ..deal.payments import describe
 
         d = self.deal
         self.section("Inputs", "Deal (docs/method.md section 3)")
@@ -775,7 +776,7 @@ class _Writer:
         self.tr("t1", "Period end t1", "years", "{t0}+{$dt}", t1, "years")
         self.tr("tm", "Period midpoint", "years", "{t0}+{$dt}*{$half}", tm, "years")
         self.tr("tc", "Discounting time (midpoint or end)", "years", "IF({$mid}=1,{tm},{t1})", tc, "years")
-        from .rnpv import add_years
+        from ..units import add_years
 
         vdate = self.sheet_.valuation.date
         dates = [add_years(vdate, float(t)) for t in t0]
@@ -1244,7 +1245,7 @@ class _Writer:
         self.sc("peak_year", "Calendar year in which that model year starts", "year",
                 'IF({$peak}>0,INDEX({#year},1,MATCH({$peak},{#ysales},0)),"n/a")',
                 float(V["year"][kp]) if ysales.max() > 0 else "n/a", "year")
-        from .rnpv import add_years
+        from ..units import add_years
 
         vdate = s.valuation.date
         date_tpl = ("IF(ABS({$%s}*{$mpy}-ROUND({$%s}*{$mpy},0))<{$tolm},EDATE({$vdate},ROUND({$%s}*{$mpy},0)),"
@@ -1969,8 +1970,9 @@ def risk_analysis(result, paths: int = 20_000, seed: int = 1, bins: int = 40) ->
     """The tornado and the Monte Carlo histogram of ``result.sheet`` for the Risk sheet, or None when the term
     sheet has no ``[[uncertainty]]`` entries. Seeded: the same sheet, ``paths`` and ``seed`` give the same
     numbers (docs/montecarlo.md section 4)."""
-    from . import __version__
-    from .montecarlo import simulate, tornado
+    from .. import __version__
+    from ..analysis.sensitivity import tornado
+    from ..montecarlo import simulate
 
     sheet = result.sheet
     if not sheet.uncertainty:
@@ -2012,8 +2014,8 @@ def read_workbook(path: str | Path) -> tuple[Any, list[dict[str, Any]]]:
 
     import openpyxl
 
-    from .errors import InputError, Problem
-    from .terms import TermSheet, set_path
+    from ..errors import InputError, Problem
+    from ..termsheet import TermSheet, set_path
 
     src = str(path)
     try:

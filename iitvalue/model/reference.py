@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .rnpv import Plan
+from .plan import Plan
 
 
 def overlap(a0: float, a1: float, b0: float, b1: float) -> float:

@@ -1,0 +1,186 @@
+"""What the calibrated bargaining model says about a deal: the input a paid upfront implies (``implied``), the
+fair upfront of a new asset and a suggested milestone structure (``price``). docs/method.md, section 4."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ..deal.payments import describe, expand_payments, trigger_time_probability
+from ..deal.value import PartyView, value_deal
+from ..errors import InputError, NumericalError, Problem
+from ..model.plan import resolve
+from ..termsheet.schema import TermSheet, Trigger
+from ..valuation import plan_at_loa, posterior_plans, value
+from .calibrate import BOUNDS, DealValues, _deal_values, fair_total, predict_upfront, values_for, with_weight
+
+IMPLIED = {
+    "loa": "posterior LOA (both parties)",
+    "weight": "evidence weight of the IIT readouts",
+    "peak_sales": "multiplier on every territory's peak sales",
+    "buyer_rate": "the buyer's discount rate",
+}
+
+
+def implied(sheet: TermSheet, solve: str, kappa: float, weight: float, premium: float = 0.0,
+            target: float | None = None) -> dict[str, Any]:
+    """The single input that makes the model's predicted upfront equal the observed (or ``target``) upfront."""
+
+    if solve not in IMPLIED:
+        raise InputError(Problem("--solve", f"'{solve}' is not allowed; choose one of {', '.join(IMPLIED)}"))
+    if sheet.deal is None:
+        raise InputError(Problem("deal", "the term sheet has no [deal] table"))
+    premium = premium if sheet.deal.platform else 0.0
+    if solve == "weight" and not sheet.readouts:
+        raise InputError(Problem("--solve", "the sheet has no readouts: the evidence weight has nothing to act on "
+                                 "and cannot be implied"))
+    if solve == "loa" and not sheet.phases:
+        raise InputError(Problem("--solve", "the asset has no remaining phases (LOA = 1): there is no LOA to solve for"))
+    if target is None:
+        if sheet.deal.observed is None or sheet.deal.observed.upfront is None:
+            raise InputError(Problem("deal.observed.upfront", "needed as the target (or give --target)"))
+        target = sheet.deal.observed.upfront
+
+    def upfront_at(x: float) -> float:
+        if solve == "weight":
+            return predict_upfront(values_for(sheet, x), kappa, premium)
+        if solve == "buyer_rate":
+            return predict_upfront(values_for(sheet.replace({"deal.licensee.discount_rate": x}), weight), kappa, premium)
+        if solve == "peak_sales":
+            changes = {}
+            for i, t in enumerate(sheet.territories):
+                if t.peak_sales is not None:
+                    changes[f"territories[{i}].peak_sales"] = t.peak_sales * x
+                else:
+                    changes[f"territories[{i}].patients"] = t.patients * x
+            return predict_upfront(values_for(sheet.replace(changes), weight), kappa, premium)
+        return predict_upfront(_values_at_loa(sheet, x), kappa, premium)
+
+    lo, hi = {"loa": (1e-4, 0.9999), "weight": BOUNDS["weight"], "peak_sales": (0.01, 20.0), "buyer_rate": (0.0, 0.5)}[solve]
+    grid = np.linspace(lo, hi, 25) if solve != "peak_sales" else np.geomspace(lo, hi, 25)
+    vals = np.array([upfront_at(float(x)) - target for x in grid])
+    idx = np.nonzero(np.sign(vals[1:]) * np.sign(vals[:-1]) <= 0)[0]
+    if idx.size == 0:
+        raise InputError(Problem("--solve", f"no {IMPLIED[solve]} in [{lo:g}, {hi:g}] reproduces an upfront of "
+                                 f"{target:,.1f}: the model's upfront ranges over [{vals.min() + target:,.1f}, "
+                                 f"{vals.max() + target:,.1f}] there"))
+    i = int(idx[0])
+    x = float(brentq(lambda z: upfront_at(z) - target, grid[i], grid[i + 1], xtol=1e-10))
+    return {"parameter": solve, "meaning": IMPLIED[solve], "value": x, "target_upfront": target,
+            "kappa": kappa, "weight": weight, "premium": premium,
+            "multiple_roots": bool(idx.size > 1)}
+
+
+def _values_at_loa(sheet: TermSheet, loa: float) -> DealValues:
+    """Deal values with both parties' probabilities spread to ``loa`` (docs/method.md 2.6)."""
+
+    plan = resolve(sheet)
+    prior = posterior_plans(sheet, plan)[1] if (sheet.readouts or sheet.pos is not None) else plan
+    at = plan_at_loa(prior, loa)
+    return _deal_values(sheet, value_deal(sheet.deal, at, at, None).summary, sheet.asset.name)
+
+
+# ---- pricing a new asset ------------------------------------------------------------------------------------------
+def price(sheet: TermSheet, calib: dict[str, Any], comparables: list[TermSheet] | None = None) -> dict[str, Any]:
+    """Fair upfront for ``sheet``'s proposed milestones (or a suggested structure when it has none)."""
+    p = calib["params"]
+    kappa, weight = float(p["kappa"]), float(p["weight"])
+    premium = float(p.get("premium", 0.0)) if sheet.deal.platform else 0.0  # the premium is for platform deals
+    iv = calib.get("intervals", {})
+    v = values_for(sheet, weight)
+    total = fair_total(v, kappa, premium)
+    has_schedule = bool(sheet.deal.milestones or sheet.deal.pools or sheet.deal.royalties)
+    corners = []
+    prems = iv.get("premium", [premium, premium]) if sheet.deal.platform else [0.0]
+    for w in (iv.get("weight", [weight, weight])):
+        vw = values_for(sheet, float(w))
+        for k in (iv.get("kappa", [kappa, kappa])):
+            for pr in prems:
+                corners.append(predict_upfront(vw, float(k), float(pr)) if has_schedule
+                               else fair_total(vw, float(k), float(pr)))
+    out: dict[str, Any] = {
+        "kappa": kappa, "weight": weight, "premium": premium,
+        "v_buyer": v.v_buyer, "v_seller": v.v_seller, "total_pv": total, "loa": v.loa,
+        "upfront_low": min(corners), "upfront_high": max(corners),
+    }
+    if has_schedule:
+        out["upfront"] = predict_upfront(v, kappa, premium)
+        out["contingent_pv_buyer"] = v.contingent_buyer
+        out["structure"] = []
+        out["basis"] = "the term sheet's proposed milestones and royalties"
+    else:
+        struct = suggest_structure(with_weight(sheet, weight), total, comparables or [])
+        out.update(struct)
+        # the suggested structure scales with the total: the upfront's range follows the total's
+        ratio = struct["upfront"] / total
+        out["upfront_low"], out["upfront_high"] = min(corners) * ratio, max(corners) * ratio
+    return out
+
+
+def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermSheet]) -> dict[str, Any]:
+    """Upfront and milestones in the comparables' proportions whose buyer-side PV equals ``total_pv``.
+
+    Proportions (shares of headline value by category) come from comparables of the same deal kind, else all;
+    development milestones are tied to the start of the last clinical phase, regulatory ones to the first approval,
+    sales ones to worldwide annual sales reaching half the success-path peak. The headline H solves
+    H (u + sum_c s_c P_c DF_c) = total PV (u: upfront share, s_c: category shares)."""
+
+    kinds = [c for c in comparables if c.deal is not None and c.deal.kind == sheet.deal.kind] or \
+            [c for c in comparables if c.deal is not None]
+    if not kinds:
+        raise InputError(Problem("--comparables", "no comparable deals to take a structure from"))
+    cats = ("upfront", "development", "regulatory", "sales")
+    shares = np.zeros(len(cats))
+    for c in kinds:
+
+        head = c.deal.upfront + sum(p.amount for p in expand_payments(c.deal))
+        row = np.zeros(len(cats))
+        row[0] = c.deal.upfront
+        for pmt in expand_payments(c.deal):
+            cat = pmt.category if pmt.category in cats else "development"  # manufacturing: a development-stage event
+            row[cats.index(cat)] += pmt.amount
+        shares += row / head
+    shares /= len(kinds)
+    res = value(sheet)
+    plan = res.pos.posterior_plan if res.pos is not None else res.asset.plan
+    lee = PartyView.of("buyer", sheet.deal.licensee.discount_rate, plan)
+    clinical = [p.name for p in plan.phases if p.kind != "filing"]
+    notes = []
+    if not clinical and shares[cats.index("development")] > 0:
+        notes.append("no clinical phase remains: the comparables' development share goes to the upfront")
+        shares[0] += shares[cats.index("development")]
+        shares[cats.index("development")] = 0.0
+    triggers = {
+        "development": Trigger(type="phase_start", phase=clinical[-1]) if clinical else None,
+        "regulatory": Trigger(type="approval", territory=min(plan.territories, key=lambda t: t.launch_lag).name),
+        "sales": Trigger(type="sales", threshold=max(1.0, 0.5 * res.asset.summary["peak_sales"])),
+    }
+    t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
+    unit = shares[0] * (1.0 + lee.discount_rate) ** (-max(t_close, 0.0))
+    pv_unit = {}
+    for c in cats[1:]:
+        trig = triggers[c]
+        if trig is None or shares[cats.index(c)] == 0:
+            pv_unit[c] = 0.0
+            continue
+        t, pr = trigger_time_probability(trig, plan, lee.lines)
+        pv_unit[c] = float(np.nan_to_num(pr[0] * lee.df(t[0])))
+        unit += shares[cats.index(c)] * pv_unit[c]
+    if unit <= 0 or total_pv <= 0:
+        raise NumericalError("the fair total value is not positive: no structure can be suggested")
+    headline = total_pv / unit
+    rows = [{"name": "Upfront", "category": "upfront", "trigger": "closing", "amount": headline * shares[0],
+             "pv_buyer": headline * shares[0] * (1.0 + lee.discount_rate) ** (-max(t_close, 0.0))}]
+    for c in cats[1:]:
+        amt = headline * shares[cats.index(c)]
+        if amt <= 0:
+            continue
+
+        rows.append({"name": f"{c.capitalize()} milestone", "category": c, "trigger": describe(triggers[c]),
+                     "trigger_spec": triggers[c].model_dump(mode="json", exclude_none=True),
+                     "amount": amt, "pv_buyer": amt * pv_unit[c]})
+    return {"upfront": rows[0]["amount"], "headline_value": headline, "structure": rows,
+            "basis": f"proportions of {len(kinds)} comparable(s) of kind '{kinds[0].deal.kind}'",
+            "shares": dict(zip(cats, shares.tolist())), "notes": notes}

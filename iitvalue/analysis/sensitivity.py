@@ -1,0 +1,122 @@
+"""Deterministic re-valuations: the tornado of the ``[[uncertainty]]`` inputs, the named ``[[scenarios]]`` and
+two-way grids (docs/montecarlo.md, section 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, Problem
+from ..model.asset import value_plan
+from ..model.plan import resolve
+from ..montecarlo.setup import TERR_ARRAY, prepare
+from ..stats.distributions import DISTRIBUTIONS, distribution
+from ..termsheet.paths import get_path, parse_path
+from ..termsheet.schema import TermSheet, Uncertainty
+from ..valuation import value, value_deal_for
+
+
+def base_value(sheet: TermSheet, path: str) -> float:
+    """The value of a numeric input in ``sheet``: as given, or the default the engine resolves it to."""
+    loc = parse_path(path)
+    v = get_path(sheet.to_dict(), loc)
+    if v is not None:
+        return float(v)
+    plan = resolve(sheet)
+    if loc[0] == "phases":
+        return float(getattr(plan.phases[loc[1]], loc[-1]))
+    if loc[0] == "territories" and loc[-1] in TERR_ARRAY:
+        return float(getattr(plan.territories[loc[1]], loc[-1]))
+    raise InputError(Problem(path, "has no value in this term sheet to vary; set it first"))
+
+
+def swing_of(sheet: TermSheet, u: Uncertainty, pct: float = 0.20) -> tuple[float, float, str]:
+    """Tornado swing (low, high, basis): ``swing``; else low/high where they are a swing; else the P10/P90 of
+    the distribution; else the base value -/+ ``pct``."""
+    if u.swing is not None:
+        return float(u.swing[0]), float(u.swing[1]), "declared swing"
+    if not (u.dist is not None and DISTRIBUTIONS[u.dist].bounded) and u.low is not None and u.high is not None:
+        return float(u.low), float(u.high), "declared low/high"
+    if u.dist is not None:
+        lo, hi = distribution(u).ppf(np.array([0.10, 0.90]))
+        return float(lo), float(hi), f"P10/P90 of the {u.dist} distribution"
+    b = base_value(sheet, u.path)
+    return b * (1 - pct), b * (1 + pct), f"base -/+{pct:.0%}"
+
+
+def _metrics(result) -> dict[str, float]:
+    out = {"asset.rnpv": float(result.asset.summary["rnpv"]), "asset.loa": float(result.asset.summary["loa"])}
+    if result.deal is not None:
+        out["deal.licensor_npv"] = float(result.deal.summary["licensor_npv"])
+        out["deal.licensee_npv"] = float(result.deal.summary["licensee_npv"])
+    return out
+
+
+def _value_with(sheet: TermSheet, changes: dict[str, Any], label: str) -> dict[str, float]:
+    try:
+        return _metrics(value(sheet.replace(changes)))
+    except InputError as exc:
+        raise InputError([Problem(f"{label}: {p.path}" if p.path else label, p.message) for p in exc.problems]) from None
+
+
+def tornado(sheet: TermSheet, pct: float = 0.20) -> list[dict[str, Any]]:
+    """One-way swings of every ``[[uncertainty]]`` input, all else at base, ranked by |rNPV(high) - rNPV(low)|.
+
+    Each row: path, basis, base, low, high, and for each metric (asset.rnpv, asset.loa, deal.* when a deal
+    exists) its value at low and high. The posterior entry swings the class: P(approval | inactive) against
+    P(approval | active), spread over the phases like the Bayesian update."""
+    base = _metrics(value(sheet))
+    rows = []
+    for i, u in enumerate(sheet.uncertainty):
+        if u.dist == "posterior":
+            lo_m, hi_m = _class_metrics(sheet)
+            row = {"path": u.path, "basis": "inactive vs active class", "base": None, "low": "inactive",
+                   "high": "active"}
+        else:
+            lo, hi, basis = swing_of(sheet, u, pct)
+            lo_m = _value_with(sheet, {u.path: lo}, f"uncertainty[{i}] low")
+            hi_m = _value_with(sheet, {u.path: hi}, f"uncertainty[{i}] high")
+            row = {"path": u.path, "basis": basis, "base": base_value(sheet, u.path), "low": lo, "high": hi}
+        for k in base:
+            row[f"{k}_low"] = lo_m[k]
+            row[f"{k}_high"] = hi_m[k]
+        row["swing"] = abs(hi_m["asset.rnpv"] - lo_m["asset.rnpv"])
+        rows.append(row)
+    rows.sort(key=lambda r: -r["swing"])
+    for k, r in enumerate(rows, start=1):
+        r["rank"] = k
+    return rows
+
+
+def _class_metrics(sheet: TermSheet) -> tuple[dict[str, float], dict[str, float]]:
+    """Metrics with the phase probabilities of the inactive and of the active class (deal: both parties)."""
+    setup = prepare(sheet)
+    out = []
+    for probs in (setup.posterior.probs_inactive, setup.posterior.probs_active):
+        plan = setup.plan.with_phases(list(probs), source="class of the posterior draw")
+        v = value_plan(plan)
+        m = {"asset.rnpv": float(v.summary["rnpv"]), "asset.loa": float(v.summary["loa"])}
+        if sheet.deal is not None:
+            d = value_deal_for(sheet, plan, plan, plan)
+            m["deal.licensor_npv"] = float(d.summary["licensor_npv"])
+            m["deal.licensee_npv"] = float(d.summary["licensee_npv"])
+        out.append(m)
+    return out[0], out[1]
+
+
+def scenarios(sheet: TermSheet) -> list[dict[str, Any]]:
+    """The base case and each ``[[scenarios]]`` entry valued side by side (metrics as in :func:`tornado`)."""
+    rows = [{"name": "base", "set": {}, **_metrics(value(sheet))}]
+    for i, sc in enumerate(sheet.scenarios):
+        rows.append({"name": sc.name, "set": dict(sc.set), **_value_with(sheet, dict(sc.set), f"scenarios[{i}]")})
+    return rows
+
+
+def grid(sheet: TermSheet, x_path: str, x_values: list[float], y_path: str, y_values: list[float],
+         metric: str = "asset.rnpv") -> dict[str, Any]:
+    """A two-way grid: ``metric`` with ``x_path`` = x and ``y_path`` = y for every pair (rows y, columns x)."""
+    table = [[_value_with(sheet, {x_path: x, y_path: y}, f"grid {x_path}={x:g}, {y_path}={y:g}")[metric]
+              for x in x_values] for y in y_values]
+    return {"metric": metric, "x_path": x_path, "x_values": list(x_values), "y_path": y_path,
+            "y_values": list(y_values), "values": table}

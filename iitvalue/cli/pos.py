@@ -1,0 +1,69 @@
+"""``iitvalue pos``: a quick probability-of-success update from one readout, without a term sheet."""
+
+from __future__ import annotations
+
+import click
+
+from ._shell import handle_errors
+
+@click.command("pos")
+@click.option("--n", "n", type=int, required=True, help="Evaluable patients.")
+@click.option("--responders", type=int, required=True, help="Responders (ORR numerator).")
+@click.option("--complete", type=int, default=None, help="Complete responses (CR/sCR) among them.")
+@click.option("--complete-n", type=int, default=None, help="Patients evaluable for CR, if fewer than n.")
+@click.option("--weight", type=float, default=0.5, show_default=True,
+              help="Evidence weight w in (0, 1] (power prior); 0.5 is the default for an IIT.")
+@click.option("--indication", default="rrmm", show_default=True, help="Class-model indication key.")
+@click.option("--modality", default="car-t", show_default=True, help="Class-model modality key.")
+@click.option("--stage", default="iit", show_default=True,
+              help="Current stage; the prior LOA is the benchmark LOA from it.")
+@click.option("--p-approval-active", type=float, default=None,
+              help="P(approval | active) (default: the class model's, 0.75 for the shipped models).")
+@click.option("--p-approval-inactive", type=float, default=None,
+              help="P(approval | inactive) (default: the class model's, 0.02).")
+@click.option("--pivotal-n", type=int, default=None, help="Planned single-arm pivotal size, for the assurance.")
+@click.option("--pivotal-threshold", type=float, default=None, help="ORR the pivotal's lower bound must exceed.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@handle_errors
+def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, stage, p_approval_active,
+            p_approval_inactive, pivotal_n, pivotal_threshold, fmt):
+    """Quick probability-of-success update from one readout, without a term sheet."""
+    from .. import catalogue
+    from ..model import pos as P
+    from .. import report
+    from ..errors import InputError, Problem
+
+    try:
+        model, note = catalogue.find_model(indication, modality)
+        prior_loa, source = P.prior_loa_for_stage(stage, modality, model.therapeutic_area)
+        ev = P.Evidence.from_counts(n, responders, complete, complete_n, weight=weight)
+    except InputError as exc:  # name the command-line options, not internal fields
+        raise InputError([Problem("--" + p.path.replace("_", "-"), p.message) for p in exc.problems]) from None
+    for name, q in (("--p-approval-active", p_approval_active), ("--p-approval-inactive", p_approval_inactive)):
+        if q is not None and not 0.0 <= q <= 1.0:
+            raise InputError(Problem(name, f"{q} is not allowed; a probability lies in [0, 1]"))
+    try:
+        upd = P.update(model, prior_loa, [ev], p_approval_active, p_approval_inactive)
+    except InputError as exc:
+        raise InputError([Problem("--stage", p.message.replace("pos.p_approval_active / pos.p_approval_inactive",
+                                                               "--p-approval-active / --p-approval-inactive"))
+                          for p in exc.problems]) from None
+    d = upd.summary()
+    d["prior_loa_source"] = source
+    d["model_note"] = note
+    if (pivotal_n is None) != (pivotal_threshold is None):
+        raise InputError(Problem("--pivotal-n/--pivotal-threshold", "give both, or neither"))
+    d["assurance"] = None
+    if pivotal_n is not None:
+        from ..termsheet.schema import Pivotal
+
+        try:
+            design = Pivotal(n=pivotal_n, threshold=pivotal_threshold)
+        except Exception:
+            raise InputError(Problem("--pivotal-n/--pivotal-threshold",
+                                     "need n >= 1 and a threshold strictly between 0 and 1")) from None
+        d["assurance"] = upd.assurance(design)
+    if fmt == "json":
+        click.echo(report.to_json({"pos": d}), nl=False)
+    else:
+        click.echo(report.pos_table(d) + f"\n  prior LOA from {source}\n  {note}\n")

@@ -1,0 +1,169 @@
+"""``iitvalue calibrate``, ``implied``, ``price`` and ``solve``: the pricing model and goal-seek."""
+
+from __future__ import annotations
+
+import click
+
+from ._shell import FORCE, SET, attach_source, check_output_path, handle_errors, parse_sets
+
+def _parse_params(text: str | None) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip()) if text else ("kappa", "weight", "premium")
+
+
+@click.command("calibrate")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--free", default=None, metavar="P1,P2", help="Parameters to fit: kappa, weight, premium (default all three).")
+@click.option("--start", default=None, metavar="P=V,...", help="Start values (and the fixed values of parameters not freed).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", default=None, metavar="calibration.toml", help="Also write the calibration as TOML.")
+@FORCE
+@handle_errors
+def calibrate_cmd(files, free, start, fmt, output, force):
+    """Fit the pricing model's shared parameters (kappa, evidence weight, platform premium) to comparable deals
+    (default: the shipped comparables) by least squares on log(predicted / observed upfront)."""
+    from ..analysis import calibrate as C
+    from .. import report
+
+    paths = list(files) or C.shipped_comparables()
+    if output:
+        out = check_output_path(output, force, (".toml",))
+    cal = C.fit(C.load_comparables(paths), _parse_params(free), _parse_start(start))
+    if output:
+        out.write_text(cal.to_toml(), encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    doc = {"calibration": cal.to_dict()}
+    click.echo(report.to_json(doc) if fmt == "json" else report.calibration_table(doc["calibration"]), nl=False)
+
+
+def _parse_start(text: str | None) -> dict[str, float] | None:
+    from ..errors import InputError, Problem
+
+    if not text:
+        return None
+    out = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise InputError(Problem("--start", f"'{part}' is not P=V (e.g. kappa=0.4)"))
+        k, v = part.split("=", 1)
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise InputError(Problem("--start", f"'{v}' is not a number")) from None
+    from ..analysis.calibrate import PARAMS
+
+    bad = [k for k in out if k not in PARAMS]
+    if bad:
+        raise InputError(Problem("--start", f"unknown parameter(s) {', '.join(bad)}; allowed: {', '.join(PARAMS)}"))
+    return out
+
+
+@click.command("implied")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--solve", "param", required=True, type=click.Choice(["loa", "weight", "peak_sales", "buyer_rate"]),
+              help="The single input to solve for.")
+@click.option("--calibration", "calib_file", default=None, type=click.Path(dir_okay=False),
+              help="Calibration TOML (default: the shipped one).")
+@click.option("--target", type=float, default=None, help="Upfront to reproduce (default: deal.observed.upfront).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@SET
+@handle_errors
+def implied_cmd(file, param, calib_file, target, fmt, sets):
+    """The value of one input (posterior LOA, evidence weight, peak-sales multiplier or the buyer's discount rate)
+    that makes the calibrated pricing model reproduce the deal's observed upfront."""
+    from ..analysis import calibrate as C, pricing
+    from .. import report
+    from ..termsheet import load
+
+    sheet = load(file, overrides=parse_sets(sets))
+    cal = C.load_calibration(calib_file)
+    p = cal["params"]
+    with attach_source(file):
+        res = pricing.implied(sheet, param, float(p["kappa"]), float(p["weight"]), float(p.get("premium", 0.0)), target)
+    if fmt == "json":
+        click.echo(report.to_json({"implied": res}), nl=False)
+    else:
+        who = sheet.deal.licensee.name
+        val = f"{res['value']:.2%}" if param in ("loa", "weight", "buyer_rate") else f"x {res['value']:.3f}"
+        click.echo(f"{who}'s upfront of {res['target_upfront']:,.1f} implies {res['meaning']} = {val}\n"
+                   f"  (pricing model with kappa = {res['kappa']:.4f}, weight = {res['weight']:.4f}, platform premium "
+                   f"= {res['premium']:,.1f}; docs/method.md section 4)\n"
+                   + ("  note: more than one value reproduces it; the smallest is shown\n" if res["multiple_roots"] else ""))
+
+
+@click.command("price")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--calibration", "calib_file", default=None, type=click.Path(dir_okay=False),
+              help="Calibration TOML (default: the shipped one).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@SET
+@handle_errors
+def price_cmd(file, calib_file, fmt, sets):
+    """Fair upfront (with its range) and total risk-adjusted consideration for the deal in FILE; with no
+    milestones in FILE, a suggested structure in the comparables' proportions."""
+    from ..analysis import calibrate as C, pricing
+    from .. import report
+    from ..errors import InputError, Problem
+    from ..termsheet import load
+
+    sheet = load(file, overrides=parse_sets(sets))
+    if sheet.deal is None:
+        raise InputError(Problem("deal", "pricing needs a [deal] table (kind, parties and their rates)"), file)
+    cal = C.load_calibration(calib_file)
+    comps = [load(p) for p in C.shipped_comparables()]
+    with attach_source(file):
+        res = pricing.price(sheet, cal, comps)
+    click.echo(report.to_json({"price": res}) if fmt == "json" else report.price_table(res, sheet), nl=False)
+
+
+@click.command("solve")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--for", "path", required=True, metavar="dotted.path", help="The numeric field to vary.")
+@click.option("--target", "target", required=True, metavar="OUTPUT=VALUE",
+              help="The output to hit, e.g. deal.licensee_npv=0 or asset.rnpv=500.")
+@click.option("--low", type=float, default=None, help="Lower end of the search range.")
+@click.option("--high", type=float, default=None, help="Upper end of the search range.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@SET
+@handle_errors
+def solve_cmd(file, path, target, low, high, fmt, sets):
+    """Goal-seek: the value of one numeric term-sheet field at which an output reaches a target."""
+    from ..analysis import goalseek
+    from .. import report
+    from ..errors import InputError, Problem
+    from ..termsheet import load
+
+    if "=" not in target:
+        raise InputError(Problem("--target", "write OUTPUT=VALUE, e.g. deal.licensee_npv=0"))
+    out_key, raw = target.split("=", 1)
+    try:
+        goal = float(raw)
+    except ValueError:
+        raise InputError(Problem("--target", f"'{raw}' is not a number")) from None
+    from ..termsheet import set_path
+
+    sheet = load(file, overrides=parse_sets(sets))
+    try:
+        set_path(sheet.to_dict(), path, 0.0)  # the path must name a field of the schema
+        sheet.replace({path: _get_value(sheet, path)})
+    except InputError as exc:
+        raise InputError([Problem("--for " + p.path, p.message) for p in exc.problems], file) from None
+    bounds = None
+    if low is not None or high is not None:
+        if low is None or high is None:
+            raise InputError(Problem("--low/--high", "give both ends of the range"))
+        bounds = (low, high)
+    with attach_source(file):
+        res = goalseek.solve_field(sheet, path, out_key.strip(), goal, bounds)
+    if fmt == "json":
+        click.echo(report.to_json({"solve": res}), nl=False)
+    else:
+        click.echo(f"{path} = {res['value']:.10g} gives {res['output']} = {res['target']:g} (was {res['base_value']:g}; "
+                   f"searched [{res['bounds'][0]:g}, {res['bounds'][1]:g}])\n"
+                   + ("  note: several values reach the target; the smallest is shown\n" if res["multiple_roots"] else ""))
+
+
+def _get_value(sheet, path):
+    from ..analysis.goalseek import field_value
+    from ..termsheet import parse_path
+
+    return field_value(sheet, parse_path(path))

@@ -1,0 +1,67 @@
+"""The deal's payment schedule: milestones as given, pools spread over their triggers, and when the deal is
+signed and the upfront paid (years from the valuation date)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..termsheet.schema import Deal, Trigger
+from ..termsheet.triggers import kind_of
+from ..units import year_fraction
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One contingent payment after pools are spread (millions, nominal)."""
+
+    name: str
+    category: str
+    amount: float
+    trigger: Trigger
+    cvr: bool = False
+    source: str | None = None
+
+
+def expand_payments(deal: Deal) -> list[Payment]:
+    """Milestones as given, plus each pool spread over its triggers by its shares (equal when not given)."""
+    out = [Payment(m.name, m.category, m.amount, m.trigger, m.cvr, m.source) for m in deal.milestones]
+    for pool in deal.pools:
+        k = len(pool.triggers)
+        shares = pool.shares or [1.0 / k] * k
+        for trig, share in zip(pool.triggers, shares):
+            out.append(Payment(f"{pool.name}: {describe(trig)}", pool.category, pool.amount * share, trig, pool.cvr,
+                               pool.source))
+    return out
+
+
+def describe(t: Trigger) -> str:
+    """A trigger in words, e.g. ``approval in US``."""
+    return kind_of(t).describe(t)
+
+
+def signing_time(deal: Deal, plan) -> float:
+    """Years from the valuation date to the deal's signing."""
+    return year_fraction(plan.valuation_date, deal.date)
+
+
+def upfront_time(deal: Deal, plan) -> float:
+    """Years from the valuation date to the upfront payment (closing if given, else the deal date)."""
+    return year_fraction(plan.valuation_date, deal.closing or deal.date)
+
+
+def payable(t: np.ndarray, plan, signing: float) -> np.ndarray:
+    """A payment due at time ``t`` is paid only within [signing, horizon] (1e-9 years of tolerance): one due
+    before the deal is signed or after the horizon pays nothing. ``t`` nan (never due) is not payable."""
+    t = np.asarray(t, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (t <= plan.horizon + 1e-9) & (t >= signing - 1e-9)
+
+
+def trigger_time_probability(trig: Trigger, plan, ln, signing: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Time (years, success path) and probability that a payment's trigger is met and payable, per scenario
+    (the trigger's :meth:`~iitvalue.termsheet.triggers.TriggerType.event`, zero outside [signing, horizon])."""
+    t, p = kind_of(trig).event(trig, plan, ln)
+    ok = payable(t, plan, -np.inf if signing is None else signing)
+    return t, np.where(ok, p, 0.0)

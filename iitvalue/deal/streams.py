@@ -1,0 +1,89 @@
+"""Income streams of a deal on the success path: tiered royalties and the licensor's share of the asset's
+profit and development costs (formulas in docs/method.md, section 3.3-3.4). Arrays keep the engine's
+scenario axis, so the same code serves ``value`` and the Monte Carlo."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..termsheet.schema import Deal
+from .payments import signing_time
+
+
+def tiered_amount(annual_sales: np.ndarray, tiers: list[tuple[float, float]]) -> np.ndarray:
+    """Marginal tiers: sum_i rate_i x max(0, min(A, above_{i+1}) - above_i), A the annual sales (millions)."""
+    out = np.zeros_like(annual_sales)
+    for i, (lo, rate) in enumerate(tiers):
+        hi = tiers[i + 1][0] if i + 1 < len(tiers) else np.inf
+        out += rate * np.clip(annual_sales - lo, 0.0, hi - lo)
+    return out
+
+
+def royalty_lines(deal: Deal, plan, ln) -> np.ndarray:
+    """Royalties per territory and period on the success path, (S, M, N), in millions.
+
+    The effective rate tiered(A)/A is set by the covered territories' combined annualised sales A; each territory
+    pays it on its own sales, reduced by ``step_down`` once its exclusivity has ended and nothing after its
+    royalty term (years from its launch), both judged at the period midpoint."""
+    S, M, N = ln.revenue_by_territory.shape
+    out = np.zeros((S, M, N))
+    terrs = [t.name for t in plan.territories]
+    dt = ln.t_end[0] - ln.t_start[0]
+    tm = (ln.t_start + ln.t_end) / 2
+    for r in deal.royalties:
+        idx = [terrs.index(t) for t in r.territories]
+        sales = ln.revenue_by_territory[:, idx, :]
+        annual = sales.sum(axis=1) / dt
+        tiers = [(t.above, t.rate) for t in r.tiers]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            eff = np.where(annual > 0, tiered_amount(annual, tiers) / annual, 0.0)
+        for k, m in enumerate(idx):
+            factor = np.where(tm[None, :] > ln.exclusivity_end[:, m, None], 1.0 - r.step_down, 1.0)
+            if r.term_years is not None:
+                factor = factor * (tm[None, :] < (ln.launch_time[:, m] + r.term_years)[:, None])
+            out[:, m, :] = eff * sales[:, k, :] * factor
+    return out
+
+
+def licensor_commercial_lines(deal: Deal, plan, ln) -> np.ndarray:
+    """The licensor's share of the commercial profit after tax on the success path, (S, N):
+    sum_m s_m (c_mk - tax_k c_mk / sum_m c_mk), with c the pre-tax commercial profit by territory (the asset's
+    tax is allocated pro rata to it; tax > 0 implies sum_m c_mk > 0) and s_m the licensor's profit share."""
+    S, M, N = ln.commercial_by_territory.shape
+    terrs = [t.name for t in plan.territories]
+    s = np.zeros(M)
+    for ps in deal.profit_shares:
+        for t in ps.territories:
+            s[terrs.index(t)] = ps.licensor_share
+    c = ln.commercial_by_territory
+    total = c.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tax_alloc = np.where(total[:, None, :] > 0, ln.tax[:, None, :] * c / total[:, None, :], 0.0)
+    return np.einsum("m,smn->sn", s, c - tax_alloc)
+
+
+def licensor_rd_shares(deal: Deal, plan, ln) -> tuple[np.ndarray, np.ndarray]:
+    """The licensor's share of each phase's R&D by period, split into (before signing, after signing), each
+    (J, N): before signing the licensor bears all of it (the fraction of each period before the deal date);
+    after, the phase's ``cost_shares`` entry or else ``deal.licensor_cost_share``."""
+    t_deal = signing_time(deal, plan)
+    dt = ln.t_end[0] - ln.t_start[0]
+    before = np.clip(t_deal - ln.t_start, 0.0, dt) / dt  # share of each period before signing
+    names = [p.name for p in plan.phases]
+    rho = np.full(len(names), deal.licensor_cost_share)
+    for cs in deal.cost_shares:
+        for ph in cs.phases:
+            rho[names.index(ph)] = cs.licensor_share
+    J = len(names)
+    return np.tile(before, (J, 1)), (1.0 - before[None, :]) * rho[:, None]
+
+
+def licensor_share_lines(deal: Deal, plan, ln, risked: bool = True) -> np.ndarray:
+    """The licensor's share of the asset's cash flows, (S, N): risked, LOA x commercial share - sum_j
+    P(start j) share_jk R&D_jk; on the success path (``risked=False``), commercial share - sum_j share_jk R&D_jk."""
+    before, after = licensor_rd_shares(deal, plan, ln)
+    share = before + after
+    commercial = licensor_commercial_lines(deal, plan, ln)
+    if not risked:
+        return commercial - np.einsum("jn,sjn->sn", share, ln.rd_by_phase)
+    return ln.loa[:, None] * commercial - np.einsum("sj,jn,sjn->sn", ln.prob_start, share, ln.rd_by_phase)

@@ -1,0 +1,266 @@
+"""Deal terms valued for both sides (formulas in docs/method.md, section 3).
+
+Each party values the deal with its own discount rate and, optionally, its own evidence weight for the readouts
+(so its own phase probabilities). Payments are pre-tax transfers; the asset's cash flows are after the asset's
+tax. Every number here is an expectation over the development outcomes of the deal kernel
+(:mod:`iitvalue.deal.kernel`), taken with the party's own outcome probabilities:
+
+    licensor NPV = E_licensor[ sum of components ]
+    licensee NPV = E_licensee[ asset - sum of components ]
+
+so at one common rate and common beliefs licensor NPV + licensee NPV = asset rNPV (Villiger & Bogdan 2009).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import NumericalError
+from ..model.engine import Lines, arrays_from_plan, evaluate
+from ..model.outcomes import expectation, outcome_probabilities
+from ..model.plan import Plan
+from ..termsheet.schema import Deal
+from ..termsheet.triggers import kind_of
+from ..units import add_years
+from .kernel import DealOutcomes, deal_outcomes, discount
+from .payments import expand_payments, signing_time, trigger_time_probability, upfront_time
+from .streams import licensor_commercial_lines, licensor_rd_shares, licensor_share_lines, royalty_lines
+
+# components whose PVs make up each summary total
+_GROUPS = {"upfront": ("upfront",), "milestones": None, "royalties": ("royalties",),
+           "profit_share": ("profit_share", "rd_before_signing")}
+
+
+@dataclass
+class PartyView:
+    """One party's view of the asset: its discount rate, its plan (its beliefs) and the engine's lines."""
+
+    name: str
+    discount_rate: float
+    plan: Plan
+    lines: Lines
+
+    @classmethod
+    def of(cls, name: str, rate: float, plan: Plan) -> "PartyView":
+        arr = arrays_from_plan(plan)
+        arr.discount_rate[:] = rate
+        return cls(name, rate, plan, evaluate(arr))
+
+    @property
+    def outcome_probabilities(self) -> np.ndarray:
+        """P(outcome) (1, J + 1) under this party's beliefs."""
+        return outcome_probabilities(np.array([[p.probability for p in self.plan.phases]], dtype=float))
+
+    def df(self, t: np.ndarray) -> np.ndarray:
+        """Discount factor at time t; a payment before the valuation date (t < 0) is sunk and counts 0."""
+        return discount(self.discount_rate, t)
+
+    def outcomes(self, deal: Deal, upfront: float | None = None) -> DealOutcomes:
+        return deal_outcomes(deal, self.plan, self.lines, self.discount_rate, upfront)
+
+
+@dataclass
+class DealValuation:
+    """Both sides of a deal. ``payments`` is a pandas DataFrame, one row per component (payment or stream)."""
+
+    summary: dict[str, Any]
+    payments: Any
+    licensor: PartyView
+    licensee: PartyView
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.summary)
+        d["payments"] = self.payments.to_dict(orient="records")
+        return d
+
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        return (pd.Series(self.summary, name="value").to_frame()._repr_html_()
+                + self.payments._repr_html_())
+
+
+def _group_pv(out: DealOutcomes, probs: np.ndarray, group: str) -> float:
+    cats = _GROUPS[group]
+    comps = [c for c in out.components if (c.category in cats if cats else not c.stream and c.category != "upfront")]
+    return float(sum(expectation(c.pv, probs)[0] for c in comps))
+
+
+def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None = None) -> dict[str, float]:
+    """Licensor and licensee NPV (scenario 0) and their parts; ``upfront`` overrides the term sheet's."""
+    lo, eo = lic.outcomes(deal, upfront), lee.outcomes(deal, upfront)
+    pl, pe = lic.outcome_probabilities, lee.outcome_probabilities
+    out: dict[str, float] = {}
+    for group in _GROUPS:
+        out[f"pv_{group}_licensor"] = _group_pv(lo, pl, group)
+        out[f"pv_{group}_licensee"] = _group_pv(eo, pe, group)
+    out["pv_rd_before_signing_licensor"] = float(sum(expectation(c.pv, pl)[0] for c in lo.components
+                                                     if c.category == "rd_before_signing"))
+    out["asset_rnpv_licensor"] = float(expectation(lo.asset, pl)[0])
+    out["asset_rnpv_licensee"] = float(expectation(eo.asset, pe)[0])
+    out["licensor_npv"] = float(expectation(lo.licensor, pl)[0])
+    out["licensee_npv"] = float(expectation(eo.licensee, pe)[0])
+    return out
+
+
+def _payments_table(deal: Deal, lic: PartyView, lee: PartyView, lo: DealOutcomes, eo: DealOutcomes, notes: list[str]):
+    import pandas as pd
+
+    pl, pe = lic.outcome_probabilities, lee.outcome_probabilities
+    vdate = lee.plan.valuation_date
+    expected = _expected_stream_lines(deal, lee)
+    rows = []
+    for cl, ce in zip(lo.components, eo.components):
+        if ce.stream:
+            flow = expected[ce.category]
+            t = float((flow * lee.lines.t_cash).sum() / flow.sum()) if flow.sum() else math.nan
+            prob, prob_lic = float(lee.lines.loa[0]), float(lic.lines.loa[0])
+            if ce.category == "rd_before_signing":
+                prob, prob_lic = 1.0, 1.0
+        else:
+            t = float(ce.time[0])
+            prob, prob_lic = float(expectation(ce.paid, pe)[0]), float(expectation(cl.paid, pl)[0])
+        rows.append({
+            "name": ce.name, "category": ce.category, "trigger": ce.trigger, "amount": ce.amount,
+            "probability": prob, "probability_licensor": prob_lic, "time": t,
+            "date": add_years(vdate, t).isoformat() if math.isfinite(t) and (t >= 0 or not ce.stream) else None,
+            "pv_licensor": float(expectation(cl.pv, pl)[0]), "pv_licensee": -float(expectation(ce.pv, pe)[0]),
+            "cvr": ce.cvr,
+        })
+    for p in expand_payments(deal):
+        t2, p2 = kind_of(p.trigger).event(p.trigger, lee.plan, lee.lines)
+        _, p_paid = trigger_time_probability(p.trigger, lee.plan, lee.lines, signing_time(deal, lee.plan))
+        t = float(t2[0])
+        if math.isfinite(t) and p_paid[0] == 0 and p2[0] > 0:
+            notes.append(f"milestone '{p.name}' falls at {t:.2f} years, "
+                         + ("after the horizon" if t > lee.plan.horizon else "before the deal is signed")
+                         + ": it pays nothing")
+        if not math.isfinite(t):
+            notes.append(f"milestone '{p.name}' is never reached within the horizon on the success path")
+    return pd.DataFrame(rows)
+
+
+def _expected_stream_lines(deal: Deal, v: PartyView) -> dict[str, np.ndarray]:
+    """Expected (risk-adjusted) undiscounted flows per period of each stream, for the time column."""
+    ln = v.lines
+    before, after = licensor_rd_shares(deal, v.plan, ln)
+    out = {"royalties": ln.loa[0] * royalty_lines(deal, v.plan, ln)[0].sum(0) if deal.royalties else np.zeros(ln.t_cash.size),
+           "rd_before_signing": -np.einsum("j,jn,jn->n", ln.prob_start[0], before, ln.rd_by_phase[0]),
+           "profit_share": ln.loa[0] * licensor_commercial_lines(deal, v.plan, ln)[0]
+           - np.einsum("j,jn,jn->n", ln.prob_start[0], after, ln.rd_by_phase[0])}
+    return out
+
+
+def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
+               licensee_probabilities_at_loa: Callable[[float], list[float]] | None = None) -> DealValuation:
+    """Value ``deal`` for both parties. ``licensee_probabilities_at_loa`` (optional) gives the licensee's phase
+    probabilities for a given LOA (the update's spread rule); it is used to goal-seek the break-even LOA, which
+    changes outcome probabilities only, so the kernel's per-outcome values are reused."""
+    from scipy.optimize import brentq
+
+    lic = PartyView.of(deal.licensor.name, deal.licensor.discount_rate, licensor_plan)
+    lee = PartyView.of(deal.licensee.name, deal.licensee.discount_rate, licensee_plan)
+    lo, eo = lic.outcomes(deal), lee.outcomes(deal)
+    npv = party_npvs(deal, lic, lee)
+    t_up = upfront_time(deal, licensor_plan)
+    notes: list[str] = []
+    table = _payments_table(deal, lic, lee, lo, eo, notes)
+
+    headline = deal.upfront + sum(p.amount for p in expand_payments(deal))
+    lnpv, enpv = npv["licensor_npv"], npv["licensee_npv"]
+    total_value = lnpv + enpv
+    # the licensee's NPV is linear in the upfront: enpv(u) = enpv - (u - u0) DF_licensee(t_up)
+    be_up = deal.upfront + enpv / float(lee.df(t_up)) if t_up >= 0 else None
+    be_loa = None
+    if licensee_probabilities_at_loa is not None:
+        values = eo.licensee
+
+        def f_loa(x: float) -> float:
+            probs = np.array([licensee_probabilities_at_loa(x)], dtype=float)
+            return float(expectation(values, outcome_probabilities(probs))[0])
+
+        lo_x, hi_x = 1e-4, 0.9999
+        flo, fhi = f_loa(lo_x), f_loa(hi_x)
+        if flo * fhi < 0:
+            be_loa = float(brentq(f_loa, lo_x, hi_x, xtol=1e-10))
+        else:
+            notes.append(f"no break-even LOA in [{lo_x}, {hi_x}]: the licensee's NPV runs from {flo:,.1f} to {fhi:,.1f}")
+    irr = licensee_irr(deal, lee)
+    if be_up is not None and be_up < 0:
+        notes.append(f"break-even upfront {be_up:,.1f} is negative: the licensee loses money even with no upfront")
+    if t_up < 0:
+        notes.append(f"the upfront was paid before the valuation date ({deal.closing or deal.date}): it is sunk and "
+                     "counts 0 for both parties")
+    if irr is None:
+        notes.append("licensee IRR: the expected cash flows have no single root (no sign change or several)")
+    summary = {
+        "kind": deal.kind,
+        "licensor": deal.licensor.name,
+        "licensee": deal.licensee.name,
+        "licensor_discount_rate": deal.licensor.discount_rate,
+        "licensee_discount_rate": deal.licensee.discount_rate,
+        "upfront": deal.upfront,
+        "equity_premium": deal.equity_premium,
+        "milestones_total": headline - deal.upfront,
+        "headline_value": headline,
+        "risk_adjusted_value": npv["pv_upfront_licensee"] + npv["pv_milestones_licensee"] + npv["pv_royalties_licensee"],
+        "risk_adjusted_value_licensor_view": npv["pv_upfront_licensor"] + npv["pv_milestones_licensor"] + npv["pv_royalties_licensor"],
+        "licensor_npv": lnpv,
+        "licensee_npv": enpv,
+        "licensor_share": lnpv / total_value if total_value > 0 else math.nan,
+        "asset_rnpv_licensee_view": npv["asset_rnpv_licensee"],
+        "asset_rnpv_licensor_view": npv["asset_rnpv_licensor"],
+        "breakeven_upfront": be_up,
+        "breakeven_loa": be_loa,
+        "licensee_irr": irr,
+        "licensee_loa": float(lee.lines.loa[0]),
+        "licensor_loa": float(lic.lines.loa[0]),
+    }
+    for k in ("pv_milestones_licensor", "pv_milestones_licensee", "pv_royalties_licensor", "pv_royalties_licensee",
+              "pv_profit_share_licensor", "pv_profit_share_licensee", "pv_rd_before_signing_licensor"):
+        summary[k] = npv[k]
+    return DealValuation(summary, table, lic, lee, notes)
+
+
+def licensee_irr(deal: Deal, lee: PartyView) -> float | None:
+    """The rate x at which the licensee's expected (risk-adjusted) cash flows have zero NPV: upfront at the deal
+    date, milestones at their expected times weighted by probability, royalties and the asset's cash flows net
+    of the licensor's share in each period. None unless the NPV changes sign exactly once on a grid over
+    (-0.95, 100)."""
+    from scipy.optimize import brentq
+
+    plan, ln = lee.plan, lee.lines
+    t_deal = upfront_time(deal, plan)
+    times = [max(t_deal, 0.0)]
+    flows = [-deal.upfront if t_deal >= 0 else 0.0]
+    for p in expand_payments(deal):
+        t, prob = trigger_time_probability(p.trigger, plan, ln, signing_time(deal, plan))
+        if math.isfinite(t[0]) and prob[0] > 0 and t[0] >= 0:
+            times.append(float(t[0]))
+            flows.append(-p.amount * float(prob[0]))
+    period = (ln.fcf_risked[0] - licensor_share_lines(deal, plan, ln)[0]
+              - ln.loa[0] * royalty_lines(deal, plan, ln)[0].sum(0))
+    times += list(ln.t_cash)
+    flows += list(period)
+    t = np.array(times)
+    cf = np.array(flows)
+
+    def npv(x: float) -> float:
+        return float((cf * (1.0 + x) ** (-t)).sum())
+
+    grid = np.concatenate([np.linspace(-0.95, 1.0, 80), np.linspace(1.05, 100.0, 60)])
+    vals = np.array([npv(x) for x in grid])
+    sign = np.sign(vals)
+    changes = np.nonzero(sign[1:] * sign[:-1] < 0)[0]
+    if len(changes) != 1:
+        return None
+    i = changes[0]
+    try:
+        return float(brentq(npv, grid[i], grid[i + 1], xtol=1e-12))
+    except ValueError as exc:  # pragma: no cover - a sign change guarantees a bracket
+        raise NumericalError(f"licensee IRR: {exc}") from None

@@ -1,0 +1,97 @@
+"""The asset's valuation as a result object: the headline numbers, the per-period table and the phase table of
+one resolved plan (scenario 0 of the engine)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..units import add_years, annual_totals
+from .engine import Lines, arrays_from_plan, evaluate
+from .plan import Plan
+
+
+@dataclass
+class AssetValuation:
+    """Result of :func:`value_plan`: headline numbers in ``summary``, per-period lines in ``cashflows``."""
+
+    plan: Plan
+    lines: Lines
+    summary: dict[str, Any]
+    cashflows: Any  # pandas.DataFrame
+    phases: Any  # pandas.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def _repr_html_(self) -> str:  # notebooks
+        import pandas as pd
+
+        head = pd.Series(self.summary, name="value").to_frame()._repr_html_()
+        return f"<h4>Asset valuation</h4>{head}<h4>Phases</h4>{self.phases._repr_html_()}"
+
+
+def value_plan(plan: Plan) -> AssetValuation:
+    """Value one resolved plan; returns the summary, the per-period DataFrame and the phase table."""
+    import pandas as pd
+
+    ln = evaluate(arrays_from_plan(plan))
+    s0 = lambda a: a[0]  # noqa: E731  (scenario 0)
+    dt = plan.dt
+    annual_rev = annual_totals(s0(ln.revenue), dt)  # net sales per model year
+    approval = float(ln.approval_time[0])
+    first_launch = float(ln.launch_time[0].min()) if plan.territories else math.nan
+    k_peak = int(np.argmax(annual_rev)) if annual_rev.size else 0
+    approval_date = add_years(plan.valuation_date, approval)
+    launch_date = add_years(plan.valuation_date, first_launch)
+    summary = {
+        "rnpv": float(ln.rnpv[0]),
+        "npv_unrisked": float(ln.npv_unrisked[0]),
+        "loa": float(ln.loa[0]),
+        "approval_time": approval,
+        "approval_date": approval_date.isoformat(),
+        "launch_time": first_launch,
+        "launch_date": launch_date.isoformat(),
+        "launch_year": launch_date.year,
+        "peak_sales": float(annual_rev.max()) if annual_rev.size else 0.0,
+        "peak_sales_year": (add_years(plan.valuation_date, float(k_peak)).year
+                            if annual_rev.size and annual_rev.max() > 0 else None),
+        "pv_rd_risked": float(-(s0(ln.rd_risked) * s0(ln.discount_factor)).sum()),
+        "pv_commercial_risked": float((ln.loa[0] * s0(ln.commercial_after_tax) * s0(ln.discount_factor)).sum()),
+        "discount_rate": plan.discount_rate,
+        "currency": plan.currency,
+    }
+    notes = list(plan.notes)
+    if approval >= plan.horizon:
+        notes.append(f"approval at {approval:.2f} years lies beyond the {plan.horizon:g}-year horizon: no sales are counted")
+    dates = [add_years(plan.valuation_date, float(t)) for t in ln.t_start]
+    phase_names = []
+    for k in range(plan.n_periods):
+        tm = ln.t_start[k] + dt / 2
+        name = "approved" if tm >= approval else ""
+        for j, p in enumerate(plan.phases):
+            if ln.phase_start[0, j] <= tm < ln.phase_start[0, j] + p.duration:
+                name = p.name
+        phase_names.append(name)
+    cf = pd.DataFrame({
+        "period_start": [d.isoformat() for d in dates],
+        "year": [d.year for d in dates],
+        "t_start": ln.t_start,
+        "t_cash": ln.t_cash,
+        "phase": phase_names,
+        "prob_alive": s0(ln.prob_alive),
+    })
+    for m, t in enumerate(plan.territories):
+        cf[f"revenue_{t.name}"] = ln.revenue_by_territory[0, m]
+    for col in ("revenue", "cogs", "sga", "launch_costs", "rd", "operating_profit", "tax", "fcf", "rd_risked",
+                "fcf_risked", "discount_factor", "pv_risked"):
+        cf[col] = s0(getattr(ln, col))
+    cf.index = pd.RangeIndex(plan.n_periods, name="period")
+    phases = pd.DataFrame([
+        {"name": p.name, "kind": p.kind, "start": float(ln.phase_start[0, j]), "duration": p.duration, "cost": p.cost,
+         "p_transition": p.probability, "p_start": float(ln.prob_start[0, j]),
+         "p_cumulative": float(ln.prob_start[0, j] * p.probability), "probability_source": p.sources["probability"]}
+        for j, p in enumerate(plan.phases)
+    ])
+    return AssetValuation(plan, ln, summary, cf, phases, notes)

@@ -1,0 +1,227 @@
+"""The rNPV engine: a vectorised (scenarios x periods) numpy core.
+
+Model (written out with sources in ``docs/method.md``):
+
+* development phases run back to back from the valuation date; phase j starts at s_j = d_1 + ... + d_{j-1};
+  its cost is spread over [s_j, s_j + d_j) evenly or by its cost profile;
+* P(start phase j) = p_1 ... p_{j-1} (transition probabilities p are P(pass | started));
+  LOA = p_1 ... p_J; approval at T = s_J + d_J;
+* territory m launches at L_m = T + lag_m; sales in period [t0, t1) are
+  peak_m * (R(t1 - L_m) - R(t0 - L_m)) * (1 + g_m)^tm * (1 - e_m)^max(0, tm - X_m), with R the integral of the
+  launch curve (share of peak by launch year), tm the period midpoint and X_m the exclusivity end;
+* success-path profit = sales - COGS - SG&A - launch costs - R&D; tax = rate * max(0, profit) (losses optionally
+  carried forward); risk-adjusted cash flow = LOA * (commercial cash flow after tax) - sum_j P(start j) * R&D_j,
+  which equals the probability-weighted sum over the outcomes "fails in phase j" and "approved"
+  (Stewart, Allison & Johnson 2001);
+* discount factor (1 + r)^-t with t the period midpoint (mid-period convention) or its end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .plan import Plan
+
+
+@dataclass
+class ModelArrays:
+    """Engine inputs as arrays with the scenario axis first: S scenarios, J phases, M territories, Y launch years.
+
+    Only these arrays vary by scenario; the grid (dt, n_periods, mid_period) and the loss carry-forward switch
+    are shared. Build one with :func:`arrays_from_plan` and then overwrite rows for what-ifs or Monte Carlo.
+    """
+
+    dt: float
+    n_periods: int
+    mid_period: bool
+    tax_loss_carryforward: bool
+    discount_rate: np.ndarray  # (S,)
+    tax_rate: np.ndarray  # (S,)
+    durations: np.ndarray  # (S, J) years
+    costs: np.ndarray  # (S, J) millions
+    probabilities: np.ndarray  # (S, J) transition probabilities
+    profile_weights: np.ndarray  # (J, Q) weights over equal slices, zero-padded
+    profile_slices: np.ndarray  # (J,) number of slices of each phase's profile
+    launch_lag: np.ndarray  # (S, M)
+    peak: np.ndarray  # (S, M)
+    ramp: np.ndarray  # (S, M, Y) share of peak by launch year
+    exclusivity: np.ndarray  # (S, M)
+    exclusivity_from_launch: np.ndarray  # (M,) bool
+    erosion: np.ndarray  # (S, M)
+    price_change: np.ndarray  # (S, M)
+    net_price: np.ndarray  # (S, M), nan when unknown
+    cogs_fraction: np.ndarray  # (S, M)
+    cogs_per_patient: np.ndarray  # (S, M)
+    sga_fraction: np.ndarray  # (S, M)
+    sga_fixed: np.ndarray  # (S, M)
+    launch_cost: np.ndarray  # (S, M)
+
+    @property
+    def n_scenarios(self) -> int:
+        return self.discount_rate.shape[0]
+
+
+def arrays_from_plan(plan: Plan, n_scenarios: int = 1) -> ModelArrays:
+    S = n_scenarios
+    ph, te = plan.phases, plan.territories
+    rep = lambda vals: np.tile(np.asarray(vals, dtype=float), (S, 1))  # noqa: E731
+    Q = max((len(p.profile) for p in ph), default=1)
+    weights = np.zeros((len(ph), Q))
+    for j, p in enumerate(ph):
+        weights[j, : len(p.profile)] = p.profile
+    ramp = np.array([t.ramp for t in te], dtype=float)
+    return ModelArrays(
+        dt=plan.dt, n_periods=plan.n_periods, mid_period=plan.mid_period, tax_loss_carryforward=plan.tax_loss_carryforward,
+        discount_rate=np.full(S, plan.discount_rate), tax_rate=np.full(S, plan.tax_rate),
+        durations=rep([p.duration for p in ph]).reshape(S, len(ph)), costs=rep([p.cost for p in ph]).reshape(S, len(ph)),
+        probabilities=rep([p.probability for p in ph]).reshape(S, len(ph)),
+        profile_weights=weights, profile_slices=np.array([len(p.profile) for p in ph], dtype=int),
+        launch_lag=rep([t.launch_lag for t in te]), peak=rep([t.peak for t in te]),
+        ramp=np.tile(ramp, (S, 1, 1)),
+        exclusivity=rep([t.exclusivity for t in te]),
+        exclusivity_from_launch=np.array([t.exclusivity_from_launch for t in te], dtype=bool),
+        erosion=rep([t.erosion for t in te]), price_change=rep([t.price_change for t in te]),
+        net_price=rep([t.net_price for t in te]), cogs_fraction=rep([t.cogs_fraction for t in te]),
+        cogs_per_patient=rep([t.cogs_per_patient for t in te]), sga_fraction=rep([t.sga_fraction for t in te]),
+        sga_fixed=rep([t.sga_fixed for t in te]), launch_cost=rep([t.launch_cost for t in te]),
+    )
+
+
+# ---- the vectorised core ------------------------------------------------------------------------------------
+def overlap(a0, a1, b0, b1):
+    """Length of [a0, a1) intersected with [b0, b1), elementwise with broadcasting."""
+    return np.maximum(0.0, np.minimum(a1, b1) - np.maximum(a0, b0))
+
+
+def _ramp_integral(ramp: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """R(a) = integral over [0, a) of the launch-year share function, for a >= 0 (years since launch).
+
+    ``ramp``: (S, M, Y); ``a``: (S, M, N). Beyond year Y the share is taken as the last entry (1.0).
+    """
+    S, M, Y = ramp.shape
+    cum = np.concatenate([np.zeros((S, M, 1)), np.cumsum(ramp, axis=2)], axis=2)  # cum[y] = sum of years 1..y
+    a = np.maximum(a, 0.0)
+    whole = np.minimum(np.floor(a), Y).astype(np.intp)
+    frac = a - whole
+    base = np.take_along_axis(cum, whole, axis=2)
+    share = np.take_along_axis(ramp, np.minimum(whole, Y - 1), axis=2)
+    return base + share * frac
+
+
+@dataclass
+class Lines:
+    """Per-period engine output; arrays are (S, N) unless noted. Money in millions, unrisked = success path."""
+
+    t_start: np.ndarray  # (N,)
+    t_end: np.ndarray  # (N,)
+    t_cash: np.ndarray  # (N,) time at which a period's cash flow is discounted
+    discount_factor: np.ndarray
+    phase_start: np.ndarray  # (S, J)
+    prob_start: np.ndarray  # (S, J) cumulative P(start phase j)
+    loa: np.ndarray  # (S,)
+    approval_time: np.ndarray  # (S,)
+    launch_time: np.ndarray  # (S, M)
+    rd_by_phase: np.ndarray  # (S, J, N)
+    revenue_by_territory: np.ndarray  # (S, M, N)
+    commercial_by_territory: np.ndarray  # (S, M, N) pre-tax: revenue - COGS - SG&A - launch costs
+    exclusivity_end: np.ndarray  # (S, M) years
+    revenue: np.ndarray
+    cogs: np.ndarray
+    sga: np.ndarray
+    launch_costs: np.ndarray
+    rd: np.ndarray
+    operating_profit: np.ndarray
+    tax: np.ndarray
+    fcf: np.ndarray  # success path, after tax
+    commercial_after_tax: np.ndarray  # revenue - cogs - sga - launch - tax (success path)
+    rd_risked: np.ndarray
+    fcf_risked: np.ndarray
+    prob_alive: np.ndarray  # P(still in development or approved) at each period midpoint
+    pv_risked: np.ndarray
+    rnpv: np.ndarray  # (S,)
+    npv_unrisked: np.ndarray  # (S,)
+
+
+def evaluate(m: ModelArrays) -> Lines:
+    """Run the engine on every scenario at once. See the module docstring for the formulas."""
+    S, N, dt = m.n_scenarios, m.n_periods, m.dt
+    t0 = np.arange(N) * dt
+    t1 = t0 + dt
+    tm = t0 + dt / 2
+    t_cash = tm if m.mid_period else t1
+
+    # development
+    J = m.durations.shape[1]
+    ends = np.cumsum(m.durations, axis=1)
+    starts = ends - m.durations
+    prob_start = np.concatenate([np.ones((S, 1)), np.cumprod(m.probabilities, axis=1)[:, :-1]], axis=1) if J else np.ones((S, 0))
+    loa = np.prod(m.probabilities, axis=1) if J else np.ones(S)
+    approval = ends[:, -1] if J else np.zeros(S)
+    rd_by_phase = np.zeros((S, J, N))
+    for j in range(J):
+        q = int(m.profile_slices[j])
+        width = m.durations[:, j] / q
+        for k in range(q):
+            a0 = starts[:, j] + k * width
+            rate = m.costs[:, j] * m.profile_weights[j, k] / width  # millions per year within this slice
+            rd_by_phase[:, j, :] += rate[:, None] * overlap(t0[None, :], t1[None, :], a0[:, None], (a0 + width)[:, None])
+    rd = rd_by_phase.sum(axis=1)
+    rd_risked = np.einsum("sj,sjn->sn", prob_start, rd_by_phase)
+
+    # commercial (success path)
+    launch = approval[:, None] + m.launch_lag  # (S, M)
+    excl = m.exclusivity + np.where(m.exclusivity_from_launch[None, :], launch, 0.0)
+    since0 = t0[None, None, :] - launch[:, :, None]
+    uptake = _ramp_integral(m.ramp, since0 + dt) - _ramp_integral(m.ramp, since0)  # share-years in the period
+    growth = (1.0 + m.price_change)[:, :, None] ** tm[None, None, :]
+    erosion = (1.0 - m.erosion)[:, :, None] ** np.maximum(0.0, tm[None, None, :] - excl[:, :, None])
+    rev_t = m.peak[:, :, None] * uptake * growth * erosion
+    with np.errstate(invalid="ignore", divide="ignore"):
+        patients = np.where(m.cogs_per_patient[:, :, None] > 0, rev_t / (m.net_price[:, :, None] * growth), 0.0)
+    cogs_t = m.cogs_fraction[:, :, None] * rev_t + m.cogs_per_patient[:, :, None] * patients
+    on_market = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], np.inf)
+    first_year = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], launch[:, :, None] + 1.0)
+    sga_t = m.sga_fraction[:, :, None] * rev_t + m.sga_fixed[:, :, None] * on_market
+    launch_t = m.launch_cost[:, :, None] * first_year
+    revenue, cogs, sga, launch_costs = rev_t.sum(1), cogs_t.sum(1), sga_t.sum(1), launch_t.sum(1)
+
+    profit = revenue - cogs - sga - launch_costs - rd
+    tax = tax_lines(profit, m.tax_rate, m.tax_loss_carryforward)
+    fcf = profit - tax
+    commercial = revenue - cogs - sga - launch_costs - tax
+    fcf_risked = loa[:, None] * commercial - rd_risked
+    df = (1.0 + m.discount_rate[:, None]) ** (-t_cash[None, :])
+    pv = fcf_risked * df
+
+    # P(alive) at each midpoint: P(start) of the phase running then, LOA once approved
+    if J:
+        running = (tm[None, None, :] >= starts[:, :, None]) & (tm[None, None, :] < ends[:, :, None])
+        alive = np.einsum("sjn,sj->sn", running.astype(float), prob_start)
+        alive = np.where(tm[None, :] >= approval[:, None], loa[:, None], alive)
+    else:
+        alive = np.ones((S, N))
+    return Lines(
+        t_start=t0, t_end=t1, t_cash=t_cash, discount_factor=df, phase_start=starts, prob_start=prob_start, loa=loa,
+        approval_time=approval, launch_time=launch, rd_by_phase=rd_by_phase, revenue_by_territory=rev_t,
+        commercial_by_territory=rev_t - cogs_t - sga_t - launch_t, exclusivity_end=excl,
+        revenue=revenue, cogs=cogs, sga=sga, launch_costs=launch_costs, rd=rd, operating_profit=profit, tax=tax,
+        fcf=fcf, commercial_after_tax=commercial, rd_risked=rd_risked, fcf_risked=fcf_risked, prob_alive=alive,
+        pv_risked=pv, rnpv=pv.sum(axis=1), npv_unrisked=(fcf * df).sum(axis=1),
+    )
+
+
+def tax_lines(profit: np.ndarray, rate: np.ndarray, carryforward: bool) -> np.ndarray:
+    """Tax per period on the success path, (S, N): rate * max(0, profit) without loss carry-forward.
+
+    With unlimited carry-forward, taxable income to date is the running maximum of cumulative profit floored
+    at 0, Y_k = max(0, max_{i<=k} C_i) with C_k = profit_1 + ... + profit_k (income is taxed once it exceeds
+    every loss before it, and never twice), so tax_k = rate (Y_k - Y_{k-1}), Y_0 = 0. This equals the
+    period-by-period loss pool of the scalar reference (``iitvalue.model.reference``), which the tests check.
+    """
+    if not carryforward:
+        return rate[:, None] * np.maximum(profit, 0.0)
+    y = np.maximum.accumulate(np.cumsum(profit, axis=1), axis=1)
+    np.maximum(y, 0.0, out=y)
+    return rate[:, None] * np.diff(y, axis=1, prepend=0.0)

@@ -1,0 +1,199 @@
+"""Monte Carlo simulation of an asset and its deal (docs/montecarlo.md).
+
+Two levels per path. First the uncertain inputs of ``[[uncertainty]]`` are drawn (a Gaussian copula when a
+``[correlation]`` is given) and written into the engine's arrays; then each phase passes or fails, a Bernoulli
+draw with the path's transition probabilities. A path's realised NPV is the present value of the cash flows of
+its realised outcome -- NOT probability-weighted:
+
+    fails in phase j:  -sum_k DF_k sum_{i<=j} R&D_ik           (no sales, no tax)
+    approved:           sum_k DF_k (profit_k - tax_k)          (the whole success path)
+
+so, given the drawn inputs, E[NPV | inputs] = sum_j S_j (1 - p_j) V_j + LOA V_success is exactly the engine's
+rNPV, and the mean over paths equals the deterministic rNPV when only phase outcomes are random.
+
+Per-party outcomes (a ``[deal]``) come from the deal kernel: a milestone is paid iff its trigger's event happens
+in the path's outcome and falls within [signing, horizon], royalties and profit shares are computed on the
+path's own sales, each party discounts at its own rate, and licensor + licensee = asset NPV path by path at a
+common rate. The seed scheme is in :mod:`iitvalue.montecarlo.draws`. Pure computation: nothing here prints or
+writes files.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import InputError, Problem
+from ..model.engine import arrays_from_plan, evaluate
+from ..model.outcomes import outcome_probabilities, realised_outcome
+from ..termsheet.schema import TermSheet
+from .draws import BLOCK, DEFAULT_CHUNK, apply_draws, check_drawn, draw_chunk, path_probabilities
+from .fast import drawn_columns, fast_chunk, fast_outcome, fast_setup, fast_terms
+from .outcomes import outcome_values
+from .setup import Setup, prepare
+
+PERCENTILES = (5, 10, 50, 90, 95)
+
+
+@dataclass
+class Simulation:
+    """Per-path results (arrays of length ``n``) and their summary. Money in millions, valuation-date PV."""
+
+    n: int
+    seed: int
+    outcome: np.ndarray  # int8: phase failed (0-based) or J = approved
+    asset: np.ndarray
+    licensor: np.ndarray | None
+    licensee: np.ndarray | None
+    receipts: np.ndarray | None
+    receipts_nominal: np.ndarray | None
+    draws: dict[str, np.ndarray]  # kept only when asked for
+    conditional: np.ndarray | None  # E[NPV | drawn inputs] per path (general engine only)
+    conditional_parties: dict[str, np.ndarray]  # the same for licensor and licensee (general engine, deal)
+    engine: str
+    phase_names: list[str]
+    deterministic_rnpv: float
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Flat ``mc.*`` keys (docs/cli.md)."""
+        out: dict[str, Any] = {"mc.paths": self.n, "mc.seed": self.seed, "mc.engine": self.engine}
+        out.update({f"mc.{k}": v for k, v in stats(self.asset).items()})
+        out["mc.deterministic_rnpv"] = self.deterministic_rnpv
+        out["mc.prob_approval"] = float(np.mean(self.outcome == len(self.phase_names))) if self.n else math.nan
+        if self.conditional is not None:
+            out["mc.mean_conditional"] = float(self.conditional.mean())
+        for role in ("licensor", "licensee"):
+            x = getattr(self, role)
+            if x is not None:
+                out.update({f"mc.{role}.{k}": v for k, v in stats(x).items()})
+                out[f"mc.{role}.mean_conditional"] = float(self.conditional_parties[role].mean())
+        if self.receipts is not None:
+            out.update({f"mc.receipts.{k}": v for k, v in stats(self.receipts).items() if k != "prob_negative"})
+            out["mc.receipts.nominal_mean"] = float(self.receipts_nominal.mean())
+            for q in PERCENTILES:
+                out[f"mc.receipts.nominal_p{q}"] = float(np.percentile(self.receipts_nominal, q))
+        return out
+
+    def convergence(self) -> list[dict[str, float]]:
+        """Mean and standard error of the asset NPV over the first n paths, n = 1e3, 2e3, 5e3, 1e4, ..."""
+        rows, n = [], 1000
+        steps = []
+        while n < self.n:
+            steps.append(n)
+            n = n * 5 // 2 if str(n)[0] == "2" else n * 2
+        steps.append(self.n)
+        for k in steps:
+            x = self.asset[:k]
+            rows.append({"paths": k, "mean": float(x.mean()),
+                         "std_error": float(x.std(ddof=1) / math.sqrt(k)) if k > 1 else math.nan})
+        return rows
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        """Share of paths ending in each outcome."""
+        names = [f"fails in {p}" for p in self.phase_names] + ["approved"]
+        counts = np.bincount(self.outcome.astype(np.int64), minlength=len(names))
+        return [{"outcome": n, "share": float(c) / self.n} for n, c in zip(names, counts)]
+
+    def paths_frame(self):
+        """One row per path: outcome, NPVs and the drawn inputs (pandas DataFrame)."""
+        import pandas as pd
+
+        d: dict[str, Any] = {"outcome": self.outcome, "npv": self.asset}
+        for k in ("licensor", "licensee", "receipts", "receipts_nominal"):
+            if getattr(self, k) is not None:
+                d[f"npv_{k}" if k in ("licensor", "licensee") else k] = getattr(self, k)
+        for k, v in self.draws.items():
+            d[k.lstrip("_")] = v
+        return pd.DataFrame(d)
+
+
+def stats(x: np.ndarray) -> dict[str, float]:
+    """mean, std_error = sd / sqrt(n), sd, percentiles P5/P10/P50/P90/P95 (linear interpolation), P(x < 0)."""
+    n = x.size
+    out = {"mean": float(x.mean()), "std_error": float(x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
+           "sd": float(x.std(ddof=1)) if n > 1 else math.nan}
+    qs = np.percentile(x, PERCENTILES)
+    out.update({f"p{q}": float(v) for q, v in zip(PERCENTILES, qs)})
+    out["prob_negative"] = float(np.mean(x < 0))
+    return out
+
+
+def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int = DEFAULT_CHUNK,
+             engine: str = "auto", keep_draws: bool = False,
+             progress: Callable[[int], None] | None = None) -> Simulation:
+    """Simulate ``n_paths`` paths of ``sheet`` (see the module docstring). ``chunk`` (paths computed at once) is
+    rounded up to whole blocks of ``BLOCK`` paths and does not change the numbers. ``engine``: ``general`` (the
+    vectorised engine on every path, with the conditional expectation), ``fast`` (asset only, timing inputs
+    fixed; success-path lines only for approved paths) or ``auto`` (fast when it applies)."""
+    if n_paths < 1:
+        raise InputError(Problem("--paths", f"{n_paths} is not allowed; simulate at least one path"))
+    if chunk < 1:
+        raise InputError(Problem("--chunk", f"{chunk} is not allowed; must be >= 1"))
+    if seed < 0:
+        raise InputError(Problem("--seed", f"{seed} is not allowed; a seed is a non-negative integer"))
+    setup = prepare(sheet)
+    can_fast = sheet.deal is None and not setup.shape_drawn
+    if engine == "auto":
+        engine = "fast" if can_fast else "general"
+    if engine == "fast" and not can_fast:
+        raise InputError(Problem("engine", "the fast engine needs no [deal] and no drawn timing inputs"))
+    blocks_per_chunk = max(1, -(-chunk // BLOCK))
+    has_deal = sheet.deal is not None and engine == "general"
+    outcome = np.empty(n_paths, dtype=np.int8)
+    asset = np.empty(n_paths)
+    cond = np.empty(n_paths) if engine == "general" else None
+    party = {k: np.empty(n_paths) for k in ("licensor", "licensee", "receipts", "receipts_nominal")} if has_deal else {}
+    cond_party = {k: np.empty(n_paths) for k in ("licensor", "licensee")} if has_deal else {}
+    keep: dict[str, list] = {}
+    fast = fast_setup(setup) if engine == "fast" else None
+    drawn = drawn_columns(setup)
+    drawn_names = {name for name, _ in drawn} | ({"tax_rate"} if any(u.path == "valuation.tax_rate"
+                                                                     for u in setup.entries) else set())
+    terms = fast_terms(setup, fast, drawn, drawn_names) if engine == "fast" else None
+    n_blocks = -(-n_paths // BLOCK)
+    for b0 in range(0, n_blocks, blocks_per_chunk):
+        draws = draw_chunk(setup, seed, b0, min(n_blocks, b0 + blocks_per_chunk), n_paths)
+        check_drawn(setup, draws)
+        lo = b0 * BLOCK
+        S = draws["_u"].shape[0]
+        hi = lo + S
+        if engine == "fast":
+            f = fast_outcome(setup, draws)
+        else:
+            probs = path_probabilities(setup, draws, S)
+            f = realised_outcome(draws["_u"], probs)
+        outcome[lo:hi] = f
+        if engine == "fast":
+            asset[lo:hi] = fast_chunk(setup, fast, terms, draws, f, drawn_names)
+        else:
+            arr = arrays_from_plan(setup.plan, S)
+            apply_draws(setup, arr, draws)
+            vals = outcome_values(setup, arr, probs)
+            pick = np.arange(S), f.astype(np.intp)
+            asset[lo:hi] = vals["asset"][pick]
+            pf = outcome_probabilities(probs)
+            cond[lo:hi] = (vals["asset"] * pf).sum(axis=1)
+            for k in party:
+                party[k][lo:hi] = vals[k][pick]
+            for k in cond_party:
+                cond_party[k][lo:hi] = (vals[k] * pf).sum(axis=1)
+        if keep_draws:
+            for k, v in draws.items():
+                if k == "_u":
+                    continue
+                keep.setdefault(k, []).append(v)
+        if progress is not None:
+            progress(S)
+    det = _deterministic_rnpv(setup)
+    return Simulation(n_paths, seed, outcome, asset, party.get("licensor"), party.get("licensee"),
+                      party.get("receipts"), party.get("receipts_nominal"),
+                      {k: np.concatenate(v) for k, v in keep.items()}, cond, cond_party, engine,
+                      [p.name for p in setup.plan.phases], det, list(setup.notes))
+
+
+def _deterministic_rnpv(setup: Setup) -> float:
+    return float(evaluate(arrays_from_plan(setup.plan, 1)).rnpv[0])

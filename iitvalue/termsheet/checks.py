@@ -1,0 +1,320 @@
+"""Rules of a term sheet that span several fields; each returns every problem found, located by TOML line.
+
+The schema calls :func:`check_consistency` after pydantic has validated each field on its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import catalogue
+from ..errors import InputError, Problem
+from ..stats.distributions import DISTRIBUTIONS, parameters
+from .lines import line_for
+from .triggers import TriggerContext, kind_of
+from .paths import describe_bounds, get_path, loc_to_path, numeric_field, set_path, suggest, within
+from .vocabulary import KIND_RANK, PHASE_KINDS, POSTERIOR_PATH, SIMULATED_FIELDS, STAGE_RANK
+
+if TYPE_CHECKING:  # annotations only: the schema imports this module
+    from .schema import TermSheet, Trigger
+
+
+def check_readout_choice(choice: str, valuation_date: _dt.date) -> str | None:
+    """None when ``choice`` is valid: auto, latest, none, or an ISO date on or before the valuation date."""
+    if choice in ("auto", "latest", "none"):
+        return None
+    try:
+        d = _dt.date.fromisoformat(choice)
+    except ValueError:
+        return f"'{choice}' is not allowed; use auto, latest, none or a date YYYY-MM-DD"
+    if d > valuation_date:
+        return (f"readouts up to {d} were asked for, but that is after the valuation date {valuation_date}: the "
+                f"valuation cannot use later data; value at a later date instead (--set valuation.date={d})")
+    return None
+
+
+def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
+    """Rules that involve several fields; returns every problem found (empty when consistent)."""
+    out: list[Problem] = []
+
+    def add(loc: tuple, msg: str) -> None:
+        out.append(Problem(loc_to_path(loc), msg, line_for(loc, lines)))
+
+    stage = sheet.asset.stage
+    if stage == "approved" and sheet.phases:
+        add(("phases",), "an approved asset has no remaining development phases; remove them or change asset.stage")
+    if stage != "approved" and not sheet.phases:
+        add(("phases",), f"asset.stage is '{stage}' but no remaining phases are given; list the phases up to approval")
+    prev = -1
+    for i, ph in enumerate(sheet.phases):
+        rank = KIND_RANK[ph.kind]
+        if rank < STAGE_RANK[stage]:
+            add(("phases", i, "kind"), f"'{ph.kind}' lies before the asset's current stage '{stage}'; "
+                "list only the remaining phases (the current one first)")
+        if rank < prev:
+            add(("phases", i, "kind"), f"'{ph.kind}' comes after a later phase; phases must be in development order "
+                f"({', '.join(PHASE_KINDS)})")
+        prev = max(prev, rank)
+        if ph.cost_profile is not None:
+            if any(w < 0 for w in ph.cost_profile) or sum(ph.cost_profile) <= 0:
+                add(("phases", i, "cost_profile"), "weights must be non-negative with a positive sum")
+        if ph.kind == "preclinical":
+            for f in ("duration", "cost", "probability"):
+                if getattr(ph, f) is None:
+                    add(("phases", i, f), "no benchmark exists for preclinical phases; give it explicitly")
+    for i, r in enumerate(sheet.readouts):
+        if r.responders > r.n:
+            add(("readouts", i, "responders"), f"{r.responders} responders exceed n = {r.n} evaluable patients")
+        if r.complete_n is not None and r.complete_n > r.n:
+            add(("readouts", i, "complete_n"), f"{r.complete_n} exceeds n = {r.n}")
+        if r.complete is not None:
+            denom = r.complete_n if r.complete_n is not None else r.n
+            if r.complete > denom:
+                add(("readouts", i, "complete"), f"{r.complete} complete responses exceed their denominator {denom}")
+            elif r.complete > r.responders:
+                add(("readouts", i, "complete"), f"{r.complete} complete responses exceed the {r.responders} responders")
+        if r.complete_n is not None and r.complete is None:
+            add(("readouts", i, "complete_n"), "gives the CR denominator, but 'complete' (the CR count) is missing")
+        if r.mrd_negative is not None and r.mrd_negative > r.n:
+            add(("readouts", i, "mrd_negative"), f"{r.mrd_negative} exceeds n = {r.n}")
+    if sheet.pos is not None:
+        if sheet.pos.model is not None and sheet.pos.model not in catalogue.class_model_keys():
+            add(("pos", "model"), f"unknown model '{sheet.pos.model}'{suggest(sheet.pos.model, catalogue.class_model_keys())}; "
+                f"known: {', '.join(catalogue.class_model_keys())}")
+        msg = check_readout_choice(sheet.pos.readout, sheet.valuation.date)
+        if msg:
+            add(("pos", "readout"), msg)
+    if sheet.deal is not None:
+        out += _check_deal(sheet, lines)
+    _dupes([p.name for p in sheet.phases], ("phases",), add)
+    _dupes([t.name for t in sheet.territories], ("territories",), add)
+    if sheet.asset.benchmark is not None:
+        keys = catalogue.transition_keys()
+        if sheet.asset.benchmark not in keys:
+            add(("asset", "benchmark"), f"unknown benchmark row '{sheet.asset.benchmark}'{suggest(sheet.asset.benchmark, keys)}; "
+                f"known rows: {', '.join(keys)}")
+    step = 1.0 if sheet.valuation.period == "annual" else 0.25
+    if abs(sheet.valuation.horizon_years / step - round(sheet.valuation.horizon_years / step)) > 1e-9:
+        add(("valuation", "horizon_years"), f"must be a whole number of {sheet.valuation.period} periods "
+            f"(a multiple of {step} years)")
+    for i, t in enumerate(sheet.territories):
+        if isinstance(t.ramp, list) and "years_to_peak" in t.model_fields_set:
+            add(("territories", i, "years_to_peak"), "does not apply to a custom ramp list (its length sets the "
+                "years to peak); remove one of them")
+        direct = t.peak_sales is not None
+        parts = [t.patients is not None, t.treated_share is not None]
+        if direct and any(parts):
+            add(("territories", i), "give either peak_sales or patients + treated_share + net_price, not both")
+        elif not direct and not all(parts + [t.net_price is not None]):
+            add(("territories", i), "needs peak_sales, or all of patients, treated_share and net_price")
+        if (t.exclusivity_years is None) == (t.exclusivity_end is None):
+            add(("territories", i), "give exactly one of exclusivity_years (after launch) or exclusivity_end (a date)")
+        if t.exclusivity_end is not None and t.exclusivity_end <= sheet.valuation.date:
+            add(("territories", i, "exclusivity_end"), "must be after valuation.date")
+        cpp = t.cogs_per_patient if t.cogs_per_patient is not None else sheet.costs.cogs_per_patient
+        if cpp > 0 and t.net_price is None:
+            add(("territories", i, "net_price"), "a per-patient COGS needs the territory's net_price to count patients")
+        if isinstance(t.ramp, list):
+            if not t.ramp or any(not (0.0 <= x <= 1.0) for x in t.ramp):
+                add(("territories", i, "ramp"), "a custom ramp is a list of shares of peak in [0, 1], one per launch year")
+    if sheet.uncertainty or sheet.correlation is not None or sheet.scenarios:
+        out += _check_uncertainty(sheet, lines, scenarios=not out)  # scenarios only on an otherwise valid sheet
+    return out
+
+
+def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
+    out: list[Problem] = []
+    d = sheet.deal
+
+    def add(loc: tuple, msg: str) -> None:
+        out.append(Problem(loc_to_path(loc), msg, line_for(loc, lines)))
+
+    phases = [p.name for p in sheet.phases]
+    terrs = [t.name for t in sheet.territories]
+    if d.closing is not None and d.closing < d.date:
+        add(("deal", "closing"), f"{d.closing} is before the deal date {d.date}")
+    if d.equity_premium > d.upfront:
+        add(("deal", "equity_premium"), "the equity premium is part of the upfront and cannot exceed it")
+
+    ctx = TriggerContext(tuple(phases), tuple(p.kind for p in sheet.phases), tuple(terrs), d.date)
+
+    def check_trigger(loc: tuple, t: Trigger) -> None:
+        for field_name, msg in kind_of(t).check(t, ctx):
+            add(loc + (field_name,), msg)
+
+    for i, m in enumerate(d.milestones):
+        check_trigger(("deal", "milestones", i, "trigger"), m.trigger)
+    for i, pool in enumerate(d.pools):
+        for k, t in enumerate(pool.triggers):
+            check_trigger(("deal", "pools", i, "triggers", k), t)
+        if pool.shares is not None:
+            if len(pool.shares) != len(pool.triggers):
+                add(("deal", "pools", i, "shares"), f"{len(pool.shares)} shares for {len(pool.triggers)} triggers")
+            elif any(x < 0 for x in pool.shares) or abs(sum(pool.shares) - 1.0) > 1e-9:
+                add(("deal", "pools", i, "shares"), "shares must be >= 0 and sum to 1")
+    _dupes([m.name for m in d.milestones], ("deal", "milestones"), add)
+    def check_territories(table: str, items: list) -> None:
+        """Each listed territory exists and appears in only one entry of ``table``."""
+        owner: dict[str, int] = {}
+        for i, item in enumerate(items):
+            for t in item.territories:
+                if t not in terrs:
+                    add(("deal", table, i, "territories"), f"no territory named '{t}'{suggest(t, terrs)}")
+                if t in owner:
+                    add(("deal", table, i, "territories"), f"'{t}' is already covered by {table}[{owner[t]}]")
+                owner[t] = i
+
+    owner_phase: dict[str, int] = {}
+    for i, cs in enumerate(d.cost_shares):
+        for ph in cs.phases:
+            if ph not in phases:
+                add(("deal", "cost_shares", i, "phases"), f"no phase named '{ph}'{suggest(ph, phases)}; "
+                    f"phases: {', '.join(phases) or 'none'}")
+            if ph in owner_phase:
+                add(("deal", "cost_shares", i, "phases"), f"'{ph}' already has a cost share (cost_shares[{owner_phase[ph]}])")
+            owner_phase[ph] = i
+    check_territories("royalties", d.royalties)
+    check_territories("profit_shares", d.profit_shares)
+    for i, r in enumerate(d.royalties):
+        prev = None
+        for k, tier in enumerate(r.tiers):
+            if k == 0 and tier.above != 0:
+                add(("deal", "royalties", i, "tiers", 0, "above"), "the first tier must start at 0")
+            if prev is not None and tier.above <= prev:
+                add(("deal", "royalties", i, "tiers", k, "above"),
+                    f"tiers must be in increasing order without overlap ({tier.above:g} <= {prev:g})")
+            prev = tier.above
+    return out
+
+
+_ALL_PARAMS = ("mean", "sd", "low", "mode", "high", "values", "weights", "a", "b", "n")
+
+
+def _check_uncertainty(sheet: TermSheet, lines: dict, scenarios: bool = True) -> list[Problem]:
+    """Uncertainty declarations, correlation and scenarios (docs/montecarlo.md)."""
+    out: list[Problem] = []
+
+    def add(loc: tuple, msg: str) -> None:
+        out.append(Problem(loc_to_path(loc), msg, line_for(loc, lines)))
+
+    data = sheet.model_dump(mode="python", exclude_none=True)
+    seen: dict[str, int] = {}
+    with_dist: set[str] = set()
+    has_posterior = False
+    for i, u in enumerate(sheet.uncertainty):
+        here = ("uncertainty", i)
+        if u.path in seen:
+            add(here + ("path",), f"'{u.path}' is already declared in uncertainty[{seen[u.path]}]")
+        seen[u.path] = i
+        given = {p for p in _ALL_PARAMS if getattr(u, p) is not None}
+        need, allowed = (set(), set()) if u.dist == "posterior" else parameters(u.dist)
+        for p in sorted(given - need - allowed):
+            add(here + (p,), f"does not apply to {'an entry without dist' if u.dist is None else 'a ' + u.dist + ' distribution'}")
+        for p in sorted(need - given):
+            add(here + (p,), f"a {u.dist} distribution needs '{p}'")
+        if u.dist == "posterior" or u.path == POSTERIOR_PATH:
+            if u.dist != "posterior":
+                add(here + ("dist",), f"'{POSTERIOR_PATH}' takes dist = \"posterior\" (the Bayesian update's class and ORR)")
+            elif u.path != POSTERIOR_PATH:
+                add(here + ("path",), f"dist = \"posterior\" applies only to path = \"{POSTERIOR_PATH}\"")
+            if u.swing is not None:
+                add(here + ("swing",), "the posterior's tornado swing is fixed: the inactive class against the active one")
+            has_posterior = True
+            with_dist.add(u.path)
+            continue
+        try:
+            loc, bounds = numeric_field(u.path, type(sheet))
+            if loc[0] in ("uncertainty", "correlation", "scenarios"):
+                raise InputError(Problem(u.path, "names a Monte Carlo setting, not an input of the valuation"))
+            set_path(copy.deepcopy(data), u.path, 0.0, type(sheet))  # checks list indices against this sheet
+        except InputError as exc:
+            add(here + ("path",), exc.problems[0].message)
+            continue
+        base = get_path(data, loc)
+        if base is None and not _has_resolved_default(loc):
+            add(here + ("path",), f"'{u.path}' has no value in this term sheet to vary; set it first")
+        if u.dist is not None:
+            with_dist.add(u.path)
+            if not (len(loc) in (2, 3) and loc[0] in SIMULATED_FIELDS and loc[-1] in SIMULATED_FIELDS[loc[0]]):
+                add(here + ("dist",), f"the simulation cannot draw '{u.path}'; a distribution may be put on "
+                    + "; ".join(f"{k}: {', '.join(v)}" for k, v in SIMULATED_FIELDS.items())
+                    + f", or on '{POSTERIOR_PATH}'. Give only low/high (a tornado swing) for other fields")
+        bad_bound = lambda x: not within(x, bounds)  # noqa: E731
+        limits = describe_bounds(bounds)
+        if u.dist is not None and not (need - given):
+            for p, msg in DISTRIBUTIONS[u.dist].check(u, bounds, limits):
+                add(here + (p,), msg)
+        bounded = u.dist is not None and DISTRIBUTIONS[u.dist].bounded
+        if not bounded and u.low is not None and u.high is not None and u.low > u.high:
+            add(here + ("low",), f"the tornado swing low {u.low:g} is above high {u.high:g}")
+        swing = u.swing
+        if swing is not None:
+            if len(swing) != 2 or swing[0] > swing[1]:
+                add(here + ("swing",), "write [low, high] with low <= high")
+                swing = None
+        elif not bounded and u.low is not None and u.high is not None:
+            swing = [u.low, u.high]
+        if swing is not None and any(bad_bound(x) for x in swing):
+            add(here + ("swing" if u.swing is not None else "low",),
+                f"the swing [{swing[0]:g}, {swing[1]:g}] leaves what {u.path} allows ({limits})")
+    if has_posterior:
+        for i, u in enumerate(sheet.uncertainty):
+            if u.dist is not None and (u.path.startswith("phases") and u.path.endswith("probability")):
+                add(("uncertainty", i, "path"), f"the posterior draw ('{POSTERIOR_PATH}') sets the phase probabilities "
+                    "from the drawn class; a distribution on a phase probability cannot be combined with it")
+    if sheet.correlation is not None:
+        c = sheet.correlation
+        k = len(c.paths)
+        for i, p in enumerate(c.paths):
+            if p not in with_dist:
+                add(("correlation", "paths"), f"'{p}' is not an [[uncertainty]] path with a distribution")
+            if c.paths.index(p) != i:
+                add(("correlation", "paths"), f"'{p}' is listed twice")
+        if len(c.matrix) != k or any(len(row) != k for row in c.matrix):
+            add(("correlation", "matrix"), f"must be {k} x {k}, one row and column per path")
+        else:
+            m = np.array(c.matrix, dtype=float)
+            if not np.allclose(np.diag(m), 1.0, atol=1e-12, rtol=0):
+                add(("correlation", "matrix"), "the diagonal must be 1")
+            elif not np.allclose(m, m.T, atol=1e-12, rtol=0):
+                add(("correlation", "matrix"), "must be symmetric")
+            elif np.any(np.abs(m) > 1):
+                add(("correlation", "matrix"), "correlations lie in [-1, 1]")
+            else:
+                low = float(np.linalg.eigvalsh(m).min())
+                if low < -1e-10:
+                    add(("correlation", "matrix"), f"is not positive semi-definite (smallest eigenvalue {low:.4g}): "
+                        "no joint distribution has these correlations; lower the strongest ones")
+    names: set[str] = set()
+    for i, sc in enumerate(sheet.scenarios if scenarios else []):
+        if sc.name in names:
+            add(("scenarios", i, "name"), f"duplicate scenario name '{sc.name}'")
+        names.add(sc.name)
+        trial = {k: v for k, v in sheet.to_dict().items() if k not in ("uncertainty", "correlation", "scenarios")}
+        try:
+            for path, value in sc.set.items():
+                set_path(trial, path, value, type(sheet))
+            type(sheet).from_dict(trial)
+        except InputError as exc:
+            for p in exc.problems:
+                add(("scenarios", i, "set"), f"{p.path}: {p.message}" if p.path else p.message)
+    return out
+
+
+def _has_resolved_default(loc: tuple) -> bool:
+    """Fields the engine fills when omitted (benchmark phase inputs, territory cost overrides from [costs])."""
+    return (loc[0] == "phases" and loc[-1] in ("duration", "cost", "probability")) or (
+        loc[0] == "territories" and loc[-1] in ("cogs_fraction", "cogs_per_patient", "sga_fraction", "sga_fixed",
+                                                 "launch_cost"))
+
+
+def _dupes(names: list[str], table: tuple, add) -> None:
+    seen: set[str] = set()
+    for i, n in enumerate(names):
+        if n in seen:
+            add(table + (i, "name"), f"duplicate name '{n}'; names must be unique")
+        seen.add(n)

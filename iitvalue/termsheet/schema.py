@@ -1,0 +1,325 @@
+"""The term sheet's validated, frozen input models (pydantic). Every field is documented in docs/termsheet.md.
+
+Units: money in millions of ``valuation.currency``; time in years; rates and probabilities as fractions.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import InputError
+from .checks import check_consistency
+from .messages import problems_from_validation
+from .paths import set_path
+from .vocabulary import (MILESTONE_CATEGORIES, MODALITIES, PHASE_KINDS, STAGES, THERAPEUTIC_AREAS, TRIGGER_TYPES,
+                         UNCERTAINTY_DISTS)
+
+Fraction = Field(ge=0.0, le=1.0)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Valuation(_Model):
+    """When, in what money and at what rate the asset is valued."""
+
+    name: str
+    date: _dt.date
+    currency: str = Field(min_length=1)
+    discount_rate: float = Field(ge=0.0, le=1.0)
+    horizon_years: float = Field(gt=0.0, le=100.0)
+    period: Literal["annual", "quarterly"] = "annual"
+    mid_period: bool = True
+    tax_rate: float = Field(ge=0.0, lt=1.0)
+    tax_loss_carryforward: bool = False
+
+
+class Asset(_Model):
+    name: str
+    modality: Literal[MODALITIES]  # type: ignore[valid-type]
+    indication: str = Field(min_length=1)
+    therapeutic_area: Literal[THERAPEUTIC_AREAS]  # type: ignore[valid-type]
+    stage: Literal[STAGES]  # type: ignore[valid-type]
+    benchmark: str | None = None
+
+
+class Phase(_Model):
+    """One remaining development phase. Omitted duration, cost or probability come from the benchmark tables."""
+
+    name: str
+    kind: Literal[PHASE_KINDS]  # type: ignore[valid-type]
+    duration: float | None = Field(default=None, gt=0.0, le=30.0)
+    cost: float | None = Field(default=None, ge=0.0)
+    probability: float | None = Field(default=None, ge=0.0, le=1.0)
+    cost_profile: list[float] | None = Field(default=None, min_length=1)
+
+
+class Territory(_Model):
+    """Launch and sales in one territory. Peak sales either directly or as patients x treated share x net price."""
+
+    name: str = Field(min_length=1)
+    launch_lag: float = Field(default=0.0, ge=0.0, le=30.0)
+    peak_sales: float | None = Field(default=None, ge=0.0)
+    patients: float | None = Field(default=None, ge=0.0)
+    treated_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    net_price: float | None = Field(default=None, gt=0.0)
+    years_to_peak: float = Field(default=6.0, gt=0.0, le=30.0)
+    ramp: Literal["benchmark", "linear"] | list[float] = "benchmark"
+    exclusivity_years: float | None = Field(default=None, ge=0.0)
+    exclusivity_end: _dt.date | None = None
+    erosion: float = Field(default=0.0, ge=0.0, le=1.0)
+    price_change: float = Field(default=0.0, gt=-1.0, le=1.0)
+    cogs_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
+    cogs_per_patient: float | None = Field(default=None, ge=0.0)
+    sga_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
+    sga_fixed: float | None = Field(default=None, ge=0.0)
+    launch_cost: float | None = Field(default=None, ge=0.0)
+
+    @property
+    def peak(self) -> float:
+        """Peak annual net sales in millions (valuation-date money)."""
+        if self.peak_sales is not None:
+            return self.peak_sales
+        return float(self.patients * self.treated_share * self.net_price)  # type: ignore[operator]
+
+
+class Costs(_Model):
+    """Operating costs, the defaults for every territory (a territory may override each)."""
+
+    cogs_fraction: float = Field(ge=0.0, le=1.0)
+    sga_fraction: float = Field(ge=0.0, le=1.0)
+    cogs_per_patient: float = Field(default=0.0, ge=0.0)
+    sga_fixed: float = Field(default=0.0, ge=0.0)
+    launch_cost: float = Field(default=0.0, ge=0.0)
+
+
+class Readout(_Model):
+    """A dated efficacy readout. Counts are patients; ``complete`` counts CR/sCR among responders evaluable for
+    it (``complete_n`` patients, default all ``n``)."""
+
+    date: _dt.date
+    source: str = Field(min_length=1)
+    trial: str = "main"
+    design: Literal["iit", "registrational"]
+    centres: int | None = Field(default=None, ge=1)
+    assessment: Literal["investigator", "independent"] = "investigator"
+    n: int = Field(ge=1)
+    responders: int = Field(ge=0)
+    complete: int | None = Field(default=None, ge=0)
+    complete_n: int | None = Field(default=None, ge=1)
+    mrd_negative: int | None = Field(default=None, ge=0)
+    dose: str | None = None
+    weight: float | None = Field(default=None, gt=0.0, le=1.0)
+    note: str | None = None
+
+
+class Pivotal(_Model):
+    """A planned single-arm pivotal study: success iff the ORR's lower bound at ``level`` exceeds ``threshold``."""
+
+    n: int = Field(ge=1, le=10000)
+    threshold: float = Field(gt=0.0, lt=1.0)
+    level: float = Field(default=0.975, gt=0.5, lt=1.0)
+    rule: Literal["exact", "bayes"] = "exact"
+
+
+class Transportability(_Model):
+    """Discount for an evidence base from China only: regulatory success x factor, review + delay (off unless given)."""
+
+    regulatory_factor: float = Field(default=1.0, gt=0.0, le=1.0)
+    delay_years: float = Field(default=0.0, ge=0.0, le=10.0)
+
+
+class Pos(_Model):
+    """How readouts update the probability of success (docs/method.md, section 2)."""
+
+    model: str | None = None
+    iit_weight: float = Field(default=0.5, gt=0.0, le=1.0)
+    registrational_weight: float = Field(default=1.0, gt=0.0, le=1.0)
+    p_approval_active: float | None = Field(default=None, gt=0.0, le=1.0)
+    p_approval_inactive: float | None = Field(default=None, ge=0.0, lt=1.0)
+    readout: str = "auto"
+    pivotal: Pivotal | None = None
+    transportability: Transportability | None = None
+
+
+
+
+class Trigger(_Model):
+    """What makes a payment due. ``phase`` names a phase (phase_start, phase_success); ``territory`` a territory
+    (filing, approval; optional for sales = worldwide); ``threshold`` annual net sales in millions (sales);
+    ``date`` a fixed date (date, paid unconditionally)."""
+
+    type: Literal[TRIGGER_TYPES]  # type: ignore[valid-type]
+    phase: str | None = None
+    territory: str | None = None
+    threshold: float | None = Field(default=None, gt=0.0)
+    date: _dt.date | None = None
+
+
+class Milestone(_Model):
+    name: str = Field(min_length=1)
+    amount: float = Field(ge=0.0)
+    category: Literal[MILESTONE_CATEGORIES]  # type: ignore[valid-type]
+    trigger: Trigger
+    cvr: bool = False
+    source: str | None = None
+
+
+class Pool(_Model):
+    """A milestone amount disclosed only in total, spread over triggers by ``shares`` (default: equal)."""
+
+    name: str = Field(min_length=1)
+    amount: float = Field(ge=0.0)
+    category: Literal[MILESTONE_CATEGORIES]  # type: ignore[valid-type]
+    triggers: list[Trigger] = Field(min_length=1)
+    shares: list[float] | None = None
+    cvr: bool = False
+    source: str | None = None
+
+
+class Tier(_Model):
+    above: float = Field(ge=0.0)  # annual net sales (millions) from which the rate applies (marginal tiers)
+    rate: float = Field(ge=0.0, le=1.0)
+
+
+class Royalty(_Model):
+    """Tiered royalties on the covered territories' combined annual net sales (marginal tiers)."""
+
+    territories: list[str] = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=1)
+    term_years: float | None = Field(default=None, gt=0.0)  # years after each territory's launch; None = horizon
+    step_down: float = Field(default=0.0, ge=0.0, le=1.0)  # rate reduction after the territory's exclusivity end
+
+
+class ProfitShare(_Model):
+    """The licensor's share of the pre-tax commercial profit of some territories (the rest goes to the licensee)."""
+
+    territories: list[str] = Field(min_length=1)
+    licensor_share: float = Field(ge=0.0, le=1.0)
+    booked_by: Literal["licensor", "licensee"] = "licensee"
+
+
+class CostShare(_Model):
+    """The licensor's share of the development costs of some phases (other phases: ``deal.licensor_cost_share``)."""
+
+    phases: list[str] = Field(min_length=1)
+    licensor_share: float = Field(ge=0.0, le=1.0)
+
+
+class Party(_Model):
+    name: str = Field(min_length=1)
+    discount_rate: float = Field(ge=0.0, le=1.0)
+    iit_weight: float | None = Field(default=None, gt=0.0, le=1.0)  # own belief about the IIT's evidential weight
+    registrational_weight: float | None = Field(default=None, gt=0.0, le=1.0)
+
+
+class Observed(_Model):
+    """Announced facts, kept apart from the model's inputs (used by calibration)."""
+
+    upfront: float | None = Field(default=None, ge=0.0)
+    headline_value: float | None = Field(default=None, ge=0.0)
+    source: str | None = None
+
+
+class Deal(_Model):
+    kind: Literal["acquisition", "licence", "co-development"]
+    date: _dt.date
+    closing: _dt.date | None = None  # when the upfront is paid (default: the deal date)
+    licensor: Party
+    licensee: Party
+    upfront: float = Field(ge=0.0)
+    equity_premium: float = Field(default=0.0, ge=0.0)
+    licensor_cost_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of development costs from the deal on
+    platform: bool = False  # the buyer also acquires a technology platform beyond this asset (calibration premium)
+    milestones: list[Milestone] = Field(default_factory=list)
+    pools: list[Pool] = Field(default_factory=list)
+    royalties: list[Royalty] = Field(default_factory=list)
+    profit_shares: list[ProfitShare] = Field(default_factory=list)
+    cost_shares: list[CostShare] = Field(default_factory=list)
+    observed: Observed | None = None
+
+
+
+class Uncertainty(_Model):
+    """One uncertain input: a distribution for ``iitvalue simulate`` and/or a swing for the tornado.
+
+    Parameters by ``dist``: normal and lognormal ``mean``, ``sd`` (of the variable itself); triangular and pert
+    ``low``, ``mode``, ``high``; uniform ``low``, ``high``; discrete ``values`` (``weights``, default equal);
+    beta ``a``, ``b`` or ``mean``, ``n``; posterior (only on ``pos.orr``) none. ``low``/``high`` are the tornado
+    swing for distributions without bounds (and entries without ``dist``); ``swing`` overrides it for any entry."""
+
+    path: str = Field(min_length=1)
+    dist: Literal[UNCERTAINTY_DISTS] | None = None  # type: ignore[valid-type]
+    mean: float | None = None
+    sd: float | None = None
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    values: list[float] | None = None
+    weights: list[float] | None = None
+    a: float | None = None
+    b: float | None = None
+    n: float | None = None
+    swing: list[float] | None = None
+    source: str | None = None
+
+
+class Correlation(_Model):
+    """Gaussian-copula correlation between the distributions of some ``[[uncertainty]]`` paths."""
+
+    paths: list[str] = Field(min_length=2)
+    matrix: list[list[float]]
+
+
+class Scenario(_Model):
+    """A named set of overrides (dotted path -> value), valued side by side with the base case."""
+
+    name: str = Field(min_length=1)
+    set: dict[str, Any] = Field(min_length=1)
+    note: str | None = None
+
+
+class TermSheet(_Model):
+    """A whole term sheet. Build it from a file with :func:`load`, from a dict, or field by field."""
+
+    valuation: Valuation
+    asset: Asset
+    phases: list[Phase] = Field(default_factory=list)
+    territories: list[Territory] = Field(min_length=1)
+    costs: Costs
+    readouts: list[Readout] = Field(default_factory=list)
+    pos: Pos | None = None
+    deal: Deal | None = None
+    uncertainty: list[Uncertainty] = Field(default_factory=list)
+    correlation: Correlation | None = None
+    scenarios: list[Scenario] = Field(default_factory=list)
+
+    # ---- construction -------------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | None = None, lines: dict | None = None) -> "TermSheet":
+        """Validate a plain dict (as read from TOML). Raises :class:`InputError` listing every problem."""
+        try:
+            sheet = cls.model_validate(data)
+        except ValidationError as exc:
+            raise InputError(problems_from_validation(exc, lines or {}), source) from None
+        problems = check_consistency(sheet, lines or {})
+        if problems:
+            raise InputError(problems, source)
+        return sheet
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="python", exclude_none=True, exclude_unset=True)
+
+    def replace(self, changes: dict[str, Any] | None = None, **sections: Any) -> "TermSheet":
+        """A validated copy with ``changes`` applied: keys are dotted paths such as ``"phases[0].probability"``
+        or ``"valuation.discount_rate"``; keyword arguments replace whole sections."""
+        data = self.to_dict()
+        for key, value in sections.items():
+            data[key] = value.model_dump(exclude_none=True, exclude_unset=True) if isinstance(value, BaseModel) else value
+        for path, value in (changes or {}).items():
+            set_path(data, path, value, TermSheet)
+        return TermSheet.from_dict(data)

@@ -1,0 +1,44 @@
+"""The allowed values of the term sheet's enumerated fields, and the order of development stages.
+
+Used by the schema (as ``Literal`` choices), by the cross-field checks and by the model layers.
+"""
+
+from __future__ import annotations
+
+from ..stats.distributions import DISTRIBUTIONS
+from .triggers import TRIGGERS
+
+STAGES = ("preclinical", "iit", "phase1", "phase2", "phase3", "filed", "approved")
+PHASE_KINDS = ("preclinical", "phase1", "phase2", "phase3", "pivotal", "filing")
+MODALITIES = (
+    "small-molecule",
+    "antibody",
+    "adc",
+    "bispecific",
+    "car-t",
+    "tcr-t",
+    "cell-therapy",
+    "gene-therapy",
+    "rna",
+    "vaccine",
+    "other",
+)
+THERAPEUTIC_AREAS = ("oncology", "haematologic-malignancies", "solid-tumours", "haematology", "rare-disease", "other")
+
+# Order of development: a plan must not go backwards, and must start at or after the current stage.
+KIND_RANK = {"preclinical": 0, "phase1": 1, "phase2": 2, "phase3": 3, "pivotal": 3, "filing": 4}
+STAGE_RANK = {"preclinical": 0, "iit": 1, "phase1": 1, "phase2": 2, "phase3": 3, "filed": 4, "approved": 5}
+TRIGGER_TYPES = tuple(TRIGGERS)  # the registered trigger types (iitvalue/termsheet/triggers.py)
+MILESTONE_CATEGORIES = ("development", "regulatory", "sales", "manufacturing", "other")
+UNCERTAINTY_DISTS = tuple(DISTRIBUTIONS) + ("posterior",)  # registered distributions (iitvalue/stats/distributions.py)
+# Fields a distribution may be put on: the simulation writes them into the engine's arrays path by path. Any
+# other numeric field can still carry a tornado swing (an entry without ``dist``).
+SIMULATED_FIELDS = {
+    "valuation": ("discount_rate", "tax_rate"),
+    "phases": ("duration", "cost", "probability"),
+    "territories": ("peak_sales", "patients", "treated_share", "net_price", "launch_lag", "years_to_peak",
+                    "exclusivity_years", "erosion", "price_change", "cogs_fraction", "cogs_per_patient",
+                    "sga_fraction", "sga_fixed", "launch_cost"),
+    "costs": ("cogs_fraction", "cogs_per_patient", "sga_fraction", "sga_fixed", "launch_cost"),
+}
+POSTERIOR_PATH = "pos.orr"
