@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, suggest
 from .stats.betamix import BetaMix
-from .termsheet.paths import suggest
 
 UNIFORM = BetaMix.of((1.0, 1.0, 1.0))
 

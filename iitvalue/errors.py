@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 
@@ -46,3 +47,9 @@ class InputError(Exception):
 
 class NumericalError(Exception):
     """A computation that could not be completed (no root in range, non-finite result). CLI exit code 1."""
+
+
+def suggest(word: str, options) -> str:
+    """`` (did you mean 'x'?)`` naming the closest of ``options``, or an empty string when none is close."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -75,10 +75,10 @@ def values_for(sheet: TermSheet, weight: float, name: str = "") -> DealValues:
     if sheet.deal is None:
         raise InputError(Problem("deal", "the term sheet has no [deal] table"), name or None)
     res = value(with_weight(sheet, weight))
-    return _deal_values(sheet, res.deal.summary, name or sheet.asset.name)
+    return deal_values(sheet, res.deal.summary, name or sheet.asset.name)
 
 
-def _deal_values(sheet: TermSheet, d: dict[str, Any], name: str) -> DealValues:
+def deal_values(sheet: TermSheet, d: dict[str, Any], name: str) -> DealValues:
     """The pricing model's inputs from a deal summary (buyer = licensee, seller = licensor)."""
     lee = sheet.deal.licensee
     t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25

@@ -14,7 +14,7 @@ from ..errors import InputError, NumericalError, Problem
 from ..model.plan import resolve
 from ..termsheet.schema import TermSheet, Trigger
 from ..valuation import plan_at_loa, posterior_plans, value
-from .calibrate import BOUNDS, DealValues, _deal_values, fair_total, predict_upfront, values_for, with_weight
+from .calibrate import BOUNDS, DealValues, deal_values, fair_total, predict_upfront, values_for, with_weight
 
 IMPLIED = {
     "loa": "posterior LOA (both parties)",
@@ -79,7 +79,7 @@ def _values_at_loa(sheet: TermSheet, loa: float) -> DealValues:
     plan = resolve(sheet)
     prior = posterior_plans(sheet, plan)[1] if (sheet.readouts or sheet.pos is not None) else plan
     at = plan_at_loa(prior, loa)
-    return _deal_values(sheet, value_deal(sheet.deal, at, at, None).summary, sheet.asset.name)
+    return deal_values(sheet, value_deal(sheet.deal, at, at, None).summary, sheet.asset.name)
 
 
 # ---- pricing a new asset ------------------------------------------------------------------------------------------

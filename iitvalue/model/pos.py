@@ -24,10 +24,9 @@ import numpy as np
 
 from .. import catalogue
 from ..catalogue import ClassModel
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, suggest
 from ..stats.betamix import BetaMix, Decision1S, pos1s
 from ..termsheet.checks import check_readout_choice
-from ..termsheet.paths import suggest
 CLINICAL_KINDS = ("preclinical", "phase1", "phase2", "phase3", "pivotal")
 
 

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import catalogue
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, suggest
 from ..stats.distributions import DISTRIBUTIONS, parameters
 from .lines import line_for
 from .triggers import TriggerContext, kind_of
-from .paths import describe_bounds, get_path, loc_to_path, numeric_field, set_path, suggest, within
+from .paths import describe_bounds, get_path, loc_to_path, numeric_field, set_path, within
 from .vocabulary import KIND_RANK, PHASE_KINDS, POSTERIOR_PATH, SIMULATED_FIELDS, STAGE_RANK
 
 if TYPE_CHECKING:  # annotations only: the schema imports this module

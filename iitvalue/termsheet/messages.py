@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import Problem
+from ..errors import Problem, suggest
 from .lines import line_for
-from .paths import loc_to_path, suggest
+from .paths import loc_to_path
 
 
 def problems_from_validation(exc: ValidationError, lines: dict) -> list[Problem]:

@@ -4,7 +4,6 @@ this module does not depend on the schema module."""
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import tomllib
@@ -13,15 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, suggest
 
 Bounds = tuple[float, bool, float, bool]
 
-
-def suggest(word: str, options) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``options``, or an empty string."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def numeric_field(path: str, root: type[BaseModel]) -> tuple[tuple, tuple[float, bool, float, bool]]:

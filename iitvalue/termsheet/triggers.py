@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..units import annual_totals, year_fraction
-from .paths import suggest as _suggest
+from ..errors import suggest as _suggest
 
 _FIELDS = ("phase", "territory", "threshold", "date")
 

@@ -15,13 +15,11 @@ from scipy import stats as sps
 
 import iitvalue
 from iitvalue import montecarlo as mc
-from iitvalue.analysis import sensitivity as sens
 from iitvalue.montecarlo.draws import draw_block, path_probabilities
 from iitvalue.montecarlo.setup import prepare
-from iitvalue.stats.distributions import distribution
 from iitvalue.model import reference
 from iitvalue.cli import main
-from iitvalue.termsheet import TermSheet, Uncertainty
+from iitvalue.termsheet import TermSheet
 
 from conftest import EXAMPLES, base_dict
 
@@ -176,46 +174,7 @@ def test_fast_engine_agrees_with_general_engine_and_reference(esobiotec_path):
     assert reference.rnpv(plan)["rnpv"] == pytest.approx(gen.conditional[0], rel=1e-10)
 
 
-# ---- distributions and the copula -----------------------------------------------------------------------------
-DISTS = [
-    # (entry, closed-form mean, closed-form variance)
-    ({"dist": "normal", "mean": 10.0, "sd": 2.0}, 10.0, 4.0),
-    ({"dist": "lognormal", "mean": 10.0, "sd": 3.0}, 10.0, 9.0),
-    ({"dist": "triangular", "low": 1.0, "mode": 2.0, "high": 6.0}, 3.0, (1 + 4 + 36 - 2 - 6 - 12) / 18),
-    # PERT: mean (a + 4c + b)/6 = 2.5; alpha = 1 + 4 (c-a)/(b-a) = 1.8, beta = 1 + 4 (b-c)/(b-a) = 4.2,
-    # var = (b-a)^2 alpha beta / ((alpha+beta)^2 (alpha+beta+1)) = 25 x 1.8 x 4.2 / (36 x 7) = 0.75
-    ({"dist": "pert", "low": 1.0, "mode": 2.0, "high": 6.0}, 2.5, 0.75),
-    ({"dist": "uniform", "low": 2.0, "high": 5.0}, 3.5, 0.75),
-    ({"dist": "discrete", "values": [1.0, 2.0, 4.0], "weights": [0.5, 0.3, 0.2]}, 1.9, 0.5 + 1.2 + 3.2 - 1.9 ** 2),
-    ({"dist": "beta", "a": 2.0, "b": 6.0}, 0.25, 12 / (64 * 9)),
-    ({"dist": "beta", "mean": 0.3, "n": 10.0}, 0.3, 0.21 / 11),
-]
-
-
-@pytest.mark.parametrize("entry,mean,var", DISTS)
-def test_sampling_moments_match_closed_forms(entry, mean, var):
-    m = distribution(Uncertainty(path="x", **entry))
-    assert m.mean() == pytest.approx(mean, rel=1e-12) and m.var() == pytest.approx(var, rel=1e-12)
-    n = 200_000
-    rng = np.random.default_rng(0)
-    for x in (m.sample(n, rng), m.from_normal(rng.standard_normal(n))):  # independent and copula routes
-        assert abs(x.mean() - mean) < 5 * math.sqrt(var / n)
-        assert x.var() == pytest.approx(var, rel=0.03)
-
-
-def test_quantiles_exact_and_tabulated():
-    """The PERT/beta copula transform (tabulated quantile) is within 1e-6 of the range of the exact quantile; the
-    exact ppf matches scipy's beta and triangular distributions."""
-    m = distribution(Uncertainty(path="x", dist="pert", low=0.05, mode=0.09, high=0.14))
-    z = np.linspace(-6, 6, 20001)
-    exact = m.ppf(sps.norm.cdf(z))
-    assert np.max(np.abs(m.from_normal(z) - exact)) < 1e-6 * 0.09
-    u = np.linspace(0.001, 0.999, 999)
-    assert np.allclose(m.ppf(u), 0.05 + 0.09 * sps.beta(m.p["alpha"], m.p["beta"]).ppf(u), atol=1e-12)
-    t = distribution(Uncertainty(path="x", dist="triangular", low=1.0, mode=2.0, high=6.0))
-    assert np.allclose(t.ppf(u), sps.triang(c=0.2, loc=1.0, scale=5.0).ppf(u), atol=1e-12)
-
-
+# ---- the copula ------------------------------------------------------------------------------------------------
 def test_copula_correlation_recovered():
     """Gaussian copula with rho = 0.6: the normal marginals keep Pearson 0.6; for a PERT and a lognormal the
     Spearman rank correlation is (6/pi) arcsin(rho/2) = 0.58192 (Kruskal 1958)."""
@@ -262,48 +221,6 @@ def test_drawn_prior_probabilities_go_through_the_update(esobiotec_path):
         ref = iitvalue.value(s.replace({"phases[0].probability": float(draws["phases[0].probability"][i])}))
         post = [p["posterior_probability"] for p in ref.pos.to_dict()["phases"]]
         assert probs[i] == pytest.approx(post, rel=1e-12)
-
-
-# ---- sensitivity and scenarios --------------------------------------------------------------------------------
-def test_tornado_ranking_by_hand():
-    """Approved asset, 100 a year for 10 years at 10 %, end of year: rNPV = 100 (1 - 1.1^-10)/0.1 = 614.4567.
-    peak 50..150: 307.2284 .. 921.6851 (swing 614.46); cogs 0..0.5: 614.4567 .. 307.2284 (swing 307.23);
-    rate 9 %..11 %: 641.7658 .. 588.9232 (swing 52.84)."""
-    d = base_dict(uncertainty=[
-        {"path": "valuation.discount_rate", "low": 0.09, "high": 0.11},
-        {"path": "costs.cogs_fraction", "swing": [0.0, 0.5]},
-        {"path": "territories[0].peak_sales", "low": 50.0, "high": 150.0},
-    ])
-    rows = sens.tornado(sheet_of(d))
-    assert [r["path"] for r in rows] == ["territories[0].peak_sales", "costs.cogs_fraction", "valuation.discount_rate"]
-    assert rows[0]["asset.rnpv_low"] == pytest.approx(307.2284, abs=1e-4)
-    assert rows[0]["asset.rnpv_high"] == pytest.approx(921.6851, abs=1e-4)
-    assert rows[1]["swing"] == pytest.approx(307.2284, abs=1e-4)
-    assert rows[2]["asset.rnpv_low"] == pytest.approx(641.7658, abs=1e-4)
-    assert rows[2]["asset.rnpv_high"] == pytest.approx(588.9232, abs=1e-4)
-
-
-def test_tornado_default_swings():
-    """No swing given: P10/P90 of the distribution (uniform 50..150 -> 60, 140) or the base -/+20 % (100 -> 80, 120)."""
-    d = base_dict(uncertainty=[{"path": "territories[0].peak_sales", "dist": "uniform", "low": 50.0, "high": 150.0},
-                               {"path": "costs.sga_fraction"}])
-    s = sheet_of(d)
-    lo, hi, _ = sens.swing_of(s, s.uncertainty[0])
-    assert (lo, hi) == pytest.approx((60.0, 140.0))
-    d["costs"]["sga_fraction"] = 0.25
-    s = sheet_of(d)
-    assert sens.swing_of(s, s.uncertainty[1])[:2] == pytest.approx((0.2, 0.3))
-
-
-def test_scenarios_and_grid(esobiotec_path):
-    s = iitvalue.load(esobiotec_path)
-    rows = sens.scenarios(s)
-    assert [r["name"] for r in rows] == ["base", "bear", "bull"]
-    assert rows[0]["asset.rnpv"] == pytest.approx(iitvalue.value(s).asset.summary["rnpv"], rel=1e-12)
-    assert rows[1]["asset.rnpv"] < rows[0]["asset.rnpv"] < rows[2]["asset.rnpv"]
-    g = sens.grid(s, "pos.iit_weight", [0.25, 1.0], "territories[0].treated_share", [0.05, 0.09])
-    assert g["values"][1][0] < rows[0]["asset.rnpv"] < g["values"][1][1]  # weight 0.5 lies between 0.25 and 1
-    assert g["values"][0][0] < g["values"][1][0]
 
 
 def test_uncertainty_does_not_change_the_valuation(esobiotec_path):
