@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 import iitvalue  # noqa: E402
 from iitvalue import montecarlo as mc  # noqa: E402
-from iitvalue import reference  # noqa: E402
-from iitvalue.rnpv import resolve  # noqa: E402
+from iitvalue.model import reference  # noqa: E402
+from iitvalue.model.plan import resolve  # noqa: E402
 
 
 RUNS = 7

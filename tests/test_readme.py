@@ -33,3 +33,23 @@ def test_readme_example_command_runs():
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "rNPV (risk-adjusted)" in proc.stdout and "Deal" in proc.stdout
+
+
+def test_readme_library_tour_runs(monkeypatch):
+    """Every line of README's Python block, run from the repository root."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## The library", 1)[1].split("```python\n", 1)[1].split("\n```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    exec(compile(block, "README.md", "exec"), {})
+
+
+def test_readme_layout_table_names_every_subpackage_and_module_folder():
+    text = (ROOT / "README.md").read_text()
+    table = text.split("## Layout", 1)[1]
+    pkg = ROOT / "iitvalue"
+    for sub in sorted(p.name for p in pkg.iterdir() if p.is_dir() and not p.name.startswith("__")):
+        assert f"`iitvalue/{sub}/`" in table, f"README's layout table lacks iitvalue/{sub}/"
+    for mod in sorted(p.name for p in pkg.glob("*.py") if not p.name.startswith("__")):
+        assert f"`iitvalue/{mod}`" in table, f"README's layout table lacks iitvalue/{mod}"
+    for folder in ("examples", "docs", "tests", "benchmarks"):
+        assert f"`{folder}/`" in table
