@@ -87,6 +87,18 @@ class Result:
                         flat[f"{section}.{k}"] = v
         return pd.Series(flat, name=self.sheet.asset.name, dtype=object)
 
+    def value_of(self, key: str) -> Any:
+        """One published output (``asset.rnpv``, ``deal.licensee_npv``, ``pos.posterior_loa``, ...) without
+        building the whole summary; KeyError when there is no such key."""
+        section, _, name = key.partition(".")
+        if section == "asset" and name in self.asset.summary:
+            return self.asset.summary[name]
+        if section == "deal" and self.deal is not None and name in self.deal.summary:
+            return self.deal.summary[name]
+        if section == "pos" and self.pos is not None and name in ("posterior_loa", "prior_loa"):
+            return getattr(self.pos.update, name)
+        return self.summary[key]
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "valuation": {
@@ -99,7 +111,7 @@ class Result:
             },
             "asset": {"name": self.sheet.asset.name, **{k: v for k, v in self.asset.summary.items()
                                                         if k not in ("discount_rate", "currency")}},
-            "phases": self.asset.phases.to_dict(orient="records"),
+            "phases": [dict(r) for r in self.asset.phase_rows],
         }
         if self.pos is not None:
             out["pos"] = self.pos.to_dict()

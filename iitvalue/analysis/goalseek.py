@@ -17,10 +17,15 @@ from ..valuation import value
 def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds: tuple[float, float] | None = None,
                 evaluate: Callable[[TermSheet], dict] | None = None) -> dict[str, Any]:
     """The value of numeric field ``path`` at which summary key ``output`` (e.g. ``deal.licensee_npv``) equals
-    ``target``, by bracketing on a grid over ``bounds`` and scipy's brentq."""
-
-
-    evaluate = evaluate or (lambda s: value(s).summary)
+    ``target``, by bracketing on a grid of 41 points over ``bounds`` (to find every sign change) and scipy's
+    brentq on the first; each evaluation computes only the output asked for (``Result.value_of``).
+    ``evaluate`` (optional) maps a sheet to a mapping of outputs instead."""
+    if evaluate is None:
+        def output_of(s: TermSheet) -> float:
+            return value(s).value_of(output)
+    else:
+        def output_of(s: TermSheet) -> float:
+            return evaluate(s)[output]
     loc = parse_path(path)
     base = field_value(sheet, loc)
     if base is None and len(loc) == 3 and loc[0] == "phases" and loc[2] in ("duration", "cost", "probability"):
@@ -28,7 +33,7 @@ def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds:
         base = getattr(resolve(sheet).phases[loc[1]], loc[2])  # the benchmark default the valuation uses
     if not isinstance(base, (int, float)) or isinstance(base, bool):
         raise InputError(Problem(path, f"is not a numeric field (its value is {base!r})"))
-    summary = evaluate(sheet)
+    summary = value(sheet).summary if evaluate is None else evaluate(sheet)
     if output not in summary.index:
         keys = [k for k in summary.index if isinstance(summary[k], (int, float)) and not isinstance(summary[k], bool)]
         raise InputError(Problem("--target", f"unknown output '{output}'; numeric outputs: {', '.join(keys)}"))
@@ -37,7 +42,7 @@ def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds:
         raise InputError(Problem("--low/--high", f"empty range [{lo}, {hi}]"))
 
     def f(x: float) -> float:
-        val = evaluate(sheet.replace({path: int(round(x)) if isinstance(base, int) and not isinstance(base, float) else x}))[output]
+        val = output_of(sheet.replace({path: int(round(x)) if isinstance(base, int) and not isinstance(base, float) else x}))
         return float(val) - target
 
     grid = np.linspace(lo, hi, 41)

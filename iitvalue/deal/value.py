@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable
 
 import numpy as np
@@ -65,17 +66,25 @@ class PartyView:
 
 @dataclass
 class DealValuation:
-    """Both sides of a deal. ``payments`` is a pandas DataFrame, one row per component (payment or stream)."""
+    """Both sides of a deal: ``summary``, one record per component (payment or stream) in ``payment_rows``
+    (``payments`` as a pandas DataFrame, built on first use), each party's view and notes."""
 
     summary: dict[str, Any]
-    payments: Any
+    payment_rows: list[dict[str, Any]]
     licensor: PartyView
     licensee: PartyView
     notes: list[str] = field(default_factory=list)
 
+    @cached_property
+    def payments(self):
+        """The payments table (pandas DataFrame); its ``pv_licensor`` column sums to the licensor NPV."""
+        import pandas as pd
+
+        return pd.DataFrame(self.payment_rows)
+
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.summary)
-        d["payments"] = self.payments.to_dict(orient="records")
+        d["payments"] = [dict(r) for r in self.payment_rows]
         return d
 
     def _repr_html_(self) -> str:
@@ -91,9 +100,11 @@ def _group_pv(out: DealOutcomes, probs: np.ndarray, group: str) -> float:
     return float(sum(expectation(c.pv, probs)[0] for c in comps))
 
 
-def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None = None) -> dict[str, float]:
-    """Licensor and licensee NPV (scenario 0) and their parts; ``upfront`` overrides the term sheet's."""
-    lo, eo = lic.outcomes(deal, upfront), lee.outcomes(deal, upfront)
+def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None = None,
+               outcomes: tuple[DealOutcomes, DealOutcomes] | None = None) -> dict[str, float]:
+    """Licensor and licensee NPV (scenario 0) and their parts; ``upfront`` overrides the term sheet's;
+    ``outcomes`` passes the two parties' kernel values when already computed."""
+    lo, eo = outcomes or (lic.outcomes(deal, upfront), lee.outcomes(deal, upfront))
     pl, pe = lic.outcome_probabilities, lee.outcome_probabilities
     out: dict[str, float] = {}
     for group in _GROUPS:
@@ -108,9 +119,8 @@ def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None
     return out
 
 
-def _payments_table(deal: Deal, lic: PartyView, lee: PartyView, lo: DealOutcomes, eo: DealOutcomes, notes: list[str]):
-    import pandas as pd
-
+def _payments_table(deal: Deal, lic: PartyView, lee: PartyView, lo: DealOutcomes, eo: DealOutcomes,
+                    notes: list[str]) -> list[dict[str, Any]]:
     pl, pe = lic.outcome_probabilities, lee.outcome_probabilities
     vdate = lee.plan.valuation_date
     expected = _expected_stream_lines(deal, lee)
@@ -142,7 +152,7 @@ def _payments_table(deal: Deal, lic: PartyView, lee: PartyView, lo: DealOutcomes
                          + ": it pays nothing")
         if not math.isfinite(t):
             notes.append(f"milestone '{p.name}' is never reached within the horizon on the success path")
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _expected_stream_lines(deal: Deal, v: PartyView) -> dict[str, np.ndarray]:
@@ -166,7 +176,7 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
     lic = PartyView.of(deal.licensor.name, deal.licensor.discount_rate, licensor_plan)
     lee = PartyView.of(deal.licensee.name, deal.licensee.discount_rate, licensee_plan)
     lo, eo = lic.outcomes(deal), lee.outcomes(deal)
-    npv = party_npvs(deal, lic, lee)
+    npv = party_npvs(deal, lic, lee, outcomes=(lo, eo))
     t_up = upfront_time(deal, licensor_plan)
     notes: list[str] = []
     table = _payments_table(deal, lic, lee, lo, eo, notes)
@@ -254,7 +264,8 @@ def licensee_irr(deal: Deal, lee: PartyView) -> float | None:
         return float((cf * (1.0 + x) ** (-t)).sum())
 
     grid = np.concatenate([np.linspace(-0.95, 1.0, 80), np.linspace(1.05, 100.0, 60)])
-    vals = np.array([npv(x) for x in grid])
+    with np.errstate(over="ignore"):
+        vals = (cf[None, :] * (1.0 + grid[:, None]) ** (-t[None, :])).sum(axis=1)
     sign = np.sign(vals)
     changes = np.nonzero(sign[1:] * sign[:-1] < 0)[0]
     if len(changes) != 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -16,14 +17,32 @@ from .plan import Plan
 
 @dataclass
 class AssetValuation:
-    """Result of :func:`value_plan`: headline numbers in ``summary``, per-period lines in ``cashflows``."""
+    """Result of :func:`value_plan`: headline numbers in ``summary``, the per-period table as columns in
+    ``table`` (``cashflows`` as a pandas DataFrame, built on first use) and the phase table as records in
+    ``phase_rows`` (``phases`` as a DataFrame). pandas is imported only when a DataFrame is asked for."""
 
     plan: Plan
     lines: Lines
     summary: dict[str, Any]
-    cashflows: Any  # pandas.DataFrame
-    phases: Any  # pandas.DataFrame
+    table: dict[str, Any]
+    phase_rows: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def cashflows(self):
+        """The per-period table (pandas DataFrame, index ``period``); columns in docs/cli.md."""
+        import pandas as pd
+
+        cf = pd.DataFrame(self.table)
+        cf.index = pd.RangeIndex(len(cf), name="period")
+        return cf
+
+    @cached_property
+    def phases(self):
+        """The phase table (pandas DataFrame): transition, start and cumulative probabilities with sources."""
+        import pandas as pd
+
+        return pd.DataFrame(self.phase_rows)
 
     def _repr_html_(self) -> str:  # notebooks
         import pandas as pd
@@ -33,9 +52,7 @@ class AssetValuation:
 
 
 def value_plan(plan: Plan) -> AssetValuation:
-    """Value one resolved plan; returns the summary, the per-period DataFrame and the phase table."""
-    import pandas as pd
-
+    """Value one resolved plan; returns the summary, the per-period table and the phase table."""
     ln = evaluate(arrays_from_plan(plan))
     s0 = lambda a: a[0]  # noqa: E731  (scenario 0)
     dt = plan.dt
@@ -74,24 +91,23 @@ def value_plan(plan: Plan) -> AssetValuation:
             if ln.phase_start[0, j] <= tm < ln.phase_start[0, j] + p.duration:
                 name = p.name
         phase_names.append(name)
-    cf = pd.DataFrame({
+    cf: dict[str, Any] = {
         "period_start": [d.isoformat() for d in dates],
         "year": [d.year for d in dates],
         "t_start": ln.t_start,
         "t_cash": ln.t_cash,
         "phase": phase_names,
         "prob_alive": s0(ln.prob_alive),
-    })
+    }
     for m, t in enumerate(plan.territories):
         cf[f"revenue_{t.name}"] = ln.revenue_by_territory[0, m]
     for col in ("revenue", "cogs", "sga", "launch_costs", "rd", "operating_profit", "tax", "fcf", "rd_risked",
                 "fcf_risked", "discount_factor", "pv_risked"):
         cf[col] = s0(getattr(ln, col))
-    cf.index = pd.RangeIndex(plan.n_periods, name="period")
-    phases = pd.DataFrame([
+    phases = [
         {"name": p.name, "kind": p.kind, "start": float(ln.phase_start[0, j]), "duration": p.duration, "cost": p.cost,
          "p_transition": p.probability, "p_start": float(ln.prob_start[0, j]),
          "p_cumulative": float(ln.prob_start[0, j] * p.probability), "probability_source": p.sources["probability"]}
         for j, p in enumerate(plan.phases)
-    ])
+    ]
     return AssetValuation(plan, ln, summary, cf, phases, notes)

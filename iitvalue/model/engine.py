@@ -112,7 +112,8 @@ def _ramp_integral(ramp: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Lines:
-    """Per-period engine output; arrays are (S, N) unless noted. Money in millions, unrisked = success path."""
+    """Per-period engine output; arrays are (S, N) unless noted. Money in millions, unrisked = success path.
+    The fields after ``fcf`` are None for a ``lean`` evaluation."""
 
     t_start: np.ndarray  # (N,)
     t_end: np.ndarray  # (N,)
@@ -127,89 +128,114 @@ class Lines:
     revenue_by_territory: np.ndarray  # (S, M, N)
     commercial_by_territory: np.ndarray  # (S, M, N) pre-tax: revenue - COGS - SG&A - launch costs
     exclusivity_end: np.ndarray  # (S, M) years
-    revenue: np.ndarray
-    cogs: np.ndarray
-    sga: np.ndarray
-    launch_costs: np.ndarray
     rd: np.ndarray
     operating_profit: np.ndarray
     tax: np.ndarray
     fcf: np.ndarray  # success path, after tax
-    commercial_after_tax: np.ndarray  # revenue - cogs - sga - launch - tax (success path)
-    rd_risked: np.ndarray
-    fcf_risked: np.ndarray
-    prob_alive: np.ndarray  # P(still in development or approved) at each period midpoint
-    pv_risked: np.ndarray
-    rnpv: np.ndarray  # (S,)
-    npv_unrisked: np.ndarray  # (S,)
+    revenue: np.ndarray | None = None
+    cogs: np.ndarray | None = None
+    sga: np.ndarray | None = None
+    launch_costs: np.ndarray | None = None
+    commercial_after_tax: np.ndarray | None = None  # revenue - cogs - sga - launch - tax (success path)
+    rd_risked: np.ndarray | None = None
+    fcf_risked: np.ndarray | None = None
+    prob_alive: np.ndarray | None = None  # P(still in development or approved) at each period midpoint
+    pv_risked: np.ndarray | None = None
+    rnpv: np.ndarray | None = None  # (S,)
+    npv_unrisked: np.ndarray | None = None  # (S,)
 
 
-def evaluate(m: ModelArrays) -> Lines:
-    """Run the engine on every scenario at once. See the module docstring for the formulas."""
+def _same_rows(x: np.ndarray) -> bool:
+    return bool((x == x[:1]).all())
+
+
+def evaluate(m: ModelArrays, lean: bool = False) -> Lines:
+    """Run the engine on every scenario at once. See the module docstring for the formulas.
+
+    When the timing inputs (durations, launch lags, ramps, exclusivity, erosion, price change, discount rate) are
+    the same in every scenario — a Monte Carlo that draws only amounts and probabilities — the timelines, ramp
+    integrals and discount factors are computed once and broadcast: the same formulas on one row. ``lean`` skips
+    the per-period table lines (COGS, SG&A, launch costs) and the risk adjustment (``rd_risked``, ``fcf_risked``,
+    ``prob_alive``, ``pv_risked``, ``rnpv``, ...), which are then None: per-outcome values need only the
+    success-path lines."""
     S, N, dt = m.n_scenarios, m.n_periods, m.dt
     t0 = np.arange(N) * dt
     t1 = t0 + dt
     tm = t0 + dt / 2
     t_cash = tm if m.mid_period else t1
+    shared = S > 1 and all(_same_rows(x) for x in (m.durations, m.launch_lag, m.ramp, m.exclusivity, m.erosion,
+                                                    m.price_change, m.discount_rate))
+    T = (lambda x: x[:1]) if shared else (lambda x: x)  # noqa: E731  (the rows that timing is computed on)
 
     # development
     J = m.durations.shape[1]
-    ends = np.cumsum(m.durations, axis=1)
-    starts = ends - m.durations
+    ends = np.cumsum(T(m.durations), axis=1)
+    starts = ends - T(m.durations)
     prob_start = np.concatenate([np.ones((S, 1)), np.cumprod(m.probabilities, axis=1)[:, :-1]], axis=1) if J else np.ones((S, 0))
     loa = np.prod(m.probabilities, axis=1) if J else np.ones(S)
-    approval = ends[:, -1] if J else np.zeros(S)
+    approval = ends[:, -1] if J else np.zeros(ends.shape[0])
     rd_by_phase = np.zeros((S, J, N))
     for j in range(J):
         q = int(m.profile_slices[j])
-        width = m.durations[:, j] / q
+        width = T(m.durations)[:, j] / q
         for k in range(q):
             a0 = starts[:, j] + k * width
             rate = m.costs[:, j] * m.profile_weights[j, k] / width  # millions per year within this slice
             rd_by_phase[:, j, :] += rate[:, None] * overlap(t0[None, :], t1[None, :], a0[:, None], (a0 + width)[:, None])
     rd = rd_by_phase.sum(axis=1)
-    rd_risked = np.einsum("sj,sjn->sn", prob_start, rd_by_phase)
 
     # commercial (success path)
-    launch = approval[:, None] + m.launch_lag  # (S, M)
-    excl = m.exclusivity + np.where(m.exclusivity_from_launch[None, :], launch, 0.0)
+    launch = approval[:, None] + T(m.launch_lag)  # (S, M), or (1, M) when shared
+    excl = T(m.exclusivity) + np.where(m.exclusivity_from_launch[None, :], launch, 0.0)
     since0 = t0[None, None, :] - launch[:, :, None]
-    uptake = _ramp_integral(m.ramp, since0 + dt) - _ramp_integral(m.ramp, since0)  # share-years in the period
-    growth = (1.0 + m.price_change)[:, :, None] ** tm[None, None, :]
-    erosion = (1.0 - m.erosion)[:, :, None] ** np.maximum(0.0, tm[None, None, :] - excl[:, :, None])
+    ramp = T(m.ramp)
+    uptake = _ramp_integral(ramp, since0 + dt) - _ramp_integral(ramp, since0)  # share-years in the period
+    growth = (1.0 + T(m.price_change))[:, :, None] ** tm[None, None, :]
+    erosion = (1.0 - T(m.erosion))[:, :, None] ** np.maximum(0.0, tm[None, None, :] - excl[:, :, None])
     rev_t = m.peak[:, :, None] * uptake * growth * erosion
-    with np.errstate(invalid="ignore", divide="ignore"):
-        patients = np.where(m.cogs_per_patient[:, :, None] > 0, rev_t / (m.net_price[:, :, None] * growth), 0.0)
-    cogs_t = m.cogs_fraction[:, :, None] * rev_t + m.cogs_per_patient[:, :, None] * patients
     on_market = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], np.inf)
     first_year = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], launch[:, :, None] + 1.0)
-    sga_t = m.sga_fraction[:, :, None] * rev_t + m.sga_fixed[:, :, None] * on_market
-    launch_t = m.launch_cost[:, :, None] * first_year
-    revenue, cogs, sga, launch_costs = rev_t.sum(1), cogs_t.sum(1), sga_t.sum(1), launch_t.sum(1)
-
-    profit = revenue - cogs - sga - launch_costs - rd
+    # pre-tax commercial profit by territory: sales (1 - cogs - sga fractions) - per-patient COGS - fixed SG&A
+    # - launch costs
+    cogs_pp = None
+    if np.any(m.cogs_per_patient > 0):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            patients = np.where(m.cogs_per_patient[:, :, None] > 0, rev_t / (m.net_price[:, :, None] * growth), 0.0)
+        cogs_pp = m.cogs_per_patient[:, :, None] * patients
+    fixed = m.sga_fixed[:, :, None] * on_market + m.launch_cost[:, :, None] * first_year
+    comm_t = rev_t * (1.0 - m.cogs_fraction - m.sga_fraction)[:, :, None] - fixed
+    if cogs_pp is not None:
+        comm_t -= cogs_pp
+    profit = comm_t.sum(1) - rd
     tax = tax_lines(profit, m.tax_rate, m.tax_loss_carryforward)
     fcf = profit - tax
-    commercial = revenue - cogs - sga - launch_costs - tax
+    df = np.broadcast_to((1.0 + T(m.discount_rate)[:, None]) ** (-t_cash[None, :]), (S, N))
+    full = lambda x: np.broadcast_to(x, (S,) + x.shape[1:])  # noqa: E731  (shared timing as read-only views)
+    ln = Lines(t_start=t0, t_end=t1, t_cash=t_cash, discount_factor=df, phase_start=full(starts),
+               prob_start=prob_start, loa=loa, approval_time=full(approval), launch_time=full(launch),
+               rd_by_phase=rd_by_phase, revenue_by_territory=rev_t, commercial_by_territory=comm_t,
+               exclusivity_end=full(excl), rd=rd, operating_profit=profit, tax=tax, fcf=fcf)
+    if lean:
+        return ln
+    # the per-period table and the risk adjustment
+    cogs_t = m.cogs_fraction[:, :, None] * rev_t + (cogs_pp if cogs_pp is not None else 0.0)
+    sga_t = m.sga_fraction[:, :, None] * rev_t + m.sga_fixed[:, :, None] * on_market
+    launch_t = np.broadcast_to(m.launch_cost[:, :, None] * first_year, rev_t.shape)
+    ln.revenue, ln.cogs, ln.sga, ln.launch_costs = rev_t.sum(1), cogs_t.sum(1), sga_t.sum(1), launch_t.sum(1)
+    rd_risked = np.einsum("sj,sjn->sn", prob_start, rd_by_phase)
+    commercial = profit + rd - tax  # revenue - cogs - sga - launch costs - tax
     fcf_risked = loa[:, None] * commercial - rd_risked
-    df = (1.0 + m.discount_rate[:, None]) ** (-t_cash[None, :])
     pv = fcf_risked * df
-
     # P(alive) at each midpoint: P(start) of the phase running then, LOA once approved
     if J:
         running = (tm[None, None, :] >= starts[:, :, None]) & (tm[None, None, :] < ends[:, :, None])
-        alive = np.einsum("sjn,sj->sn", running.astype(float), prob_start)
+        alive = np.einsum("sjn,sj->sn", np.broadcast_to(running, (S, J, N)).astype(float), prob_start)
         alive = np.where(tm[None, :] >= approval[:, None], loa[:, None], alive)
     else:
         alive = np.ones((S, N))
-    return Lines(
-        t_start=t0, t_end=t1, t_cash=t_cash, discount_factor=df, phase_start=starts, prob_start=prob_start, loa=loa,
-        approval_time=approval, launch_time=launch, rd_by_phase=rd_by_phase, revenue_by_territory=rev_t,
-        commercial_by_territory=rev_t - cogs_t - sga_t - launch_t, exclusivity_end=excl,
-        revenue=revenue, cogs=cogs, sga=sga, launch_costs=launch_costs, rd=rd, operating_profit=profit, tax=tax,
-        fcf=fcf, commercial_after_tax=commercial, rd_risked=rd_risked, fcf_risked=fcf_risked, prob_alive=alive,
-        pv_risked=pv, rnpv=pv.sum(axis=1), npv_unrisked=(fcf * df).sum(axis=1),
-    )
+    ln.commercial_after_tax, ln.rd_risked, ln.fcf_risked, ln.prob_alive = commercial, rd_risked, fcf_risked, alive
+    ln.pv_risked, ln.rnpv, ln.npv_unrisked = pv, pv.sum(axis=1), (fcf * df).sum(axis=1)
+    return ln
 
 
 def tax_lines(profit: np.ndarray, rate: np.ndarray, carryforward: bool) -> np.ndarray:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -174,7 +175,7 @@ class PosUpdate:
         pc = self.posterior_class
         parts = [(pc, self.orr_active, self.cr_active), (1.0 - pc, self.orr_inactive, self.cr_inactive)]
         mean = sum(w * o.mean() * c.mean() for w, o, c in parts)
-        nodes, wts = np.polynomial.legendre.leggauss(400)
+        nodes, wts = gauss_legendre(400)
         u = 0.5 * (nodes + 1.0)
         wq = 0.5 * wts
         pieces = []  # (weight, theta at the u nodes, CR mixture of the class)
@@ -266,6 +267,16 @@ def update(model: ClassModel, prior_loa: float, evidence: list[Evidence] | tuple
 
 
 # ---- from LOA to phase probabilities ---------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [-1, 1] (numpy's leggauss), computed once per n: an eigenvalue
+    problem of size n that costs more than the integrals it serves."""
+    nodes, weights = np.polynomial.legendre.leggauss(n)
+    nodes.setflags(write=False)
+    weights.setflags(write=False)
+    return nodes, weights
+
+
 def posterior_class_rows(prior: np.ndarray, log_bf: float | np.ndarray) -> np.ndarray:
     """pi' = pi BF / (pi BF + 1 - pi) for each prior class probability pi, on the log-odds scale
     (logit pi' = logit pi + log BF); pi of 0 or 1 stays where it is."""

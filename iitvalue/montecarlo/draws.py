@@ -22,7 +22,8 @@ from ..termsheet.paths import parse_path
 from .setup import TERR_ARRAY, Setup
 
 BLOCK = 4096  # paths per random block; part of the seed scheme (changing it changes the numbers)
-DEFAULT_CHUNK = 16 * BLOCK
+DEFAULT_CHUNK = 16 * BLOCK  # paths computed at once by the fast engine
+GENERAL_CHUNK = BLOCK  # ... and by the general engine (measured fastest: benchmarks/README.md)
 TILE = 16384  # paths transformed (and approved paths taxed) together: vectors of 128 kB, a few fit in L2
 
 

@@ -16,7 +16,7 @@ def outcome_values(setup: Setup, arr: ModelArrays, probs: np.ndarray) -> dict[st
     """Realised NPV of every outcome for each row of ``arr``: keys ``asset`` and, with a deal, ``licensor``,
     ``licensee``, ``receipts`` (PV at the licensor's rate) and ``receipts_nominal``; each (S, J + 1)."""
     arr.probabilities[:] = probs
-    ln = evaluate(arr)
+    ln = evaluate(arr, lean=True)
     out = {"asset": asset_outcome_values(ln, ln.discount_factor)}
     deal = setup.sheet.deal
     if deal is None:

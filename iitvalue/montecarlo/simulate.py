@@ -30,7 +30,7 @@ from ..errors import InputError, Problem
 from ..model.engine import arrays_from_plan, evaluate
 from ..model.outcomes import outcome_probabilities, realised_outcome
 from ..termsheet.schema import TermSheet
-from .draws import BLOCK, DEFAULT_CHUNK, apply_draws, check_drawn, draw_chunk, path_probabilities
+from .draws import BLOCK, DEFAULT_CHUNK, GENERAL_CHUNK, apply_draws, check_drawn, draw_chunk, path_probabilities
 from .fast import drawn_columns, fast_chunk, fast_outcome, fast_setup, fast_terms
 from .outcomes import outcome_values
 from .setup import Setup, prepare
@@ -122,7 +122,7 @@ def stats(x: np.ndarray) -> dict[str, float]:
     return out
 
 
-def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int = DEFAULT_CHUNK,
+def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int | None = None,
              engine: str = "auto", keep_draws: bool = False,
              progress: Callable[[int], None] | None = None) -> Simulation:
     """Simulate ``n_paths`` paths of ``sheet`` (see the module docstring). ``chunk`` (paths computed at once) is
@@ -131,7 +131,7 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
     fixed; success-path lines only for approved paths) or ``auto`` (fast when it applies)."""
     if n_paths < 1:
         raise InputError(Problem("--paths", f"{n_paths} is not allowed; simulate at least one path"))
-    if chunk < 1:
+    if chunk is not None and chunk < 1:
         raise InputError(Problem("--chunk", f"{chunk} is not allowed; must be >= 1"))
     if seed < 0:
         raise InputError(Problem("--seed", f"{seed} is not allowed; a seed is a non-negative integer"))
@@ -141,6 +141,8 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
         engine = "fast" if can_fast else "general"
     if engine == "fast" and not can_fast:
         raise InputError(Problem("engine", "the fast engine needs no [deal] and no drawn timing inputs"))
+    if chunk is None:  # the general engine's temporaries are (chunk x territories x periods): keep them in cache
+        chunk = DEFAULT_CHUNK if engine == "fast" else GENERAL_CHUNK
     blocks_per_chunk = max(1, -(-chunk // BLOCK))
     has_deal = sheet.deal is not None and engine == "general"
     outcome = np.empty(n_paths, dtype=np.int8)
@@ -154,6 +156,12 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
     drawn_names = {name for name, _ in drawn} | ({"tax_rate"} if any(u.path == "valuation.tax_rate"
                                                                      for u in setup.entries) else set())
     terms = fast_terms(setup, fast, drawn, drawn_names) if engine == "fast" else None
+    # nothing but outcomes (and the posterior class) drawn: every path has the same per-outcome values, so they
+    # are computed once and looked up (they do not depend on the phase probabilities)
+    table = None
+    if engine == "general" and not setup.entries:
+        base = arrays_from_plan(setup.plan, 1)
+        table = outcome_values(setup, base, base.probabilities.copy())
     n_blocks = -(-n_paths // BLOCK)
     for b0 in range(0, n_blocks, blocks_per_chunk):
         draws = draw_chunk(setup, seed, b0, min(n_blocks, b0 + blocks_per_chunk), n_paths)
@@ -170,10 +178,13 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
         if engine == "fast":
             asset[lo:hi] = fast_chunk(setup, fast, terms, draws, f, drawn_names)
         else:
-            arr = arrays_from_plan(setup.plan, S)
-            apply_draws(setup, arr, draws)
-            vals = outcome_values(setup, arr, probs)
-            pick = np.arange(S), f.astype(np.intp)
+            if table is None:
+                arr = arrays_from_plan(setup.plan, S)
+                apply_draws(setup, arr, draws)
+                vals = outcome_values(setup, arr, probs)
+                pick = np.arange(S), f.astype(np.intp)
+            else:
+                vals, pick = table, (np.zeros(S, dtype=np.intp), f.astype(np.intp))
             asset[lo:hi] = vals["asset"][pick]
             pf = outcome_probabilities(probs)
             cond[lo:hi] = (vals["asset"] * pf).sum(axis=1)
