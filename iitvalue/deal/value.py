@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import NumericalError
+from ..stats.roots import brent
 from ..model.engine import Lines, arrays_from_plan, evaluate
 from ..model.outcomes import expectation, outcome_probabilities
 from ..model.plan import Plan
@@ -171,8 +171,6 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
     """Value ``deal`` for both parties. ``licensee_probabilities_at_loa`` (optional) gives the licensee's phase
     probabilities for a given LOA (the update's spread rule); it is used to goal-seek the break-even LOA, which
     changes outcome probabilities only, so the kernel's per-outcome values are reused."""
-    from scipy.optimize import brentq
-
     lic = PartyView.of(deal.licensor.name, deal.licensor.discount_rate, licensor_plan)
     lee = PartyView.of(deal.licensee.name, deal.licensee.discount_rate, licensee_plan)
     lo, eo = lic.outcomes(deal), lee.outcomes(deal)
@@ -197,7 +195,7 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
         lo_x, hi_x = 1e-4, 0.9999
         flo, fhi = f_loa(lo_x), f_loa(hi_x)
         if flo * fhi < 0:
-            be_loa = float(brentq(f_loa, lo_x, hi_x, xtol=1e-10))
+            be_loa = brent(f_loa, lo_x, hi_x, xtol=1e-12)
         else:
             notes.append(f"no break-even LOA in [{lo_x}, {hi_x}]: the licensee's NPV runs from {flo:,.1f} to {fhi:,.1f}")
     irr = licensee_irr(deal, lee)
@@ -242,8 +240,6 @@ def licensee_irr(deal: Deal, lee: PartyView) -> float | None:
     date, milestones at their expected times weighted by probability, royalties and the asset's cash flows net
     of the licensor's share in each period. None unless the NPV changes sign exactly once on a grid over
     (-0.95, 100)."""
-    from scipy.optimize import brentq
-
     plan, ln = lee.plan, lee.lines
     t_deal = upfront_time(deal, plan)
     times = [max(t_deal, 0.0)]
@@ -271,7 +267,4 @@ def licensee_irr(deal: Deal, lee: PartyView) -> float | None:
     if len(changes) != 1:
         return None
     i = changes[0]
-    try:
-        return float(brentq(npv, grid[i], grid[i + 1], xtol=1e-12))
-    except ValueError as exc:  # pragma: no cover - a sign change guarantees a bracket
-        raise NumericalError(f"licensee IRR: {exc}") from None
+    return brent(npv, float(grid[i]), float(grid[i + 1]), xtol=1e-12)

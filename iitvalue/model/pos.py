@@ -27,6 +27,8 @@ from .. import catalogue
 from ..catalogue import ClassModel
 from ..errors import InputError, Problem, suggest
 from ..stats.betamix import BetaMix, Decision1S, pos1s
+from ..stats.roots import brent
+from ..stats.special import scipy_special
 from ..termsheet.checks import check_readout_choice
 CLINICAL_KINDS = ("preclinical", "phase1", "phase2", "phase3", "pivotal")
 
@@ -168,28 +170,28 @@ class PosUpdate:
         class): P(theta phi <= x) = sum_K pi_K sum_i w_Ki int_0^1 G_K(min(1, x / F_Ki^-1(u))) du, substituting
         u = F_Ki(t) for each ORR component (no density left to integrate, so components with b < 1, whose density
         is infinite at 1, and concentrated posteriors stay accurate); 400-point Gauss-Legendre in u; quantiles by
-        brentq on [0, 1]."""
-        from scipy import stats
-        from scipy.optimize import brentq
-
+        Brent's method on [0, 1]."""
         pc = self.posterior_class
         parts = [(pc, self.orr_active, self.cr_active), (1.0 - pc, self.orr_inactive, self.cr_inactive)]
         mean = sum(w * o.mean() * c.mean() for w, o, c in parts)
         nodes, wts = gauss_legendre(400)
         u = 0.5 * (nodes + 1.0)
         wq = 0.5 * wts
-        pieces = []  # (weight, theta at the u nodes, CR mixture of the class)
+        ws, thetas, crs = [], [], []  # per ORR component: weight, theta at the u nodes, the class's CR mixture
         for w_class, orr, cr in parts:
             if w_class <= 0:
                 continue
             for wk, a, b in zip(orr.weights, orr.a, orr.b):
-                pieces.append((w_class * wk, np.maximum(stats.beta.ppf(u, a, b), 1e-300), cr))
+                ws.append(w_class * wk)
+                thetas.append(np.maximum(scipy_special().betaincinv(a, b, u), 1e-300))
+                crs.append(cr)
 
-        def cdf(x: float) -> float:
-            return float(sum(w * np.sum(wq * cr.cdf(np.minimum(1.0, x / t))) for w, t, cr in pieces))
+        def cdf(x: np.ndarray) -> np.ndarray:
+            x = np.asarray(x, dtype=float)[:, None]
+            return sum(w * (cr.cdf(np.minimum(1.0, x / t[None, :])) @ wq) for w, t, cr in zip(ws, thetas, crs))
 
-        lo = brentq(lambda x: cdf(x) - (1 - level) / 2, 0.0, 1.0, xtol=1e-12)
-        hi = brentq(lambda x: cdf(x) - (1 + level) / 2, 0.0, 1.0, xtol=1e-12)
+        lo = brent(lambda x: float(cdf(np.array([x]))[0]) - (1 - level) / 2, 0.0, 1.0, xtol=1e-12)
+        hi = brent(lambda x: float(cdf(np.array([x]))[0]) - (1 + level) / 2, 0.0, 1.0, xtol=1e-12)
         return mean, lo, hi
 
     def assurance(self, design) -> float:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import special
+from .special import scipy_special
 
 Bounds = tuple[float, bool, float, bool]
 
@@ -60,7 +60,7 @@ class Distribution:
 
     def from_normal(self, z: np.ndarray) -> np.ndarray:
         """The copula transform x = F^-1(Phi(z))."""
-        return self.ppf(special.ndtr(np.asarray(z, dtype=float)))
+        return self.ppf(scipy_special().ndtr(np.asarray(z, dtype=float)))
 
     def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
         """Independent draws (a convenience; the simulation uses :meth:`from_normal`)."""
@@ -127,7 +127,7 @@ class Normal(Distribution):
         return self.p["sd"] ** 2
 
     def ppf(self, u):
-        return self.p["mean"] + self.p["sd"] * special.ndtri(np.asarray(u, dtype=float))
+        return self.p["mean"] + self.p["sd"] * scipy_special().ndtri(np.asarray(u, dtype=float))
 
     def from_normal(self, z):
         x = np.multiply(z, self.p["sd"])
@@ -163,7 +163,7 @@ class LogNormal(Distribution):
         return self.p["sd"] ** 2
 
     def ppf(self, u):
-        return np.exp(self.p["mu"] + self.p["sigma"] * special.ndtri(np.asarray(u, dtype=float)))
+        return np.exp(self.p["mu"] + self.p["sigma"] * scipy_special().ndtri(np.asarray(u, dtype=float)))
 
     def from_normal(self, z):
         x = np.multiply(z, self.p["sigma"])
@@ -200,7 +200,7 @@ class Triangular(Distribution):
         return np.where(u < fc, a + np.sqrt(u * (b - a) * (c - a)), b - np.sqrt((1 - u) * (b - a) * (b - c)))
 
     def from_normal(self, z):
-        return _triangular_from_u(special.ndtr(z), self.p["low"], self.p["mode"], self.p["high"])
+        return _triangular_from_u(scipy_special().ndtr(z), self.p["low"], self.p["mode"], self.p["high"])
 
     def sample(self, size, rng):
         return rng.triangular(self.p["low"], self.p["mode"], self.p["high"], size)
@@ -374,8 +374,8 @@ def beta_ppf(a: float, b: float, u: np.ndarray) -> np.ndarray:
     """Beta quantile, accurate in both tails: betaincinv(a, b, u) below the median, 1 - betaincinv(b, a, 1 - u)
     above it (1 - u loses no digits there, while u close to 1 would)."""
     u = np.asarray(u, dtype=float)
-    lo = special.betaincinv(a, b, np.minimum(u, 0.5))
-    hi = 1.0 - special.betaincinv(b, a, np.minimum(1.0 - u, 0.5))
+    lo = scipy_special().betaincinv(a, b, np.minimum(u, 0.5))
+    hi = 1.0 - scipy_special().betaincinv(b, a, np.minimum(1.0 - u, 0.5))
     return np.where(u <= 0.5, lo, hi)
 
 
@@ -387,7 +387,7 @@ def beta_table(a: float, b: float) -> np.ndarray:
     """Beta quantile at Phi(z) for z on ``Z_GRID`` (each tail computed where it keeps its digits); linear
     interpolation in it errs by less than 1e-6 of the range (tested)."""
     zg = Z_GRID
-    return np.where(zg <= 0, special.betaincinv(a, b, special.ndtr(zg)), 1.0 - special.betaincinv(b, a, special.ndtr(-zg)))
+    return np.where(zg <= 0, scipy_special().betaincinv(a, b, scipy_special().ndtr(zg)), 1.0 - scipy_special().betaincinv(b, a, scipy_special().ndtr(-zg)))
 
 
 _Z_SCALE = (Z_GRID.size - 1) / (Z_GRID[-1] - Z_GRID[0])  # cells per unit of z
