@@ -27,6 +27,7 @@ class PosSection:
     model_note: str
     assurance: float | None = None
     transportability: dict[str, float] | None = None
+    resolved_plan: Plan | None = None  # the sheet's plan before the update and transportability
 
     @property
     def readout_value(self) -> float:
@@ -198,7 +199,7 @@ def value(sheet: TermSheet, readout: str | None = None) -> Result:
         update=upd, prior_plan=prior_plan, posterior_plan=post_plan, prior_value=prior_value, readouts=used,
         model_note=note, assurance=upd.assurance(cfg.pivotal) if cfg.pivotal is not None else None,
         transportability=cfg.transportability.model_dump() if cfg.transportability is not None else None,
-        posterior_value_rnpv=asset.summary["rnpv"],
+        posterior_value_rnpv=asset.summary["rnpv"], resolved_plan=plan,
     )
     result = Result(sheet, asset, pos=section)
     if sheet.deal is not None:

@@ -89,47 +89,70 @@ class DealOutcomes:
 def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = None) -> DealOutcomes:
     """Value every component of ``deal`` in every outcome at discount rate ``rate`` (see the module docstring).
     ``ln`` are the engine's lines of ``plan`` (any number of scenarios S); ``upfront`` overrides the sheet's."""
+    return deal_outcomes_at(deal, plan, ln, (rate,), upfront)[0]
+
+
+def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: float | None = None
+                     ) -> list[DealOutcomes]:
+    """:func:`deal_outcomes` at several discount rates (one per party), sharing everything that does not depend
+    on the rate: which outcomes pay each milestone, the royalty and profit-share lines."""
     S, J = ln.prob_start.shape
-    df = (1.0 + rate) ** (-ln.t_cash)
-    out = DealOutcomes(rate, asset_outcome_values(ln, df))
     ones = np.ones((S, J + 1))
+    dfs = [(1.0 + r) ** (-ln.t_cash) for r in rates]
+    outs = [DealOutcomes(r, asset_outcome_values(ln, df)) for r, df in zip(rates, dfs)]
+
+    def add(name, category, trigger, amount, pv_of, nominal, paid, time, **kw) -> None:
+        for out, r, df in zip(outs, rates, dfs):
+            out.components.append(Component(name, category, trigger, amount, pv_of(r, df), nominal, paid, time, **kw))
+
     up = deal.upfront if upfront is None else upfront
     t_up = np.full(S, upfront_time(deal, plan))
     paid_up = ones * (t_up[:, None] >= 0)
-    out.components.append(Component(
-        "Upfront", "upfront", f"{'closing' if deal.closing else 'deal date'} {deal.closing or deal.date}", up,
-        up * discount(rate, t_up)[:, None] * ones, up * paid_up, paid_up, t_up))
+    add("Upfront", "upfront", f"{'closing' if deal.closing else 'deal date'} {deal.closing or deal.date}", up,
+        lambda r, df: up * discount(r, t_up)[:, None] * ones, up * paid_up, paid_up, t_up)
     signing = signing_time(deal, plan)
     for p in expand_payments(deal):
         kind = kind_of(p.trigger)
         t, _ = kind.event(p.trigger, plan, ln)
         paid = kind.happens(p.trigger, plan, ln) & payable(t, plan, signing)[:, None]
-        out.components.append(Component(
-            p.name, p.category, describe(p.trigger), p.amount, p.amount * discount(rate, t)[:, None] * paid,
-            p.amount * (paid & (np.nan_to_num(t, nan=-1.0) >= 0)[:, None]), paid, t, cvr=p.cvr))
+        add(p.name, p.category, describe(p.trigger), p.amount,
+            lambda r, df, t=t, paid=paid, a=p.amount: a * discount(r, t)[:, None] * paid,
+            p.amount * (paid & (np.nan_to_num(t, nan=-1.0) >= 0)[:, None]), paid, t, cvr=p.cvr)
     success = np.arange(J + 1)[None, :] == J
     nan_t = np.full(S, np.nan)
+    every = np.ones((S, J + 1), dtype=bool)
     if deal.royalties:
         roy = royalty_lines(deal, plan, ln).sum(axis=1)
-        pv = np.where(success, (roy * df).sum(-1)[:, None], 0.0)
-        out.components.append(Component("Royalties", "royalties", "net sales", float(roy[0].sum()), pv,
-                                        np.where(success, roy.sum(-1)[:, None], 0.0), success & (pv != 0), nan_t,
-                                        stream=True))
+        add("Royalties", "royalties", "net sales", float(roy[0].sum()),
+            lambda r, df: np.where(success, (roy * df).sum(-1)[:, None], 0.0),
+            np.where(success, roy.sum(-1)[:, None], 0.0), success & (roy.sum(-1) != 0)[:, None], nan_t, stream=True)
     before, after = licensor_rd_shares(deal, plan, ln)
-    rd_before = (ln.rd_by_phase * (before * df[None, :])[None]).sum(-1)  # (S, J) PV of each phase's pre-signing R&D
-    if np.any(rd_before != 0):
-        nominal = fail_values((ln.rd_by_phase * before[None]).sum(-1), -(ln.rd_by_phase * before[None]).sum((1, 2)))
-        out.components.append(Component(
-            "Licensor's R&D before signing", "rd_before_signing", f"development until {deal.date}",
-            float(-(ln.rd_by_phase[0] * before).sum()), fail_values(rd_before, -rd_before.sum(1)), nominal,
-            np.ones((S, J + 1), dtype=bool), nan_t, stream=True))
+
+    def phase_pv_shared(share: np.ndarray, df: np.ndarray) -> np.ndarray:
+        """(S, J): sum_k share_jk R&D_jk DF_k, from the unit R&D lines when every scenario shares them."""
+        if ln.rd_unit is not None and ln.rd_unit.shape[0] == 1:
+            return ln.rd_cost * (ln.rd_unit[0] * share * df[None, :]).sum(-1)
+        return (ln.rd_by_phase * (share * df[None, :])[None]).sum(-1)
+
+    if np.any(ln.rd_by_phase * before[None] != 0):
+        nominal_before = (ln.rd_by_phase * before[None]).sum(-1)  # (S, J) each phase's pre-signing R&D
+
+        def pv_before(r, df):
+            v = phase_pv_shared(before, df)
+            return fail_values(v, -v.sum(1))
+
+        add("Licensor's R&D before signing", "rd_before_signing", f"development until {deal.date}",
+            float(-nominal_before[0].sum()), pv_before, fail_values(nominal_before, -nominal_before.sum(1)),
+            every, nan_t, stream=True)
     if deal.profit_shares or deal.licensor_cost_share > 0 or deal.cost_shares:
         commercial = licensor_commercial_lines(deal, plan, ln)
-        rd_after = (ln.rd_by_phase * (after * df[None, :])[None]).sum(-1)
         rd_after_nom = (ln.rd_by_phase * after[None]).sum(-1)
-        pv = fail_values(rd_after, (commercial * df).sum(-1) - rd_after.sum(1))
         nominal = fail_values(rd_after_nom, commercial.sum(-1) - rd_after_nom.sum(1))
-        out.components.append(Component(
-            "Profit and cost share", "profit_share", "asset cash flows", float(nominal[0, J]), pv, nominal,
-            np.ones((S, J + 1), dtype=bool), nan_t, stream=True))
-    return out
+
+        def pv_share(r, df):
+            v = phase_pv_shared(after, df)
+            return fail_values(v, (commercial * df).sum(-1) - v.sum(1))
+
+        add("Profit and cost share", "profit_share", "asset cash flows", float(nominal[0, J]), pv_share, nominal,
+            every, nan_t, stream=True)
+    return outs

@@ -95,7 +95,7 @@ def overlap(a0, a1, b0, b1):
     return np.maximum(0.0, np.minimum(a1, b1) - np.maximum(a0, b0))
 
 
-def _ramp_integral(ramp: np.ndarray, a: np.ndarray) -> np.ndarray:
+def ramp_integral(ramp: np.ndarray, a: np.ndarray) -> np.ndarray:
     """R(a) = integral over [0, a) of the launch-year share function, for a >= 0 (years since launch).
 
     ``ramp``: (S, M, Y); ``a``: (S, M, N). Beyond year Y the share is taken as the last entry (1.0).
@@ -133,6 +133,8 @@ class Lines:
     tax: np.ndarray
     fcf: np.ndarray  # success path, after tax
     revenue: np.ndarray | None = None
+    rd_unit: np.ndarray | None = None  # (1 or S, J, N) R&D per unit of phase cost; rd_by_phase = costs x rd_unit
+    rd_cost: np.ndarray | None = None  # (S, J) phase costs
     cogs: np.ndarray | None = None
     sga: np.ndarray | None = None
     launch_costs: np.ndarray | None = None
@@ -149,7 +151,7 @@ def _same_rows(x: np.ndarray) -> bool:
     return bool((x == x[:1]).all())
 
 
-def evaluate(m: ModelArrays, lean: bool = False) -> Lines:
+def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> Lines:
     """Run the engine on every scenario at once. See the module docstring for the formulas.
 
     When the timing inputs (durations, launch lags, ramps, exclusivity, erosion, price change, discount rate) are
@@ -157,7 +159,9 @@ def evaluate(m: ModelArrays, lean: bool = False) -> Lines:
     integrals and discount factors are computed once and broadcast: the same formulas on one row. ``lean`` skips
     the per-period table lines (COGS, SG&A, launch costs) and the risk adjustment (``rd_risked``, ``fcf_risked``,
     ``prob_alive``, ``pv_risked``, ``rnpv``, ...), which are then None: per-outcome values need only the
-    success-path lines."""
+    success-path lines. ``by_territory=False`` (with ``lean`` and shared timing) also skips the per-territory
+    (S, M, N) lines, summing over territories directly (a deal without royalties, profit shares or territory
+    sales triggers needs only the totals)."""
     S, N, dt = m.n_scenarios, m.n_periods, m.dt
     t0 = np.arange(N) * dt
     t1 = t0 + dt
@@ -174,14 +178,16 @@ def evaluate(m: ModelArrays, lean: bool = False) -> Lines:
     prob_start = np.concatenate([np.ones((S, 1)), np.cumprod(m.probabilities, axis=1)[:, :-1]], axis=1) if J else np.ones((S, 0))
     loa = np.prod(m.probabilities, axis=1) if J else np.ones(S)
     approval = ends[:, -1] if J else np.zeros(ends.shape[0])
-    rd_by_phase = np.zeros((S, J, N))
+    # R&D per unit of phase cost (rows, J, N), then scaled by each scenario's costs in one pass
+    unit_rd = np.zeros((starts.shape[0], J, N))
     for j in range(J):
         q = int(m.profile_slices[j])
         width = T(m.durations)[:, j] / q
         for k in range(q):
             a0 = starts[:, j] + k * width
-            rate = m.costs[:, j] * m.profile_weights[j, k] / width  # millions per year within this slice
-            rd_by_phase[:, j, :] += rate[:, None] * overlap(t0[None, :], t1[None, :], a0[:, None], (a0 + width)[:, None])
+            unit_rd[:, j, :] += (m.profile_weights[j, k] / width)[:, None] * overlap(
+                t0[None, :], t1[None, :], a0[:, None], (a0 + width)[:, None])  # per year within the slice
+    rd_by_phase = m.costs[:, :, None] * unit_rd
     rd = rd_by_phase.sum(axis=1)
 
     # commercial (success path)
@@ -189,24 +195,38 @@ def evaluate(m: ModelArrays, lean: bool = False) -> Lines:
     excl = T(m.exclusivity) + np.where(m.exclusivity_from_launch[None, :], launch, 0.0)
     since0 = t0[None, None, :] - launch[:, :, None]
     ramp = T(m.ramp)
-    uptake = _ramp_integral(ramp, since0 + dt) - _ramp_integral(ramp, since0)  # share-years in the period
+    uptake = ramp_integral(ramp, since0 + dt) - ramp_integral(ramp, since0)  # share-years in the period
     growth = (1.0 + T(m.price_change))[:, :, None] ** tm[None, None, :]
     erosion = (1.0 - T(m.erosion))[:, :, None] ** np.maximum(0.0, tm[None, None, :] - excl[:, :, None])
-    rev_t = m.peak[:, :, None] * uptake * growth * erosion
     on_market = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], np.inf)
     first_year = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], launch[:, :, None] + 1.0)
-    # pre-tax commercial profit by territory: sales (1 - cogs - sga fractions) - per-patient COGS - fixed SG&A
-    # - launch costs
-    cogs_pp = None
+    # pre-tax commercial profit by territory: sales x (1 - cogs - sga fractions) - per-patient COGS - fixed SG&A
+    # - launch costs, with patients = sales / (net price (1 + g)^t): per-patient COGS = sales x cpp / price / growth
+    unit = uptake * growth * erosion  # sales per unit of peak
+    margin = 1.0 - m.cogs_fraction - m.sga_fraction  # (S, M)
+    per_patient = None
     if np.any(m.cogs_per_patient > 0):
         with np.errstate(invalid="ignore", divide="ignore"):
-            patients = np.where(m.cogs_per_patient[:, :, None] > 0, rev_t / (m.net_price[:, :, None] * growth), 0.0)
-        cogs_pp = m.cogs_per_patient[:, :, None] * patients
-    fixed = m.sga_fixed[:, :, None] * on_market + m.launch_cost[:, :, None] * first_year
-    comm_t = rev_t * (1.0 - m.cogs_fraction - m.sga_fraction)[:, :, None] - fixed
-    if cogs_pp is not None:
-        comm_t -= cogs_pp
-    profit = comm_t.sum(1) - rd
+            per_patient = np.where(m.cogs_per_patient > 0, m.cogs_per_patient / m.net_price, 0.0)
+    fixed = [(c, line) for c, line in ((m.sga_fixed, on_market), (m.launch_cost, first_year)) if np.any(c != 0)]
+    if lean and not by_territory and shared:
+        # one unit line per territory for every scenario: sum over territories without (S, M, N) arrays
+        u = unit[0]
+        revenue = np.einsum("sm,mn->sn", m.peak, u)
+        comm = np.einsum("sm,mn->sn", m.peak * margin, u)
+        if per_patient is not None:
+            comm -= np.einsum("sm,mn->sn", m.peak * per_patient, u / growth[0])
+        for c, line in fixed:
+            comm -= np.einsum("sm,mn->sn", c, line[0])
+        rev_t = comm_t = None
+    else:
+        rev_t = m.peak[:, :, None] * unit  # one pass over (S, M, N)
+        comm_t = rev_t * (margin[:, :, None] - per_patient[:, :, None] / growth if per_patient is not None
+                          else margin[:, :, None])
+        for c, line in fixed:
+            comm_t -= c[:, :, None] * line
+        revenue, comm = rev_t.sum(1), comm_t.sum(1)
+    profit = comm - rd
     tax = tax_lines(profit, m.tax_rate, m.tax_loss_carryforward)
     fcf = profit - tax
     df = np.broadcast_to((1.0 + T(m.discount_rate)[:, None]) ** (-t_cash[None, :]), (S, N))
@@ -214,14 +234,16 @@ def evaluate(m: ModelArrays, lean: bool = False) -> Lines:
     ln = Lines(t_start=t0, t_end=t1, t_cash=t_cash, discount_factor=df, phase_start=full(starts),
                prob_start=prob_start, loa=loa, approval_time=full(approval), launch_time=full(launch),
                rd_by_phase=rd_by_phase, revenue_by_territory=rev_t, commercial_by_territory=comm_t,
-               exclusivity_end=full(excl), rd=rd, operating_profit=profit, tax=tax, fcf=fcf)
+               exclusivity_end=full(excl), rd=rd, operating_profit=profit, tax=tax, fcf=fcf, revenue=revenue,
+               rd_unit=unit_rd, rd_cost=m.costs)
     if lean:
         return ln
     # the per-period table and the risk adjustment
-    cogs_t = m.cogs_fraction[:, :, None] * rev_t + (cogs_pp if cogs_pp is not None else 0.0)
+    cogs_t = m.cogs_fraction[:, :, None] * rev_t + (rev_t * per_patient[:, :, None] / growth if per_patient is not None
+                                                    else 0.0)
     sga_t = m.sga_fraction[:, :, None] * rev_t + m.sga_fixed[:, :, None] * on_market
     launch_t = np.broadcast_to(m.launch_cost[:, :, None] * first_year, rev_t.shape)
-    ln.revenue, ln.cogs, ln.sga, ln.launch_costs = rev_t.sum(1), cogs_t.sum(1), sga_t.sum(1), launch_t.sum(1)
+    ln.cogs, ln.sga, ln.launch_costs = cogs_t.sum(1), sga_t.sum(1), launch_t.sum(1)
     rd_risked = np.einsum("sj,sjn->sn", prob_start, rd_by_phase)
     commercial = profit + rd - tax  # revenue - cogs - sga - launch costs - tax
     fcf_risked = loa[:, None] * commercial - rd_risked

@@ -38,11 +38,18 @@ def fail_values(pv_by_phase: np.ndarray, success: np.ndarray) -> np.ndarray:
     return np.concatenate([-np.cumsum(pv_by_phase, axis=1), success[:, None]], axis=1)
 
 
+def phase_pv(ln, weights: np.ndarray) -> np.ndarray:
+    """sum_k R&D_jk w_k per scenario and phase, (S, J), for per-period weights ``w`` (N,) such as discount
+    factors: from the unit R&D lines when every scenario shares them (costs x sum_k unit_jk w_k), else directly."""
+    if ln.rd_unit is not None and ln.rd_unit.shape[0] == 1 and weights.ndim == 1:
+        return ln.rd_cost * (ln.rd_unit[0] * weights).sum(-1)
+    return (ln.rd_by_phase * np.broadcast_to(weights, ln.fcf.shape)[:, None, :]).sum(-1)
+
+
 def asset_outcome_values(ln, df: np.ndarray) -> np.ndarray:
     """The asset's NPV in each outcome, (S, J + 1), with discount factors ``df`` (S, N) or (N,): failing in
     phase o loses the R&D of phases 0..o; approval earns the success path's after-tax cash flow."""
-    df = np.broadcast_to(df, ln.fcf.shape)
-    return fail_values((ln.rd_by_phase * df[:, None, :]).sum(-1), (ln.fcf * df).sum(-1))
+    return fail_values(phase_pv(ln, df), (ln.fcf * df).sum(-1))
 
 
 def expectation(values: np.ndarray, probabilities: np.ndarray) -> np.ndarray:

@@ -336,8 +336,9 @@ class BetaMix:
         )
 
     # ----------------------------------------------------------------- update
-    def _update(self, r: ArrayLike, n: ArrayLike, weight: float):
-        """Unnormalised log posterior weights and parameters, shape ``(..., K)``."""
+    def update_terms(self, r: ArrayLike, n: ArrayLike, weight: float):
+        """Unnormalised log posterior weights and parameters, shape ``(..., K)``: log w_k + log B(a_k + w r,
+        b_k + w (n - r)) - log B(a_k, b_k), and the updated a and b (the workbook writes these terms as formulas)."""
         r, n, w = _check_data(r, n, weight)
         a1 = self.a + (w * r)[..., None]
         b1 = self.b + (w * (n - r))[..., None]
@@ -352,12 +353,12 @@ class BetaMix:
         """
         if np.ndim(r) != 0 or np.ndim(n) != 0:
             raise ValueError("posterior() takes scalar r and n")
-        lw, a1, b1 = self._update(r, n, weight)
+        lw, a1, b1 = self.update_terms(r, n, weight)
         return BetaMix(np.exp(lw - scipy_special().logsumexp(lw)), a1, b1)
 
     def _posterior_sf(self, x: float, r: ArrayLike, n: ArrayLike, weight: float = 1.0) -> np.ndarray:
         """``P(p > x | r, n)``, vectorised over ``r`` and ``n``."""
-        lw, a1, b1 = self._update(r, n, weight)
+        lw, a1, b1 = self.update_terms(r, n, weight)
         pi = np.exp(lw - scipy_special().logsumexp(lw, axis=-1, keepdims=True))
         return np.sum(pi * scipy_special().betaincc(a1, b1, x), axis=-1)
 
@@ -365,7 +366,7 @@ class BetaMix:
         """``log int [C(n, r) p^r (1-p)^(n-r)]^w f(p) dp``
         ``= w log C(n, r) + log sum_k w_k B(a_k + w r, b_k + w (n - r)) / B(a_k, b_k)``.
         """
-        lw, _, _ = self._update(r, n, weight)
+        lw, _, _ = self.update_terms(r, n, weight)
         r, n, w = _check_data(r, n, weight)
         log_c = scipy_special().gammaln(n + 1) - scipy_special().gammaln(r + 1) - scipy_special().gammaln(n - r + 1)
         return _scalar_or_array(w * log_c + scipy_special().logsumexp(lw, axis=-1))

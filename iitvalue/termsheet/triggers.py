@@ -232,7 +232,7 @@ class Approval(TriggerType):
 
 def _annual_sales(t: Any, plan: Any, ln: Any) -> np.ndarray:
     """Net sales per model year (years from the valuation date) of the trigger's territory or worldwide."""
-    sales = (ln.revenue_by_territory.sum(axis=1) if t.territory is None
+    sales = (ln.revenue if t.territory is None
              else ln.revenue_by_territory[:, [x.name for x in plan.territories].index(t.territory), :])
     return annual_totals(sales, ln.t_end[0] - ln.t_start[0])
 

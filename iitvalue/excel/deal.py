@@ -1,0 +1,439 @@
+"""The deal in the workbook (docs/method.md 3): its inputs, each party's discounting and upfront, the milestones
+(time and probability of each trigger, from the trigger registry's own formulas) and the two NPVs. Royalties and
+the profit and cost share are in :mod:`.streams`.
+
+The workbook values both parties with the common beliefs (the asset's plan). The cached values are the deal
+kernel's (:func:`iitvalue.deal.kernel.deal_outcomes`) on the asset's lines at each party's rate, averaged over the
+development outcomes with the asset's probabilities; with no party-specific beliefs they are the valuation's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..deal.kernel import DealOutcomes, deal_outcomes, discount
+from ..deal.payments import describe, expand_payments, signing_time, trigger_time_probability, upfront_time
+from ..model.outcomes import expectation, outcome_probabilities
+from ..termsheet.triggers import ExcelRefs, kind_of
+from .asset import Model
+from .cells import CALC, INPUTS, Book, Cell, Line
+from .inputs import NONNEG, PROB
+
+ROLES = ("licensor", "licensee")
+
+
+@dataclass(frozen=True)
+class PaymentInputs:
+    """One contingent payment after pools are spread: its key prefix, the payment (name, category, amount,
+    trigger), the template and value of its amount, and the trigger's own input cell (threshold or date)."""
+
+    key: str
+    payment: Any  # iitvalue.deal.payments.Payment
+    amount_tpl: str
+    trigger_cell: Cell | None
+
+
+@dataclass(frozen=True)
+class RoyaltyInputs:
+    """One royalty: tier thresholds and rates, step-down after exclusivity, term from each launch (or None)."""
+
+    above: tuple[Cell, ...]
+    rate: tuple[Cell, ...]
+    step_down: Cell
+    term: Cell | None
+
+
+@dataclass(frozen=True)
+class DealInputs:
+    """The deal's input cells. ``profit_share`` maps a territory index to its licensor-share cell,
+    ``cost_share`` a phase index to its per-phase cost-share cell."""
+
+    deal_date: Cell
+    closing: Cell | None
+    upfront: Cell
+    licensor_cost_share: Cell
+    rates: dict[str, Cell]
+    payments: tuple[PaymentInputs, ...]
+    royalties: tuple[RoyaltyInputs, ...]
+    profit_share: dict[int, Cell]
+    cost_share: dict[int, Cell]
+
+
+@dataclass(frozen=True)
+class Party:
+    """One party's discounting: its rate, discount-factor row, the kernel's component values per outcome at its
+    rate (common beliefs) and the outcome probabilities they are averaged with."""
+
+    role: str
+    rate: Cell
+    df: Line
+    outcomes: DealOutcomes
+    probabilities: np.ndarray
+
+    def expect(self, values: np.ndarray) -> float:
+        """The expectation over the development outcomes of per-outcome values (1, J + 1)."""
+        return float(expectation(values, self.probabilities)[0])
+
+    def pv(self, *categories: str) -> float:
+        """The expected PV of the kernel's components of the given categories."""
+        return sum(self.expect(c.pv) for c in self.outcomes.components if c.category in categories)
+
+
+@dataclass(frozen=True)
+class Discounting:
+    """Each party, the upfront's time, the deal date (years) and the upfront's PV for each party."""
+
+    parties: dict[str, Party]
+    t_up: Cell
+    t_deal: Cell
+    pv_up: dict[str, Cell]
+
+
+@dataclass(frozen=True)
+class PaymentCells:
+    """A milestone's cells on Calculations: amount, time, probability paid and PV for each party."""
+
+    inputs: PaymentInputs
+    amount: Cell
+    time: Cell
+    paid: Cell
+    pv: dict[str, Cell]
+
+
+@dataclass(frozen=True)
+class Milestones:
+    """Every milestone, the PV of all of them for each party, and the headline value."""
+
+    payments: tuple[PaymentCells, ...]
+    pv: dict[str, Cell]
+    headline: Cell
+
+
+@dataclass(frozen=True)
+class DealNPVs:
+    """The two NPVs and what follows from them."""
+
+    licensor: Cell
+    licensee: Cell
+    licensor_at_licensee_rate: Cell
+    licensor_share: Cell
+    risk_adjusted_value: Cell
+    breakeven_upfront: Cell | None
+
+
+@dataclass(frozen=True)
+class DealCells:
+    """Everything the deal blocks wrote, for Outputs and Checks: inputs, discounting, milestones, the PV of the
+    royalties and of the licensor's share for each party, the asset rNPV at each party's rate, the NPVs."""
+
+    inputs: DealInputs
+    disc: Discounting
+    milestones: Milestones
+    royalties: dict[str, Cell]
+    share: dict[str, Cell]
+    asset: dict[str, Cell]
+    npvs: DealNPVs
+
+
+def own_beliefs(result) -> bool:
+    """Whether a party of the deal has its own evidence weight (the workbook uses the common beliefs)."""
+    d = result.sheet.deal
+    return bool(d is not None and result.pos is not None and any(
+        p.iit_weight is not None or p.registrational_weight is not None for p in (d.licensor, d.licensee)))
+
+
+def write_deal_inputs(book: Book, result) -> DealInputs:
+    """Write the deal's inputs (dates, upfront, cost share, each party, milestones and pools one payment per row,
+    royalty tiers, profit and cost shares) on Inputs.
+
+    Parameters
+    ----------
+    book : Book
+        The cell registry.
+    result : Result
+        A valuation of a term sheet with a ``[deal]``.
+
+    Returns
+    -------
+    DealInputs
+    """
+    d, s = result.sheet.deal, result.sheet
+    inp = book.input_row
+    book.section(INPUTS, "Deal (docs/method.md section 3)")
+    inp(None, "Kind", "deal.kind", d.kind, "", "term sheet")
+    deal_date = inp("deal_date", "Deal date", "deal.date", d.date, "date", "term sheet", "date")
+    closing = (inp("closing", "Closing (upfront paid)", "deal.closing", d.closing, "date", "term sheet", "date")
+               if d.closing is not None else None)
+    upfront = inp("upfront", "Upfront", "deal.upfront", d.upfront, "millions", "term sheet", "money", NONNEG,
+                  name="upfront")
+    inp(None, "Of which equity premium", "deal.equity_premium", d.equity_premium, "millions", "shown only", "money",
+        style="struct")
+    lcs = inp("lcs", "Licensor's share of development costs after the deal", "deal.licensor_cost_share",
+              d.licensor_cost_share, "fraction", "term sheet" if "licensor_cost_share" in d.model_fields_set
+              else "default", "pct", PROB)
+    rates = {}
+    for role in ROLES:
+        p, cap = getattr(d, role), role.capitalize()
+        inp(None, cap, f"deal.{role}.name", p.name, "", "term sheet")
+        rates[role] = inp(f"rate_{role}", f"{cap}: discount rate", f"deal.{role}.discount_rate", p.discount_rate,
+                          "per year", "term sheet", "pct", PROB, name=f"{role}_discount_rate")
+        for f in ("iit_weight", "registrational_weight"):
+            if getattr(p, f) is not None:
+                inp(None, f"{cap}: own {f.replace('_', ' ')}", f"deal.{role}.{f}", getattr(p, f), "fraction",
+                    "shown only: the workbook uses the common beliefs (see Checks)", "prob", style="struct")
+    payments = iter(expand_payments(d))  # milestones as given, then each pool spread over its triggers
+    rows = []
+    for i, ms in enumerate(d.milestones):
+        pre, key = f"deal.milestones[{i}]", f"pay{len(rows)}"
+        inp(None, f"Milestone: {ms.name}", f"{pre}.name", ms.name, "", ms.source or "term sheet")
+        amount = inp(key + "_amt", f"{ms.name}: amount", f"{pre}.amount", ms.amount, "millions", "term sheet",
+                     "money", NONNEG)
+        inp(None, f"{ms.name}: trigger", f"{pre}.trigger", describe(ms.trigger), "", "structural", style="struct")
+        rows.append(PaymentInputs(key, next(payments), str(amount), _trigger_inputs(book, key, ms.trigger,
+                                                                                    pre + ".trigger")))
+    for i, pool in enumerate(d.pools):
+        pre = f"deal.pools[{i}]"
+        inp(None, f"Pool: {pool.name}", f"{pre}.name", pool.name, "", pool.source or "term sheet")
+        total = inp(f"pool{i}", f"{pool.name}: total", f"{pre}.amount", pool.amount, "millions", "term sheet",
+                    "money", NONNEG)
+        k = len(pool.triggers)
+        for q, (trig, sh) in enumerate(zip(pool.triggers, pool.shares or [1.0 / k] * k)):
+            key = f"pay{len(rows)}"
+            share = inp(key + "_share", f"{pool.name}: share for {describe(trig)}", f"{pre}.shares[{q}]", sh,
+                        "fraction", "term sheet" if pool.shares else "equal split (default rule, docs/method.md 3.2)",
+                        "pct", PROB)
+            rows.append(PaymentInputs(key, next(payments), f"{total}*{share}",
+                                      _trigger_inputs(book, key, trig, f"{pre}.triggers[{q}]")))
+    royalties = []
+    for i, roy in enumerate(d.royalties):
+        pre = f"deal.royalties[{i}]"
+        inp(None, f"Royalty {i + 1}: territories", f"{pre}.territories", ", ".join(roy.territories), "",
+            "structural", style="struct")
+        above, rate = [], []
+        for q, tier in enumerate(roy.tiers):
+            above.append(inp(f"roy{i}_lo{q}", f"Royalty {i + 1}: tier {q + 1} applies above",
+                             f"{pre}.tiers[{q}].above", tier.above, "millions per year", "term sheet (marginal tiers)",
+                             "money", NONNEG))
+            rate.append(inp(f"roy{i}_rate{q}", f"Royalty {i + 1}: tier {q + 1} rate", f"{pre}.tiers[{q}].rate",
+                            tier.rate, "fraction of sales", "term sheet", "pct", PROB))
+        step = inp(f"roy{i}_step", f"Royalty {i + 1}: step-down after exclusivity", f"{pre}.step_down", roy.step_down,
+                   "fraction", "term sheet" if "step_down" in roy.model_fields_set else "default", "pct", PROB)
+        term = (inp(f"roy{i}_term", f"Royalty {i + 1}: term from each launch", f"{pre}.term_years", roy.term_years,
+                    "years", "term sheet", "years", NONNEG) if roy.term_years is not None else None)
+        royalties.append(RoyaltyInputs(tuple(above), tuple(rate), step, term))
+    terrs, phases = [t.name for t in s.territories], [p.name for p in s.phases]
+    profit_share = {}
+    for i, ps in enumerate(d.profit_shares):
+        cell = inp(f"ps{i}", f"Profit share {i + 1} ({', '.join(ps.territories)}): licensor's share",
+                   f"deal.profit_shares[{i}].licensor_share", ps.licensor_share, "fraction",
+                   f"term sheet; booked by the {ps.booked_by}", "pct", PROB)
+        profit_share.update({terrs.index(t): cell for t in ps.territories})
+    cost_share = {}
+    for i, cs in enumerate(d.cost_shares):
+        cell = inp(f"csh{i}", f"Cost share {i + 1} ({', '.join(cs.phases)}): licensor's share of their R&D",
+                   f"deal.cost_shares[{i}].licensor_share", cs.licensor_share, "fraction", "term sheet", "pct", PROB)
+        cost_share.update({phases.index(ph): cell for ph in cs.phases})
+    if d.observed is not None:
+        for f in ("upfront", "headline_value"):
+            if getattr(d.observed, f) is not None:
+                inp(None, f"Observed {f.replace('_', ' ')}", f"deal.observed.{f}", getattr(d.observed, f), "millions",
+                    d.observed.source or "term sheet (shown only)", "money", style="struct")
+    return DealInputs(deal_date, closing, upfront, lcs, rates, tuple(rows), tuple(royalties), profit_share,
+                      cost_share)
+
+
+# the trigger fields that are inputs of their own (the others name a phase or territory): key suffix, label, unit,
+# number kind, validation; the suffixes are those of the trigger types' workbook formulas
+_TRIGGER_INPUTS = {"threshold": ("_thr", "  sales threshold", "millions per year", "money", NONNEG),
+                   "date": ("_date", "  payment date", "date", "date", None)}
+
+
+def _trigger_inputs(book: Book, key: str, trig, pre: str) -> Cell | None:
+    """The trigger's own input, when the field its type needs is a number or a date: a sales threshold
+    (``{key}_thr``) or a payment date (``{key}_date``)."""
+    field = kind_of(trig).needs
+    if field not in _TRIGGER_INPUTS:
+        return None
+    suffix, label, unit, kind, valid = _TRIGGER_INPUTS[field]
+    return book.input_row(key + suffix, label, f"{pre}.{field}", getattr(trig, field), unit, "term sheet", kind, valid)
+
+
+def write_discounting(book: Book, result, model: Model, deal_in: DealInputs) -> Discounting:
+    """Write each party's discount factors, the upfront's time and PV, and the deal date on Calculations.
+
+    Parameters
+    ----------
+    book : Book
+        The cell registry.
+    result : Result
+        A valuation with a deal; the discount factors are each party's own lines', the kernel runs on the asset's.
+    model : Model
+        The asset's cells (valuation date, discounting time).
+    deal_in : DealInputs
+        The deal's dates, upfront and rates.
+
+    Returns
+    -------
+    Discounting
+    """
+    b, d = book, result.sheet.deal
+    inputs, time = model.inputs, model.time
+    plan, ln = result.asset.plan, result.asset.lines
+    b.section(CALC, "Deal: each party's discounting (docs/method.md 3.1)")
+    if own_beliefs(result):
+        b.const("note_beliefs", "Beliefs: common (see Checks for party-specific values)", "", 0.0, "int")
+    probabilities = outcome_probabilities(np.array([[p.probability for p in plan.phases]], dtype=float))
+    parties = {}
+    for role in ROLES:
+        rate = deal_in.rates[role]
+        df = b.line(f"df_{role}", f"Discount factor, {role} (its own rate)", "factor", f"(1+{rate})^(-{time.tc})",
+                    getattr(result.deal, role).lines.discount_factor[0], "factor")
+        parties[role] = Party(role, rate, df, deal_outcomes(d, plan, ln, rate.value), probabilities)
+    paid_at = deal_in.closing or deal_in.deal_date
+    t_up = b.scalar("t_up", "Upfront paid at (years)", "years", f"({paid_at}-{inputs.vdate})/{inputs.const.dpy}",
+                    upfront_time(d, plan), "years")
+    t_deal = b.scalar("t_deal", "Deal date (years)", "years", f"({deal_in.deal_date}-{inputs.vdate})/{inputs.const.dpy}",
+                      signing_time(d, plan), "years")
+    pv_up = {role: b.scalar(f"pvup_{role}", f"PV of the upfront, {role}", "millions",
+                            f"{deal_in.upfront}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))", p.pv("upfront"), "money")
+             for role, p in parties.items()}
+    return Discounting(parties, t_up, t_deal, pv_up)
+
+
+def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc: Discounting) -> Milestones:
+    """Write every milestone: amount, time and probability of its trigger (the trigger type's own workbook
+    formulas, :meth:`iitvalue.termsheet.triggers.TriggerType.excel`), probability paid and PV for each party.
+
+    Parameters
+    ----------
+    book : Book
+        The cell registry.
+    result : Result
+        A valuation with a deal: the triggers' times and probabilities are their own ``event`` on the asset's
+        lines, the PVs the kernel's.
+    model : Model
+        Phase starts, P(start), approval time, LOA, launch times and (model-year) sales.
+    deal_in : DealInputs
+        The payments and their trigger inputs.
+    disc : Discounting
+        Each party's rate and the kernel's values; the deal date.
+
+    Returns
+    -------
+    Milestones
+    """
+    b, plan, ln = book, result.asset.plan, result.asset.lines
+    inputs, dev, territories = model.inputs, model.dev, model.territories
+    b.section(CALC, "Deal: milestones, probability and time of each trigger (docs/method.md 3.2)")
+    refs = ExcelRefs(start=lambda j: str(dev.start[j]), p_start=lambda j: str(dev.p_start[j]),
+                     launch=lambda m: str(territories[m].launch), T=str(dev.T), loa=str(dev.loa))
+    # the kernel's milestone components, in the order of the payments (after the upfront)
+    components = {role: [c for c in p.outcomes.components if not c.stream][1:] for role, p in disc.parties.items()}
+    signing = signing_time(result.sheet.deal, plan)
+    out = []
+    for n, pay in enumerate(deal_in.payments):
+        key, p, trig = pay.key, pay.payment, pay.payment.trigger
+        kind = kind_of(trig)
+        amount = b.scalar(f"{key}_a", f"{p.name}: amount", "millions", pay.amount_tpl, p.amount, "money")
+        if trig.type == "sales":
+            _write_sales_rows(b, key, p.name, trig, pay.trigger_cell, model)
+        t_tpl, p_tpl = kind.excel(trig, plan, refs, key)
+        t, prob = kind.event(trig, plan, ln)  # time nan: never due (the workbook's formula gives 0)
+        t_when = b.scalar(f"{key}_t", f"{p.name}: time", "years", t_tpl, np.nan_to_num(t[0], nan=0.0), "years")
+        if p_tpl is None:
+            pr = b.const(f"{key}_pr", f"{p.name}: probability of the trigger (a fixed date: 1)", "fraction", 1.0,
+                         "prob")
+        else:
+            pr = b.scalar(f"{key}_pr", f"{p.name}: probability of the trigger", "fraction", p_tpl, prob[0], "prob")
+        paid = b.scalar(f"{key}_p", f"{p.name}: probability paid (0 after the horizon or before signing)", "fraction",
+                        f"IF(AND({t_when}<={inputs.horizon}+{inputs.const.tolp},{t_when}>={disc.t_deal}-"
+                        f"{inputs.const.tolp}),{pr},0)",
+                        trigger_time_probability(trig, plan, ln, signing)[1][0], "prob")
+        pv = {role: b.scalar(f"{key}_pv_{role}", f"{p.name}: PV, {role}", "millions",
+                             f"{amount}*{paid}*IF({t_when}<0,0,(1+{party.rate})^(-{t_when}))",
+                             party.expect(components[role][n].pv), "money") for role, party in disc.parties.items()}
+        out.append(PaymentCells(pay, amount, t_when, paid, pv))
+    total = {}
+    for role in ROLES:
+        value = sum(x.pv[role].value for x in out)
+        if out:
+            total[role] = b.scalar(f"pvms_{role}", f"PV of all milestones, {role}", "millions",
+                                   "+".join(str(x.pv[role]) for x in out), value, "money")
+        else:
+            total[role] = b.const(f"pvms_{role}", f"PV of all milestones, {role} (none)", "millions", 0.0, "money")
+    headline = b.scalar("headline", "Headline value = upfront + all milestones (undiscounted, unrisked)", "millions",
+                        str(deal_in.upfront) + "".join(f"+{x.amount}" for x in out),
+                        result.deal.summary["headline_value"], "money")
+    return Milestones(tuple(out), total, headline)
+
+
+def _write_sales_rows(b: Book, key: str, name: str, trig, threshold: Cell, model: Model) -> None:
+    """The helper rows of a sales trigger: the territory's model-year sales (``{key}_ys``), the flag of each period
+    whose model year reaches the threshold (``{key}_hit``) and the first such period (``{key}_idx``, 0 = never)."""
+    time, tol = model.time, model.inputs.const.tol
+    if trig.territory is None:
+        annual = model.asset.ysales
+    else:
+        t = next(x for x in model.territories if x.name == trig.territory)
+        annual = b.line(f"{key}_ys", f"{t.name}: net sales of this period's model year", "millions per year",
+                        f"SUMIF({time.yidx.all},{time.yidx},{t.revenue.all})", time.year_totals(t.revenue.values))
+    hit = b.line(f"{key}_hit", f"Flag: model-year sales reach {trig.threshold:g}", "flag",
+                 f"IF({annual}>={threshold}*(1-{tol}),1,0)",
+                 (annual.values >= trig.threshold * (1 - tol.value)).astype(float), "int")
+    b.scalar(f"{key}_idx", f"{name}: first period reaching it (0 = never)", "period",
+             f"IFERROR(MATCH(1,{hit.all},0),0)", int(np.argmax(hit.values)) + 1 if hit.values.any() else 0, "int")
+
+
+def write_npvs(book: Book, result, deal_in: DealInputs, disc: Discounting, milestones: Milestones,
+               royalties: dict[str, Cell], share: dict[str, Cell], asset_licensee: Cell) -> DealNPVs:
+    """Write the two NPVs, the licensor's share of the value, the risk-adjusted value of the payments and the
+    break-even upfront (linear in the upfront, so the closed form is exact).
+
+    Parameters
+    ----------
+    book : Book
+        The cell registry.
+    result : Result
+        A valuation with a deal (the NPVs are the kernel's expectations, the break-even upfront its closed form).
+    deal_in : DealInputs
+        The upfront.
+    disc : Discounting
+        Each party's kernel values and the upfront's time and PV.
+    milestones : Milestones
+        The milestones' PV for each party.
+    royalties, share : dict of str to Cell
+        PV of the royalties and of the licensor's profit and cost share, for each party (:mod:`.streams`).
+    asset_licensee : Cell
+        The asset rNPV at the licensee's rate.
+
+    Returns
+    -------
+    DealNPVs
+    """
+    b = book
+    lic, lee = disc.parties["licensor"], disc.parties["licensee"]
+    b.section(CALC, "Deal: the two NPVs (docs/method.md 3.5)")
+    parts = {role: (disc.pv_up[role], milestones.pv[role], royalties[role], share[role]) for role in ROLES}
+    lnpv = b.scalar("lic_npv", "Licensor NPV = upfront + milestones + royalties + profit share", "millions",
+                    "+".join(map(str, parts["licensor"])), lic.expect(lic.outcomes.licensor), "money")
+    up, ms, roy, sh = parts["licensee"]
+    enpv = b.scalar("lee_npv", "Licensee NPV = asset rNPV - profit share - upfront - milestones - royalties",
+                    "millions", f"{asset_licensee}-{sh}-{up}-{ms}-{roy}", lee.expect(lee.outcomes.licensee), "money")
+    at_lee = b.scalar("lic_at_lee", "Licensor's receipts valued at the licensee's rate", "millions",
+                      "+".join(map(str, parts["licensee"])), lee.expect(lee.outcomes.licensor), "money")
+    total = lnpv.value + enpv.value
+    share_of = b.scalar("lic_share", "Licensor's share of the total deal value", "fraction",
+                        f'IF({lnpv}+{enpv}>0,{lnpv}/({lnpv}+{enpv}),"n/a")',
+                        lnpv.value / total if total > 0 else "n/a", "pct")
+    rav = b.scalar("rav", "Risk-adjusted value of the payments, licensee's view", "millions", f"{up}+{ms}+{roy}",
+                   up.value + ms.value + roy.value, "money")
+    be = None
+    if disc.t_up.value >= 0:
+        be = b.scalar("be_up", "Break-even upfront = upfront + licensee NPV x (1 + r)^t (linear)", "millions",
+                      f"{deal_in.upfront}+{enpv}*(1+{lee.rate})^{disc.t_up}",
+                      result.sheet.deal.upfront + enpv.value / float(discount(lee.rate.value, disc.t_up.value)),
+                      "money")
+    return DealNPVs(lnpv, enpv, at_lee, share_of, rav, be)

@@ -1,0 +1,291 @@
+"""The Bayesian PoS update in the workbook: its inputs (readouts, [pos] settings, the class model's beta-mixture
+components) and the Calculations block of Bayes factors, posterior class probability and posterior LOA
+(docs/method.md 2.2-2.5). Cached values come from the update itself (``result.pos.update``) and from the beta
+mixtures' own update (:class:`iitvalue.stats.betamix.BetaMix`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scipy.special import logsumexp
+
+from ..termsheet.schema import Pos
+from .cells import CALC, INPUTS, Book, Cell, Ref
+from .inputs import COUNT, NONNEG, PROB, WEIGHT, PhaseInputs
+
+CLASSES, ENDPOINTS = ("active", "inactive"), ("orr", "cr")
+
+
+@dataclass(frozen=True)
+class ReadoutInputs:
+    """One readout's count cells (``complete``, ``complete_n`` and ``weight`` only when the term sheet gives
+    them)."""
+
+    n: Cell
+    responders: Cell
+    complete: Cell | None
+    complete_n: Cell | None
+    weight: Cell | None
+
+
+@dataclass(frozen=True)
+class Component:
+    """One beta-mixture component of the class model: weight, a, b."""
+
+    weight: Cell
+    a: Cell
+    b: Cell
+
+
+@dataclass(frozen=True)
+class PosInputs:
+    """The PoS input cells: every readout (by its index in the term sheet), the evidence weights, q_A and q_I,
+    transportability and the class model's components per (class, endpoint)."""
+
+    readouts: tuple[ReadoutInputs, ...]
+    iit_weight: Cell
+    registrational_weight: Cell
+    q_active: Cell
+    q_inactive: Cell
+    transport_factor: Cell | None
+    transport_delay: Cell | None
+    mix: dict[tuple[str, str], tuple[Component, ...]]
+
+
+@dataclass(frozen=True)
+class PosCells:
+    """The PoS results on Calculations."""
+
+    prior_loa: Cell
+    prior_class: Cell
+    bf_orr: Cell
+    bf_cr: Cell
+    posterior_class: Cell
+    posterior_loa: Cell
+
+
+def write_pos_inputs(book: Book, result) -> PosInputs:
+    """Write the readouts, the ``[pos]`` settings and the class model's components on Inputs.
+
+    Parameters
+    ----------
+    book : Book
+        The cell registry.
+    result : Result
+        A valuation with a PoS update (``result.pos`` not None); ``result.pos.readouts`` says which readouts it
+        used.
+
+    Returns
+    -------
+    PosInputs
+    """
+    s, pos = result.sheet, result.pos
+    cfg = s.pos or Pos()
+    inp = book.input_row
+
+    def src(f: str) -> str:
+        return "term sheet" if s.pos is not None and f in s.pos.model_fields_set else "default (docs/method.md 2.5)"
+
+    book.section(INPUTS, "Readouts (IIT and registrational)")
+    used = {d["index"] for d in pos.readouts}
+    readouts = []
+    for i, rd in enumerate(s.readouts):
+        pre, tag = f"readouts[{i}]", f"Readout {i + 1}"
+        inp(None, f"{tag}: source", f"{pre}.source", rd.source, "", "term sheet")
+        inp(None, f"{tag}: used in this valuation", "(pos.readout)",
+            "yes" if i in used else "no (later than the valuation date, or superseded in its trial)", "",
+            "structural: chosen by pos.readout (docs/method.md 2.10)", style="struct")
+        inp(None, f"{tag}: date", f"{pre}.date", rd.date, "date", "term sheet", "date", style="struct")
+        inp(None, f"{tag}: trial", f"{pre}.trial", rd.trial, "", "term sheet")
+        inp(None, f"{tag}: design", f"{pre}.design", rd.design, "", "structural: decides the default evidence weight",
+            style="struct")
+        n = inp(f"rd_n{i}", f"{tag}: evaluable patients n", f"{pre}.n", rd.n, "patients", "term sheet", "int", COUNT)
+        r = inp(f"rd_r{i}", f"{tag}: responders", f"{pre}.responders", rd.responders, "patients", "term sheet", "int",
+                COUNT, name=f"responders_{i + 1}")
+        c = cn = w = None
+        if rd.complete is not None:
+            c = inp(f"rd_c{i}", f"{tag}: complete responses (CR/sCR)", f"{pre}.complete", rd.complete, "patients",
+                    "term sheet", "int", COUNT)
+            if rd.complete_n is not None:
+                cn = inp(f"rd_cn{i}", f"{tag}: patients evaluable for CR", f"{pre}.complete_n", rd.complete_n,
+                         "patients", "term sheet", "int", COUNT)
+        if rd.weight is not None:
+            w = inp(f"rd_w{i}", f"{tag}: evidence weight (own)", f"{pre}.weight", rd.weight, "fraction",
+                    "term sheet (overrides pos.*_weight)", "prob", WEIGHT)
+        readouts.append(ReadoutInputs(n, r, c, cn, w))
+    upd = pos.update
+    model = upd.model
+    book.section(INPUTS, "Probability of success (docs/method.md section 2)")
+    inp(None, "Class model", "pos.model", model.key, "", pos.model_note)
+    iitw = inp("iitw", "Evidence weight of an IIT readout", "pos.iit_weight", cfg.iit_weight, "fraction",
+               src("iit_weight"), "prob", WEIGHT, name="iit_weight")
+    regw = inp("regw", "Evidence weight of a registrational readout", "pos.registrational_weight",
+               cfg.registrational_weight, "fraction", src("registrational_weight"), "prob", WEIGHT,
+               name="registrational_weight")
+    q = {}
+    for f, key, lab, value in (("p_approval_active", "qa", "P(approval | active)", upd.p_active),
+                               ("p_approval_inactive", "qi", "P(approval | inactive)", upd.p_inactive)):
+        given = getattr(cfg, f)
+        note = "term sheet" if given is not None else f"class model '{model.key}'"
+        if value != (given if given is not None else getattr(model, f)):  # the update's own choice
+            note += f"; widened to the prior LOA {upd.prior_loa:.4f} (no readout to calibrate the classes)"
+        q[f] = inp(key, lab, f"pos.{f}", value, "fraction", note, "prob", PROB)
+    inp(None, "Readouts used", "pos.readout", cfg.readout, "", "structural", style="struct")
+    tr_f = tr_d = None
+    if cfg.transportability is not None:
+        t = cfg.transportability
+        tr_f = inp("tr_f", "Transportability: review probability factor", "pos.transportability.regulatory_factor",
+                   t.regulatory_factor, "factor", "term sheet (docs/method.md 2.9)", "prob", PROB)
+        tr_d = inp("tr_d", "Transportability: extra review time", "pos.transportability.delay_years", t.delay_years,
+                   "years", "term sheet", "years", NONNEG)
+    if cfg.pivotal is not None:
+        for f, unit in (("n", "patients"), ("threshold", "ORR"), ("level", "fraction"), ("rule", "")):
+            inp(None, f"Planned pivotal study: {f}", f"pos.pivotal.{f}", getattr(cfg.pivotal, f), unit,
+                "used by the assurance (computed by iitvalue, shown on Outputs)", style="struct")
+    mix = _write_components(book, model)
+    return PosInputs(tuple(readouts), iitw, regw, q["p_approval_active"], q["p_approval_inactive"], tr_f, tr_d, mix)
+
+
+def _write_components(book: Book, model) -> dict[tuple[str, str], tuple[Component, ...]]:
+    """The class model's beta-mixture components (weight, a, b) per class and endpoint."""
+    book.section(INPUTS, f"Class model '{model.key}': beta-mixture components (weight, a, b)", 6)
+    row = book.row[INPUTS]
+    for c, h in enumerate(("class / endpoint / component", "", "weight", "a", "b", "source")):
+        book.put_text(INPUTS, row, c, h, book.f["head"])
+    row += 1
+    labels: dict[tuple[str, str], list[str]] = {}
+    for comp in model.components:
+        labels.setdefault((comp["class"], "orr"), []).append(comp["label"])
+        if comp["cr_mean"] is not None:
+            labels.setdefault((comp["class"], "cr"), []).append(comp["label"])
+    out = {}
+    for cls in CLASSES:
+        for ep in ENDPOINTS:
+            m = getattr(model, f"{ep}_{cls}")
+            names = labels.get((cls, ep), [])
+            comps = []
+            for k in range(m.n_components):
+                lab = names[k] if k < len(names) else "uniform Beta(1, 1): no class information"
+                book.put_text(INPUTS, row, 0, f"{cls} / {ep.upper()} / {lab}")
+                cells = []
+                for c, val in ((2, m.weights[k]), (3, m.a[k]), (4, m.b[k])):
+                    book.put_value(INPUTS, row, c, float(val), "factor", "input")
+                    cells.append(book.register(f"mix_{cls}_{ep}_{k}_{c}", Ref(INPUTS, row, c), float(val)))
+                book.put_text(INPUTS, row, 5, "iitvalue/data/pos_components.csv, pos_models.csv (mean x ESS)",
+                              book.f["note"])
+                comps.append(Component(*cells))
+                row += 1
+            out[(cls, ep)] = tuple(comps)
+    book.row[INPUTS] = row
+    return out
+
+
+@dataclass(frozen=True)
+class _State:
+    """A class's mixture for one endpoint before a readout: the BetaMix (values) and the templates of each
+    component's a, b and log weight (the formulas of the previous readout's posterior)."""
+
+    mix: object
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+    lw: tuple[str, ...]
+
+
+def write_pos(book: Book, result, phases: tuple[PhaseInputs, ...], inputs: PosInputs) -> PosCells:
+    """Write the PoS block of Calculations: prior LOA and class probability, per used readout and endpoint the
+    log Bayes factor (log-sum-exp of each class's components), the posterior class probability and LOA.
+
+    Parameters
+    ----------
+    book : Book
+        The cell registry.
+    result : Result
+        A valuation with a PoS update.
+    phases : tuple of PhaseInputs
+        The phase input cells (prior transition probabilities).
+    inputs : PosInputs
+        The PoS input cells.
+
+    Returns
+    -------
+    PosCells
+    """
+    upd = result.pos.update
+    book.section(CALC, "Probability of success: Bayes factors from the readouts (docs/method.md 2.2-2.5)")
+    prior = book.scalar("prior_loa", "Prior LOA = product of the prior transition probabilities", "fraction",
+                        "PRODUCT(" + ",".join(str(p.probability) for p in phases) + ")" if phases else "1",
+                        upd.prior_loa, "prob")
+    qa, qi = inputs.q_active, inputs.q_inactive
+    pi = book.scalar("pi", "Prior P(active) = (LOA - q_I) / (q_A - q_I)", "fraction", f"({prior}-{qi})/({qa}-{qi})",
+                     upd.prior_class, "prob")
+    state = {}
+    for (cls, ep), comps in inputs.mix.items():
+        state[(cls, ep)] = _State(getattr(upd.model, f"{ep}_{cls}"), tuple(str(c.a) for c in comps),
+                                  tuple(str(c.b) for c in comps), tuple(f"LN({c.weight})" for c in comps))
+    lbf: dict[str, list[Cell]] = {"orr": [], "cr": []}
+    for used, ev in zip(result.pos.readouts, upd.evidence):
+        i = used["index"]
+        rd, cells = result.sheet.readouts[i], inputs.readouts[i]
+        tag = f"R{i + 1}"
+        if cells.weight is not None:
+            w_tpl, wsrc = str(cells.weight), "the readout's own weight"
+        else:
+            w_tpl = str(inputs.iit_weight if rd.design == "iit" else inputs.registrational_weight)
+            wsrc = f"pos.{rd.design}_weight"
+        w = book.scalar(f"w_{i}", f"{tag}: evidence weight w", "fraction", w_tpl, ev.weight, "prob", wsrc)
+        endpoints = [("orr", cells.responders, cells.n, ev.responders, ev.n)]
+        if cells.complete is not None:
+            if cells.complete_n is not None:
+                crn = book.scalar(f"crn_{i}", f"{tag}: responders evaluable for CR = max(c, complete_n x r / n)",
+                                  "patients", f"MAX({cells.complete},{cells.complete_n}*{cells.responders}/{cells.n})",
+                                  ev.cr_n, "num")
+            else:
+                crn = book.scalar(f"crn_{i}", f"{tag}: responders evaluable for CR (all responders)", "patients",
+                                  str(cells.responders), ev.cr_n, "num")
+            endpoints.append(("cr", cells.complete, crn, ev.complete, ev.cr_n))
+        for ep, x_cell, m_cell, x, m in endpoints:
+            lm = {}
+            for cls in CLASSES:
+                lm[cls], state[(cls, ep)] = _write_marginal(book, f"{i}_{ep}_{cls}", f"{tag} {ep.upper()} {cls}",
+                                                            state[(cls, ep)], w, x_cell, m_cell, x, m)
+            lbf[ep].append(book.scalar(f"lbf_{i}_{ep}", f"{tag} {ep.upper()}: log Bayes factor (active vs inactive)",
+                                       "log", f"{lm['active']}-{lm['inactive']}",
+                                       lm["active"].value - lm["inactive"].value, "log"))
+    bf, log = {}, {}
+    for ep, total, factor in (("orr", upd.log_bf_orr, upd.bayes_factor_orr), ("cr", upd.log_bf_cr, upd.bayes_factor_cr)):
+        if lbf[ep]:
+            log[ep] = book.scalar(f"lbf_{ep}", f"log Bayes factor, {ep.upper()} (all readouts)", "log",
+                                  "+".join(str(c) for c in lbf[ep]), total, "log")
+        else:
+            log[ep] = book.const(f"lbf_{ep}", f"log Bayes factor, {ep.upper()} (no readout informs it)", "log", 0.0,
+                                 "log")
+        bf[ep] = book.scalar(f"bf_{ep}", f"Bayes factor, {ep.upper()}", "ratio", f"EXP({log[ep]})", factor, "factor")
+    pi2 = book.scalar("pi_post", "Posterior P(active) = pi BF / (pi BF + 1 - pi)", "fraction",
+                      f"IF(OR({pi}<=0,{pi}>=1),{pi},1/(1+EXP(LN(1-{pi})-LN({pi})-{log['orr']}-{log['cr']})))",
+                      upd.posterior_class, "prob")
+    post = book.scalar("post_loa", "Posterior LOA = pi' q_A + (1 - pi') q_I", "fraction", f"{pi2}*{qa}+(1-{pi2})*{qi}",
+                       upd.posterior_loa, "prob")
+    return PosCells(prior, pi, bf["orr"], bf["cr"], pi2, post)
+
+
+def _write_marginal(book: Book, key: str, tag: str, st: _State, w: Cell, x_cell: Cell, m_cell: Cell, x: float,
+                    m: float) -> tuple[Cell, _State]:
+    """One class and endpoint of one readout: each component's log term t_k = ln w_k + ln B(a_k + w x,
+    b_k + w (m - x)) - ln B(a_k, b_k), the log marginal max t + ln sum exp(t - max t), and the mixture after the
+    readout (the next readout's prior)."""
+    terms, _, _ = st.mix.update_terms(x, m, w.value)  # the mixture's own log terms (iitvalue.stats.betamix)
+    rows = []
+    for k, (a, b, lw) in enumerate(zip(st.a, st.b, st.lw)):
+        tpl = (f"{lw}+(GAMMALN({a}+{w}*{x_cell})+GAMMALN({b}+{w}*({m_cell}-{x_cell}))-GAMMALN({a}+{b}+{w}*{m_cell}))"
+               f"-(GAMMALN({a})+GAMMALN({b})-GAMMALN({a}+{b}))")
+        rows.append(book.scalar(f"t_{key}_{k}", f"{tag} comp. {k + 1}: log w + ln B(a + w x, b + w (m - x)) "
+                                                f"- ln B(a, b)", "log", tpl, float(terms[k]), "log"))
+    rng = book.column(f"tb_{key}", rows)
+    lm = book.scalar(f"lm_{key}", f"{tag}: log marginal likelihood (log-sum-exp)", "log",
+                     f"MAX({rng})+LN(SUMPRODUCT(EXP({rng}-MAX({rng}))))", float(logsumexp(terms)), "log",
+                     "the binomial coefficient is common to both classes and cancels in the Bayes factor")
+    after = _State(st.mix.posterior(x, m, w.value),
+                   tuple(f"({a}+{w}*{x_cell})" for a in st.a),
+                   tuple(f"({b}+{w}*({m_cell}-{x_cell}))" for b in st.b),
+                   tuple(f"({t}-{lm})" for t in rows))
+    return lm, after
