@@ -28,7 +28,7 @@ from ..catalogue import ClassModel
 from ..errors import InputError, Problem, suggest
 from ..stats.betamix import BetaMix, Decision1S, pos1s
 from ..stats.roots import brent
-from ..stats.special import scipy_special
+from ..stats import special as sp
 from ..termsheet.checks import check_readout_choice
 CLINICAL_KINDS = ("preclinical", "phase1", "phase2", "phase3", "pivotal")
 
@@ -183,7 +183,7 @@ class PosUpdate:
                 continue
             for wk, a, b in zip(orr.weights, orr.a, orr.b):
                 ws.append(w_class * wk)
-                thetas.append(np.maximum(scipy_special().betaincinv(a, b, u), 1e-300))
+                thetas.append(np.maximum(sp.betaincinv(a, b, u), 1e-300))
                 crs.append(cr)
 
         def cdf(x: np.ndarray) -> np.ndarray:

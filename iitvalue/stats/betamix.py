@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .roots import bisect_increasing
-from .special import scipy_special
+from . import special as sp
 
 __all__ = ["BetaMix", "Decision1S", "bayes_factor", "pos1s", "oc1s"]
 
@@ -30,7 +30,6 @@ _LOGIT_GRID = np.linspace(-30.0, 30.0, 6001)  # mode search grid on logit(p)
 def beta_logpdf(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """log Beta(x; a, b) = (a - 1) log x + (b - 1) log(1 - x) - log B(a, b), -inf off [0, 1] (scipy.stats'
     beta.logpdf, computed from scipy.special without importing scipy.stats)."""
-    sp = scipy_special()
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = sp.xlogy(a - 1.0, x) + sp.xlog1py(b - 1.0, -x) - sp.betaln(a, b)
@@ -168,7 +167,7 @@ class BetaMix:
         """``log f(x) = logsumexp_k(log w_k + log Beta(x; a_k, b_k))``; ``-inf`` off [0, 1]."""
         x = np.asarray(x, dtype=np.float64)
         comp = self._log_weights() + beta_logpdf(x[..., None], self.a, self.b)
-        return _scalar_or_array(scipy_special().logsumexp(comp, axis=-1))
+        return _scalar_or_array(sp.logsumexp(comp, axis=-1))
 
     def pdf(self, x: ArrayLike):
         """``f(x) = sum_k w_k Beta(x; a_k, b_k)``."""
@@ -177,12 +176,12 @@ class BetaMix:
     def cdf(self, x: ArrayLike):
         """``F(x) = sum_k w_k I_x(a_k, b_k)`` (regularised incomplete beta)."""
         x = np.asarray(x, dtype=np.float64)
-        return _scalar_or_array(scipy_special().betainc(self.a, self.b, np.clip(x[..., None], 0.0, 1.0)) @ self.weights)
+        return _scalar_or_array(sp.betainc(self.a, self.b, np.clip(x[..., None], 0.0, 1.0)) @ self.weights)
 
     def sf(self, x: ArrayLike):
         """``1 - F(x) = sum_k w_k (1 - I_x(a_k, b_k))``, accurate in the upper tail."""
         x = np.asarray(x, dtype=np.float64)
-        return _scalar_or_array(scipy_special().betaincc(self.a, self.b, np.clip(x[..., None], 0.0, 1.0)) @ self.weights)
+        return _scalar_or_array(sp.betaincc(self.a, self.b, np.clip(x[..., None], 0.0, 1.0)) @ self.weights)
 
     def ppf(self, q: ArrayLike):
         """Quantile ``F^{-1}(q)``, bisected to full precision on ``F(x) - q``.
@@ -193,7 +192,7 @@ class BetaMix:
         q = np.asarray(q, dtype=np.float64)
         if np.any(~((q >= 0) & (q <= 1))):
             raise ValueError(f"probabilities must lie in [0, 1], got {q}")
-        comp = scipy_special().betaincinv(self.a, self.b, q[..., None])
+        comp = sp.betaincinv(self.a, self.b, q[..., None])
         if self.n_components == 1:
             return _scalar_or_array(comp[..., 0])
         lo, hi = comp.min(axis=-1), comp.max(axis=-1)
@@ -220,7 +219,7 @@ class BetaMix:
         and ``i_k = (a_k-1)/x^2 + (b_k-1)/(1-x)^2``."""
         x = np.asarray(x, dtype=np.float64)[..., None]
         lw = self._log_weights() + beta_logpdf(x, self.a, self.b)
-        pi = np.exp(lw - scipy_special().logsumexp(lw, axis=-1, keepdims=True))
+        pi = np.exp(lw - sp.logsumexp(lw, axis=-1, keepdims=True))
         g = (self.a - 1.0) / x - (self.b - 1.0) / (1.0 - x)
         ik = (self.a - 1.0) / x**2 + (self.b - 1.0) / (1.0 - x) ** 2
         mg = np.sum(pi * g, axis=-1, keepdims=True)
@@ -229,22 +228,22 @@ class BetaMix:
     def _mode(self) -> float | None:
         """Highest interior local maximum of ``f`` (None if there is none)."""
         ok = (self.a > 1) & (self.b > 1)
-        comp_modes = scipy_special().logit((self.a[ok] - 1.0) / (self.a[ok] + self.b[ok] - 2.0))
+        comp_modes = sp.logit((self.a[ok] - 1.0) / (self.a[ok] + self.b[ok] - 2.0))
         t = np.unique(np.concatenate([_LOGIT_GRID, comp_modes]))
-        lp = self.logpdf(scipy_special().expit(t))
+        lp = self.logpdf(sp.expit(t))
         peaks = np.flatnonzero((lp[1:-1] > lp[:-2]) & (lp[1:-1] > lp[2:])) + 1
         best_t, best_lp = None, -np.inf
         for i in peaks:
             from scipy.optimize import minimize_scalar  # the Morita ESS only
 
             res = minimize_scalar(
-                lambda u: -float(self.logpdf(scipy_special().expit(u))),
+                lambda u: -float(self.logpdf(sp.expit(u))),
                 bounds=(t[i - 1], t[i + 1]), method="bounded", options={"xatol": 1e-12},
             )
             ti, lpi = (res.x, -res.fun) if -res.fun >= lp[i] else (t[i], lp[i])
             if lpi > best_lp:
                 best_t, best_lp = ti, lpi
-        return None if best_t is None else float(scipy_special().expit(best_t))
+        return None if best_t is None else float(sp.expit(best_t))
 
     def ess(self, method: str = "moment", *, s: float = math.inf) -> float:
         """Prior effective sample size.
@@ -298,16 +297,16 @@ class BetaMix:
             lw = np.log(w)
 
             def integrand(t: float) -> float:
-                p = scipy_special().expit(t)
+                p = sp.expit(t)
                 lf = lw + beta_logpdf(p, a, b)
-                lse = scipy_special().logsumexp(lf)
+                lse = sp.logsumexp(lf)
                 if not np.isfinite(lse):  # p rounded to 0 or 1
                     return 0.0
                 pi = np.exp(lf - lse)
                 h = (a - 1.0) * (1.0 - p) - (b - 1.0) * p
                 return math.exp(lse) * float(np.sum(pi * (h - np.sum(pi * h)) ** 2))
 
-            cuts = scipy_special().logit(scipy_special().betaincinv(a, b, np.array([[1e-3], [0.5], [1 - 1e-3]])))
+            cuts = sp.logit(sp.betaincinv(a, b, np.array([[1e-3], [0.5], [1 - 1e-3]])))
             cuts = np.unique(cuts[np.isfinite(cuts)])
             edges = np.concatenate([[-np.inf], cuts, [np.inf]])
             from scipy.integrate import quad  # the ELIR ESS only
@@ -342,7 +341,7 @@ class BetaMix:
         r, n, w = _check_data(r, n, weight)
         a1 = self.a + (w * r)[..., None]
         b1 = self.b + (w * (n - r))[..., None]
-        lw = self._log_weights() + scipy_special().betaln(a1, b1) - scipy_special().betaln(self.a, self.b)
+        lw = self._log_weights() + sp.betaln(a1, b1) - sp.betaln(self.a, self.b)
         return lw, a1, b1
 
     def posterior(self, r: float, n: float, weight: float = 1.0) -> BetaMix:
@@ -354,13 +353,13 @@ class BetaMix:
         if np.ndim(r) != 0 or np.ndim(n) != 0:
             raise ValueError("posterior() takes scalar r and n")
         lw, a1, b1 = self.update_terms(r, n, weight)
-        return BetaMix(np.exp(lw - scipy_special().logsumexp(lw)), a1, b1)
+        return BetaMix(np.exp(lw - sp.logsumexp(lw)), a1, b1)
 
     def _posterior_sf(self, x: float, r: ArrayLike, n: ArrayLike, weight: float = 1.0) -> np.ndarray:
         """``P(p > x | r, n)``, vectorised over ``r`` and ``n``."""
         lw, a1, b1 = self.update_terms(r, n, weight)
-        pi = np.exp(lw - scipy_special().logsumexp(lw, axis=-1, keepdims=True))
-        return np.sum(pi * scipy_special().betaincc(a1, b1, x), axis=-1)
+        pi = np.exp(lw - sp.logsumexp(lw, axis=-1, keepdims=True))
+        return np.sum(pi * sp.betaincc(a1, b1, x), axis=-1)
 
     def log_marginal(self, r: ArrayLike, n: ArrayLike, weight: float = 1.0):
         """``log int [C(n, r) p^r (1-p)^(n-r)]^w f(p) dp``
@@ -368,14 +367,13 @@ class BetaMix:
         """
         lw, _, _ = self.update_terms(r, n, weight)
         r, n, w = _check_data(r, n, weight)
-        log_c = scipy_special().gammaln(n + 1) - scipy_special().gammaln(r + 1) - scipy_special().gammaln(n - r + 1)
-        return _scalar_or_array(w * log_c + scipy_special().logsumexp(lw, axis=-1))
+        log_c = sp.gammaln(n + 1) - sp.gammaln(r + 1) - sp.gammaln(n - r + 1)
+        return _scalar_or_array(w * log_c + sp.logsumexp(lw, axis=-1))
 
     def predictive(self, n_future: int) -> np.ndarray:
         """Prior predictive pmf of ``y = 0..n``: ``sum_k w_k BetaBinom(y; n, a_k, b_k)``."""
         n = _check_count("n_future", n_future)
         y = np.arange(n + 1)[:, None]
-        sp = scipy_special()
         log_c = sp.gammaln(n + 1.0) - sp.gammaln(y + 1.0) - sp.gammaln(n - y + 1.0)
         return np.exp(log_c + sp.betaln(y + self.a, n - y + self.b) - sp.betaln(self.a, self.b)) @ self.weights
 
@@ -421,7 +419,7 @@ class Decision1S:
         r, n = np.broadcast_arrays(r, n)
         out = np.zeros(r.shape)
         pos = r > 0
-        out[pos] = scipy_special().betaincinv(r[pos], n[pos] - r[pos] + 1.0, 1.0 - self.level)
+        out[pos] = sp.betaincinv(r[pos], n[pos] - r[pos] + 1.0, 1.0 - self.level)
         return _scalar_or_array(out)
 
     def __call__(self, r: ArrayLike, n: ArrayLike) -> bool | np.ndarray:
@@ -464,4 +462,4 @@ def oc1s(n: int, decision: Decision1S, theta: ArrayLike) -> np.ndarray:
         raise ValueError(f"theta must lie in [0, 1], got {theta}")
     crit = decision.critical_value(n)
     # P(Y >= crit) = P(Y > crit - 1); bdtrc(k, n, p) = P(Y > k), and every Y > -1
-    return np.asarray(1.0 if crit <= 0 else scipy_special().bdtrc(crit - 1, n, theta)) * np.ones_like(theta)
+    return np.asarray(1.0 if crit <= 0 else sp.bdtrc(crit - 1, n, theta)) * np.ones_like(theta)
