@@ -23,7 +23,7 @@ LAYERS = [
     {"valuation"},
     {"montecarlo"},
     {"analysis"},
-    {"excel", "report"},
+    {"excel", "report", "tables"},
     {"cli", "__main__"},
 ]
 MAX_LINES = 600
