@@ -6,7 +6,7 @@ import math
 from typing import Any, Callable
 
 import numpy as np
-from scipy.optimize import brentq
+from ..stats.roots import brent
 
 from ..errors import InputError, NumericalError, Problem
 from ..model.plan import resolve
@@ -18,7 +18,7 @@ def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds:
                 evaluate: Callable[[TermSheet], dict] | None = None) -> dict[str, Any]:
     """The value of numeric field ``path`` at which summary key ``output`` (e.g. ``deal.licensee_npv``) equals
     ``target``, by bracketing on a grid of 41 points over ``bounds`` (to find every sign change) and scipy's
-    brentq on the first; each evaluation computes only the output asked for (``Result.value_of``).
+    Brent's method on the first; each evaluation computes only the output asked for (``Result.value_of``).
     ``evaluate`` (optional) maps a sheet to a mapping of outputs instead."""
     if evaluate is None:
         def output_of(s: TermSheet) -> float:
@@ -45,6 +45,10 @@ def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds:
         val = output_of(sheet.replace({path: int(round(x)) if isinstance(base, int) and not isinstance(base, float) else x}))
         return float(val) - target
 
+    linear = _linear_root(f, lo, hi, isinstance(base, int) and not isinstance(base, float))
+    if linear is not None:  # the output is linear in the input (e.g. the licensee NPV in the upfront)
+        return {"path": path, "value": linear, "output": output, "target": target, "base_value": float(base),
+                "bounds": [lo, hi], "multiple_roots": False}
     grid = np.linspace(lo, hi, 41)
     vals = []
     first_error: InputError | None = None
@@ -68,9 +72,28 @@ def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds:
         raise InputError(Problem(path, f"{output} = {target:g} cannot be reached for {path} in [{lo:g}, {hi:g}]: "
                                  f"it ranges over [{reach[0]:,.4g}, {reach[1]:,.4g}] there (widen with --low/--high)"))
     i = idx[0]
-    x = float(brentq(f, grid[i], grid[i + 1], xtol=1e-12, rtol=1e-12)) if vals[i] != 0 else float(grid[i])
+    x = brent(f, float(grid[i]), float(grid[i + 1]), xtol=1e-12) if vals[i] != 0 else float(grid[i])
     return {"path": path, "value": x, "output": output, "target": target, "base_value": float(base),
             "bounds": [lo, hi], "multiple_roots": len(idx) > 1}
+
+
+def _linear_root(f: Callable[[float], float], lo: float, hi: float, integer: bool) -> float | None:
+    """The root in closed form when f is linear on [lo, hi] (f at the midpoint is the mean of the ends to 1e-10
+    of their scale, and f vanishes at the interpolated root to the same precision); None otherwise."""
+    if integer:
+        return None
+    try:
+        f_lo, f_hi, f_mid = f(lo), f(hi), f(0.5 * (lo + hi))
+    except InputError:
+        return None
+    scale = max(abs(f_lo), abs(f_hi), 1e-12)
+    if f_lo == f_hi or abs(f_mid - 0.5 * (f_lo + f_hi)) > 1e-10 * scale or f_lo * f_hi > 0:
+        return None
+    x = lo - f_lo * (hi - lo) / (f_hi - f_lo)
+    try:
+        return x if abs(f(x)) <= 1e-9 * scale else None
+    except InputError:
+        return None
 
 
 def field_value(sheet: TermSheet, loc: tuple) -> Any:
@@ -84,16 +107,14 @@ def field_value(sheet: TermSheet, loc: tuple) -> Any:
 
 
 def _field_bounds(path: str, base: float) -> tuple[float, float]:
-    """A default search range from the field's own bounds in the schema (terms.numeric_field): the whole range
-    when both ends are finite, else from the finite end (or 0) to 10 x |value| + 1 beyond it. An open end is
-    nudged inside by 1e-9 of the range."""
-
-
+    """A default search range from the field's own bounds in the schema (termsheet.numeric_field), capped at
+    10 x |value| + 1 beyond the value on a side whose bound is infinite or farther (money fields are bounded only
+    by a sanity limit); an open end is nudged inside by 1e-9 of the range."""
     _, (lo, lo_in, hi, hi_in) = numeric_field(path)
     span = 10.0 * abs(base) + 1.0
-    if not math.isfinite(lo):
+    if not math.isfinite(lo) or lo < min(0.0, base - span):
         lo, lo_in = min(0.0, base - span) if math.isfinite(hi) else min(0.0, base), True
-    if not math.isfinite(hi):
+    if not math.isfinite(hi) or hi > max(lo, base) + span:
         hi, hi_in = max(lo, base) + span, True
     eps = 1e-9 * (hi - lo)
     return lo + (0.0 if lo_in else eps), hi - (0.0 if hi_in else eps)

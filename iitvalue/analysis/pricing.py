@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
 
-from ..deal.payments import describe, expand_payments, trigger_time_probability
+from ..deal.payments import describe, expand_payments, trigger_time_probability, upfront_time
 from ..deal.value import PartyView, value_deal
 from ..errors import InputError, NumericalError, Problem
 from ..model.plan import resolve
+from ..stats.roots import brent
 from ..termsheet.schema import TermSheet, Trigger
 from ..valuation import plan_at_loa, posterior_plans, value
 from .calibrate import BOUNDS, DealValues, deal_values, fair_total, predict_upfront, values_for, with_weight
@@ -67,7 +67,7 @@ def implied(sheet: TermSheet, solve: str, kappa: float, weight: float, premium: 
                                  f"{target:,.1f}: the model's upfront ranges over [{vals.min() + target:,.1f}, "
                                  f"{vals.max() + target:,.1f}] there"))
     i = int(idx[0])
-    x = float(brentq(lambda z: upfront_at(z) - target, grid[i], grid[i + 1], xtol=1e-10))
+    x = brent(lambda z: upfront_at(z) - target, float(grid[i]), float(grid[i + 1]), xtol=1e-10)
     return {"parameter": solve, "meaning": IMPLIED[solve], "value": x, "target_upfront": target,
             "kappa": kappa, "weight": weight, "premium": premium,
             "multiple_roots": bool(idx.size > 1)}
@@ -157,7 +157,7 @@ def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermS
         "regulatory": Trigger(type="approval", territory=min(plan.territories, key=lambda t: t.launch_lag).name),
         "sales": Trigger(type="sales", threshold=max(1.0, 0.5 * res.asset.summary["peak_sales"])),
     }
-    t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
+    t_close = upfront_time(sheet.deal, plan)
     unit = shares[0] * (1.0 + lee.discount_rate) ** (-max(t_close, 0.0))
     pv_unit = {}
     for c in cats[1:]:
