@@ -34,6 +34,7 @@ _LAZY = {
     "simulate": "montecarlo.simulate",
     "Simulation": "montecarlo.simulate",
     "tornado": "analysis.sensitivity",
+    "value_many": "analysis.portfolio",
 }
 
 # subpackages and modules reachable as attributes; the older flat names are aliases of their new homes

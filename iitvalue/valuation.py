@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .catalogue import find_model
@@ -12,6 +13,7 @@ from .errors import InputError, Problem
 from .model import pos as P
 from .model.asset import AssetValuation, value_plan
 from .model.plan import Plan, resolve
+from .termsheet.loading import load
 from .termsheet.schema import Pos, TermSheet
 
 
@@ -181,10 +183,13 @@ def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None, cf
     return upd, prior_plan, post_plan, used, note
 
 
-def value(sheet: TermSheet, readout: str | None = None) -> Result:
+def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
     """Value a term sheet: the asset's rNPV with every default resolved and noted; when the sheet has readouts or
     a [pos] table, the probabilities updated from the readouts (``readout`` overrides ``pos.readout``: auto,
-    latest, none or an ISO date); when it has a [deal], the deal for both parties."""
+    latest, none or an ISO date); when it has a [deal], the deal for both parties. ``sheet`` may be a path to
+    a TOML term sheet."""
+    if isinstance(sheet, (str, Path)):
+        sheet = load(sheet)
     plan = resolve(sheet)
     if not sheet.readouts and sheet.pos is None:
         result = Result(sheet, value_plan(plan))

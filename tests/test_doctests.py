@@ -1,0 +1,20 @@
+"""The Examples sections of the public API's docstrings, run as doctests from the repository root."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+from conftest import ROOT
+
+MODULES = ["iitvalue.analysis.portfolio", "iitvalue.valuation", "iitvalue.model.outcomes", "iitvalue.units",
+           "iitvalue.stats.roots", "iitvalue.tables"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
