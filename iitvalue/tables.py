@@ -136,3 +136,23 @@ def _wrap(line: str, width: int, indent: int) -> str:
             cur = f"{cur} {w}" if cur else w
     out.append(cur)
     return "\n".join(out)
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def html_pairs(title: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """A headline block for notebooks: a title and label/value rows (values already formatted)."""
+    rows = "".join(f"<tr><th style='text-align:left'>{_esc(k)}</th><td style='text-align:right'>{_esc(v)}</td></tr>"
+                   for k, v in pairs)
+    return f"<h4>{_esc(title)}</h4><table>{rows}</table>"
+
+
+def html_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> str:
+    """A formatted HTML table (no index) of the given columns."""
+    head = "".join(f"<th>{_esc(c.header)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(
+        f"<td style='text-align:{'right' if c.right else 'left'}'>{_esc(s)}</td>"
+        for c, s in zip(columns, (c.fmt(r.get(c.key)) for c in columns))) + "</tr>" for r in rows)
+    return (f"<h4>{_esc(title)}</h4>" if title else "") + f"<table><tr>{head}</tr>{body}</table>"

@@ -13,6 +13,7 @@ from .errors import InputError, Problem
 from .model import pos as P
 from .model.asset import AssetValuation, value_plan
 from .model.plan import Plan, resolve
+from .tables import html_pairs, money, percent
 from .termsheet.loading import load
 from .termsheet.schema import Pos, TermSheet
 
@@ -124,12 +125,32 @@ class Result:
         out["notes"] = list(self.notes) + (list(self.deal.notes) if self.deal is not None else [])
         return out
 
-    def _repr_html_(self) -> str:
-        html = self.asset._repr_html_()
-        if self.pos is not None:
-            html += "<h4>Probability of success</h4>" + self.pos.update._repr_html_()
+    def __repr__(self) -> str:
+        a = self.asset.summary
+        head = (f"<Result {self.sheet.asset.name!r} at {self.sheet.valuation.date}: rNPV {money(a['rnpv'])} "
+                f"{a['currency']} m, LOA {percent(a['loa'])}")
         if self.deal is not None:
-            html += "<h4>Deal</h4>" + self.deal._repr_html_()
+            d = self.deal.summary
+            head += f"; {d['licensee']} NPV {money(d['licensee_npv'])}, break-even upfront {money(d['breakeven_upfront'])}"
+        return head + ">"
+
+    def _repr_html_(self) -> str:
+        a = self.asset.summary
+        pairs = [(f"asset rNPV ({a['currency']} m, reference rate {percent(a['discount_rate'])})", money(a["rnpv"])),
+                 ("LOA", percent(a["loa"]))]
+        if self.deal is not None:
+            d = self.deal.summary
+            pairs += [(f"value to {d['licensee']} (buyer, at {percent(d['licensee_discount_rate'])})",
+                       money(d["asset_rnpv_licensee_view"])),
+                      (f"value to {d['licensor']} (seller, at {percent(d['licensor_discount_rate'])})",
+                       money(d["asset_rnpv_licensor_view"])),
+                      ("proposed upfront", money(d["upfront"])), ("break-even upfront", money(d["breakeven_upfront"])),
+                      ("buyer NPV, IRR", f"{money(d['licensee_npv'])}, {percent(d['licensee_irr'])}")]
+        html = html_pairs(f"{self.sheet.asset.name}: {self.sheet.valuation.name}", pairs) + self.asset._repr_html_()
+        if self.pos is not None:
+            html += self.pos.update._repr_html_()
+        if self.deal is not None:
+            html += self.deal._repr_html_()
         return html
 
 

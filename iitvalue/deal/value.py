@@ -24,6 +24,7 @@ from ..stats.roots import brent
 from ..model.engine import Lines, arrays_from_plan, evaluate
 from ..model.outcomes import expectation, outcome_probabilities
 from ..model.plan import Plan
+from ..tables import Column, html_pairs, html_table, money, percent
 from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
 from ..units import add_years
@@ -87,11 +88,24 @@ class DealValuation:
         d["payments"] = [dict(r) for r in self.payment_rows]
         return d
 
-    def _repr_html_(self) -> str:
-        import pandas as pd
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"<DealValuation {s['licensee']} NPV {money(s['licensee_npv'])}, {s['licensor']} NPV "
+                f"{money(s['licensor_npv'])}, break-even upfront {money(s['breakeven_upfront'])}>")
 
-        return (pd.Series(self.summary, name="value").to_frame()._repr_html_()
-                + self.payments._repr_html_())
+    def _repr_html_(self) -> str:
+        s = self.summary
+        head = html_pairs(f"Deal: {s['licensor']} (seller) and {s['licensee']} (buyer)", [
+            (f"{s['licensee']} NPV (buyer, at {percent(s['licensee_discount_rate'])})", money(s["licensee_npv"])),
+            (f"{s['licensor']} NPV (seller, at {percent(s['licensor_discount_rate'])})", money(s["licensor_npv"])),
+            ("upfront", money(s["upfront"])), ("break-even upfront", money(s["breakeven_upfront"])),
+            ("headline value", money(s["headline_value"])), ("buyer IRR", percent(s["licensee_irr"]))])
+        return head + html_table(self.payment_rows, PAYMENT_COLUMNS, "Payments")
+
+
+PAYMENT_COLUMNS = [Column("name", "payment"), Column("trigger", "trigger"), Column("amount", "amount", money),
+                   Column("probability", "P(paid)", percent), Column("date", "expected"),
+                   Column("pv_licensor", "PV seller", money), Column("pv_licensee", "PV buyer", money)]
 
 
 def _group_pv(out: DealOutcomes, probs: np.ndarray, group: str) -> float:

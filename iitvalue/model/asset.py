@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..tables import Column, html_pairs, html_table, money, percent, years
 from ..units import add_years, annual_totals
 from .engine import Lines, arrays_from_plan, evaluate
 from .plan import Plan
@@ -44,11 +45,25 @@ class AssetValuation:
 
         return pd.DataFrame(self.phase_rows)
 
-    def _repr_html_(self) -> str:  # notebooks
-        import pandas as pd
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"<AssetValuation rNPV {money(s['rnpv'])} {s['currency']} m, LOA {percent(s['loa'])}, "
+                f"launch {s['launch_year']}>")
 
-        head = pd.Series(self.summary, name="value").to_frame()._repr_html_()
-        return f"<h4>Asset valuation</h4>{head}<h4>Phases</h4>{self.phases._repr_html_()}"
+    def _repr_html_(self) -> str:  # notebooks
+        s, cur = self.summary, self.summary["currency"]
+        head = html_pairs("Asset valuation", [
+            (f"rNPV ({cur} m, at {percent(s['discount_rate'])})", money(s["rnpv"])),
+            ("NPV if every phase succeeds", money(s["npv_unrisked"])), ("LOA", percent(s["loa"])),
+            ("approval", s["approval_date"]), ("first launch", s["launch_date"]),
+            ("peak sales (success path)", money(s["peak_sales"]))])
+        return head + html_table(self.phase_rows, PHASE_COLUMNS, "Development plan")
+
+
+PHASE_COLUMNS = [Column("name", "phase"), Column("kind", "kind"), Column("start", "start (y)", years),
+                 Column("duration", "years", years), Column("cost", "cost", money),
+                 Column("p_transition", "P(pass)", percent), Column("p_start", "P(start)", percent),
+                 Column("p_cumulative", "P(through)", percent)]
 
 
 def value_plan(plan: Plan) -> AssetValuation:

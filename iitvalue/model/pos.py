@@ -29,6 +29,7 @@ from ..errors import InputError, Problem, suggest
 from ..stats.betamix import BetaMix, Decision1S, pos1s
 from ..stats.roots import brent
 from ..stats import special as sp
+from ..tables import factor, html_pairs, percent
 from ..termsheet.checks import check_readout_choice
 CLINICAL_KINDS = ("preclinical", "phase1", "phase2", "phase3", "pivotal")
 
@@ -226,8 +227,21 @@ class PosUpdate:
             "cr_rate_mean": rate, "cr_rate_low": rlo, "cr_rate_high": rhi,
         }
 
+    def __repr__(self) -> str:
+        return (f"<PosUpdate {self.model.key}: LOA {percent(self.prior_loa)} -> {percent(self.posterior_loa)}, "
+                f"Bayes factor {self.bayes_factor:.3g}, {len(self.evidence)} readout(s)>")
+
     def _repr_html_(self) -> str:
-        import pandas as pd
+        s = self.summary()
+        return html_pairs(f"Probability of success ({s['model']})", [
+            ("LOA: prior -> posterior", f"{percent(s['prior_loa'])} -> {percent(s['posterior_loa'])}"),
+            ("Bayes factor (ORR x CR)", f"{s['bayes_factor']:.3g} = {s['bayes_factor_orr']:.3g} x {s['bayes_factor_cr']:.3g}"),
+            ("P(active): prior -> posterior",
+             f"{percent(s['prior_class_probability'])} -> {percent(s['posterior_class_probability'])}"),
+            ("evidence weight, effective patients", f"{factor(s['weight'])}, {s['effective_n']:.2f}"),
+            ("ORR, posterior mean [95%]", f"{percent(s['orr_mean'])} [{percent(s['orr_low'])}, {percent(s['orr_high'])}]"),
+            ("CR rate, posterior mean [95%]",
+             f"{percent(s['cr_rate_mean'])} [{percent(s['cr_rate_low'])}, {percent(s['cr_rate_high'])}]")])
 
         return pd.Series(self.summary(), name="value").to_frame()._repr_html_()
 
