@@ -6,16 +6,21 @@ import difflib
 from dataclasses import dataclass
 
 
+SET_OPTION = 0  # the "line" of a value given with --set: it is not in the file
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input: dotted field path, what was wrong, and the TOML line if known."""
+    """One thing wrong with an input: dotted field path, what was wrong, and the TOML line if known
+    (:data:`SET_OPTION` for a value given on the command line with ``--set``)."""
 
     path: str
     message: str
     line: int | None = None
 
     def render(self) -> str:
-        where = f"line {self.line}, " if self.line else ""
+        """``line N, path: message`` (``--set path: message`` for a command-line value)."""
+        where = f"line {self.line}, " if self.line else ("--set " if self.line == SET_OPTION else "")
         if not self.path:  # a problem with the file or option as a whole
             return f"{where}{self.message}"
         return f"{where}{self.path}: {self.message}"

@@ -4,7 +4,77 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
+
+# C0 and C1 control characters except the line break, DEL, the Unicode line and paragraph separators and the
+# bidirectional controls ("Trojan source"): shown escaped, never sent raw to a terminal
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# a spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection); full-width forms too
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``, ``\\x07``, ``\\r``, ``\\u202e``), line breaks kept:
+    what the tables and error messages print, so that a name cannot move the cursor, ring the bell or reorder the
+    line on a terminal.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(m: re.Match) -> str:
+    c = m.group()
+    return {"\t": "\\t", "\r": "\\r"}.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell made safe for spreadsheets (OWASP CSV injection): text starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a leading single quote, and control characters are escaped as in
+    :func:`terminal_text`; numbers (also negative ones) are unchanged.
+
+    Parameters
+    ----------
+    value : Any
+
+    Returns
+    -------
+    Any
+    """
+    if not isinstance(value, str):
+        return value
+    return "'" + terminal_text(value) if value.startswith(_FORMULA_START) else terminal_text(value)
+
+
+def to_csv(df) -> str:
+    """A pandas DataFrame as CSV text with every text cell (and the index and headers) passed through
+    :func:`csv_cell`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+
+    Returns
+    -------
+    str
+    """
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    safe = df.copy()
+    for c in safe.columns:
+        if is_object_dtype(safe[c]) or is_string_dtype(safe[c]):
+            safe[c] = safe[c].map(csv_cell)
+    safe.columns = [csv_cell(c) for c in safe.columns]
+    if is_object_dtype(safe.index) or is_string_dtype(safe.index):
+        safe.index = safe.index.map(csv_cell)
+    return safe.to_csv()
 
 
 def _clean(obj: Any) -> Any:

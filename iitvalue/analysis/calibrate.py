@@ -19,7 +19,6 @@ on log(predicted / observed upfront) across the comparables.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,6 +29,8 @@ from scipy.optimize import brentq, least_squares, minimize_scalar
 
 from ..errors import InputError, Problem
 from ..termsheet import load
+from ..termsheet.lines import line_for, toml_key_lines
+from ..termsheet.loading import parse_toml, read_text
 from ..termsheet.schema import TermSheet
 from ..valuation import value
 
@@ -353,26 +354,61 @@ def _profile(comps, free, params, name, sse_min) -> tuple[float, float, bool]:
 
 
 def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
-    """Read a calibration TOML (the shipped one when ``path`` is None)."""
+    """Read and check a calibration TOML (the shipped one when ``path`` is None), as written by ``calibrate -o``.
 
-    try:
-        if path is None:
-            text = resources.files("iitvalue").joinpath("data", "calibration.toml").read_text(encoding="utf-8")
-            src = "shipped calibration"
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-            src = str(path)
-        data = tomllib.loads(text)
-    except FileNotFoundError:
-        raise InputError("file not found", str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", str(path)) from None
-    problems = [Problem(f"params.{k}", "missing") for k in ("kappa", "weight") if k not in data.get("params", {})]
+    Parameters
+    ----------
+    path : str or Path, optional
+        The file (UTF-8 TOML with ``[params]`` kappa, weight and optionally premium, and optional
+        ``[intervals]`` of two numbers each).
+
+    Returns
+    -------
+    dict
+        The file's tables, with ``intervals`` and ``params.premium`` defaulted.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read, is not TOML, or a parameter is missing, not a finite number or outside its
+        bounds; each problem with its line.
+    """
+    if path is None:
+        text = resources.files("iitvalue").joinpath("data", "calibration.toml").read_text(encoding="utf-8")
+        src = "shipped calibration"
+    else:
+        src = str(path)
+        text = read_text(path, "calibration file")
+    data = parse_toml(text, src)
+    lines = toml_key_lines(text)
+    problems = []
+
+    def add(loc: tuple, msg: str) -> None:
+        problems.append(Problem(".".join(loc), msg, line_for(loc, lines)))
+
+    params, intervals = data.get("params", {}), data.get("intervals", {})
+    if not isinstance(params, dict) or not isinstance(intervals, dict):
+        raise InputError("[params] and [intervals] must be tables (write it with `iitvalue calibrate -o`)", src)
+    for k in PARAMS:
+        lo, hi = BOUNDS[k]
+        if k not in params:
+            if k != "premium":
+                add(("params", k), "missing")
+        elif not _is_number(params[k]) or not lo <= params[k] <= hi:
+            add(("params", k), f"{params[k]!r} is not allowed; a number in [{lo:g}, {hi:g}]")
+        iv = intervals.get(k)
+        if iv is not None and not (isinstance(iv, list) and len(iv) == 2 and all(_is_number(x) and lo <= x <= hi
+                                                                                for x in iv) and iv[0] <= iv[1]):
+            add(("intervals", k), f"must be [low, high] with low <= high, both in [{lo:g}, {hi:g}]")
     if problems:
         raise InputError(problems, src)
     data.setdefault("intervals", {})
     data["params"].setdefault("premium", 0.0)
     return data
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 __all__ = ["Calibration", "Comparable", "DealValues", "fit", "fit_statement", "load_calibration", "load_comparables",

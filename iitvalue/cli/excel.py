@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import click
 
-from ._shell import attach_source, check_output_path, handle_errors, parse_sets
+from ._shell import (DEFAULT_CHUNK, MAX_MEMORY, MAX_PATHS, SEED_TYPE, Count, attach_source, handle_errors,
+                     memory_guard, open_output, parse_sets)
 
 
 @click.command("export")
@@ -17,15 +18,17 @@ from ._shell import attach_source, check_output_path, handle_errors, parse_sets
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
               help="Override a term-sheet field before exporting, e.g. --set valuation.discount_rate=0.12. Repeatable.")
-@click.option("--paths", "n_paths", type=int, default=20_000, show_default=True, metavar="N",
+@click.option("--paths", "n_paths", type=Count(1, MAX_PATHS, "the number of paths"), default=20_000,
+              show_default=True, metavar="N",
               help="Monte Carlo paths for the Risk sheet's histogram (term sheets with [[uncertainty]]).")
-@click.option("--seed", type=int, default=1, show_default=True, metavar="S",
+@click.option("--seed", type=SEED_TYPE, default=1, show_default=True, metavar="S",
               help="Seed of the Risk sheet's Monte Carlo simulation (same seed, same numbers).")
 @click.option("--no-risk", is_flag=True,
               help="Skip the Risk sheet (tornado and Monte Carlo histogram) even when FILE has [[uncertainty]].")
+@MAX_MEMORY
 @handle_errors
 def export_cmd(file: str, output: str, force: bool, sets: tuple[str, ...], n_paths: int, seed: int,
-               no_risk: bool) -> None:
+               no_risk: bool, max_memory: int | None) -> None:
     """Write the valuation of the term sheet FILE as an Excel workbook: Inputs, Calculations (live formulas on a
     timeline), Outputs (summary, payments, charts), Risk (tornado and Monte Carlo histogram computed by Python,
     when FILE has [[uncertainty]] entries) and Checks (the workbook against iitvalue)."""
@@ -33,22 +36,16 @@ def export_cmd(file: str, output: str, force: bool, sets: tuple[str, ...], n_pat
     from ..termsheet import load
     from ..valuation import value
 
-    from ..errors import InputError, Problem
-
-    if n_paths < 1:
-        raise InputError(Problem("--paths", f"{n_paths} is not allowed; simulate at least one path"))
-    if seed < 0:
-        raise InputError(Problem("--seed", f"{seed} is not allowed; a seed is a non-negative integer"))
-    target = check_output_path(output, force, (".xlsx",))
-    sheet = load(file, overrides=parse_sets(sets))
-    result = value(sheet)
-    risk = None
-    if not no_risk:
-        with attach_source(file):
-            risk = risk_analysis(result, paths=n_paths, seed=seed)
-    info = write_workbook(result, target, risk)
+    with open_output(output, force, (".xlsx",)) as out, attach_source(file):
+        sheet = load(file, overrides=parse_sets(sets))
+        if not no_risk and sheet.uncertainty:  # the Risk sheet's simulation runs with the default chunk
+            memory_guard(sheet, n_paths, DEFAULT_CHUNK, max_memory, paths_option="--paths", chunk_option=None)
+        result = value(sheet)
+        risk = None if no_risk else risk_analysis(result, paths=n_paths, seed=seed)
+        info: dict = {}
+        out.write_with(lambda p: info.update(write_workbook(result, p, risk)))
     differs = [k for k, (wv, py) in info["parity"].items() if abs(wv - py) > 1e-9 * max(1.0, abs(py))]
-    click.echo(f"wrote {target} (sheets: {', '.join(info['sheets'])}; names: {', '.join(info['names'])})", err=True)
+    click.echo(f"wrote {out} (sheets: {', '.join(info['sheets'])}; names: {', '.join(info['names'])})", err=True)
     for note in info["notes"]:
         click.echo(f"note: {note}", err=True)
     if risk is not None:
@@ -76,9 +73,17 @@ def import_cmd(workbook: str, output: str, force: bool) -> None:
 
     if not workbook.lower().endswith(".xlsx"):
         raise InputError("must be an .xlsx workbook written by `iitvalue export`", workbook)
-    target = check_output_path(output, force, (".toml",))
-    sheet, changes = read_workbook(workbook)
-    head = f"# term sheet imported by `iitvalue import` from {workbook}\n"
-    head += "".join(f"# edited {c['cell']}: {c['key']} {c['from']!r} -> {c['to']!r}\n" for c in changes) or "# no edits\n"
-    target.write_text(head + "\n" + tomli_w.dumps(sheet.to_dict()), encoding="utf-8")
-    click.echo(f"wrote {target} ({len(changes)} edited input(s))", err=True)
+    with open_output(output, force, (".toml",)) as out:
+        sheet, changes = read_workbook(workbook)
+        head = f"# term sheet imported by `iitvalue import` from {_comment(workbook)}\n"
+        head += "".join(_comment(f"# edited {c['cell']}: {c['key']} {c['from']!r} -> {c['to']!r}") + "\n"
+                        for c in changes) or "# no edits\n"
+        out.write_text(head + "\n" + tomli_w.dumps(sheet.to_dict()))
+    click.echo(f"wrote {out} ({len(changes)} edited input(s))", err=True)
+
+
+def _comment(text: str) -> str:
+    """``text`` on one comment line: line breaks and other control characters escaped."""
+    from ..report import terminal_text
+
+    return terminal_text(text).replace("\n", "\\n")

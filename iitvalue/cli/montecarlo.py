@@ -6,18 +6,20 @@ commands so that ``iitvalue --help`` stays fast.
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
 import click
 
-from ._shell import FORCE, SET, check_output_path, emit, handle_errors, parse_sets
+from ._shell import (DEFAULT_CHUNK, FORCE, MAX_MEMORY, MAX_PATHS, SEED_TYPE, SET, Count, attach_source, emit,
+                     handle_errors, memory_guard, no_output, open_output, parse_sets, require_finite)
 
-DEFAULT_CHUNK = 65536  # = montecarlo.DEFAULT_CHUNK (16 blocks of 4,096 paths); not imported to keep start-up fast
-
-PATHS = click.option("-n", "--paths", "n_paths", type=int, default=100_000, show_default=True,
-                     help="Number of simulated paths.")
-SEED = click.option("--seed", type=int, default=0, show_default=True, help="Seed: the same seed gives the same numbers.")
+MAX_GRID = 100  # values per axis of a two-way grid
+PATHS = click.option("-n", "--paths", "n_paths", type=Count(1, MAX_PATHS, "the number of paths"), default=100_000,
+                     show_default=True, help="Number of simulated paths.")
+SEED = click.option("--seed", type=SEED_TYPE, default=0, show_default=True,
+                    help="Seed: the same seed gives the same numbers.")
 
 
 def nest(flat: dict[str, Any]) -> dict[str, Any]:
@@ -45,17 +47,19 @@ def _run_simulation(sheet, n_paths: int, seed: int, chunk: int, keep_draws: bool
 @click.argument("file", type=click.Path(dir_okay=False))
 @PATHS
 @SEED
-@click.option("--chunk", type=int, default=DEFAULT_CHUNK, show_default=True,
-              help="Paths computed at once (rounded up to blocks of 4,096); bounds memory, never changes the numbers.")
+@click.option("--chunk", type=Count(1, MAX_PATHS, "the chunk"), default=None, metavar="N",
+              help=f"Paths computed at once (rounded up to blocks of 4,096; default {DEFAULT_CHUNK:,}, smaller when "
+                   "needed to fit --max-memory); bounds memory, never changes the numbers.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table: readable summary; json: stable keys mc.* (docs/cli.md).")
 @SET
 @click.option("-o", "--output", default=None, metavar="PATHS_FILE",
               help="Also write one row per path to a .csv or .parquet file (parquet needs pyarrow).")
 @FORCE
+@MAX_MEMORY
 @handle_errors
-def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int, fmt: str, sets: tuple[str, ...],
-                 output: str | None, force: bool) -> None:
+def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int | None, fmt: str, sets: tuple[str, ...],
+                 output: str | None, force: bool, max_memory: int | None) -> None:
     """Monte Carlo simulation of the term sheet FILE: drawn inputs from its [[uncertainty]] table, then each phase
     passes or fails. Prints the mean, standard error, percentiles and P(NPV < 0) of the realised NPV, for the
     asset and, with a [deal], for each party."""
@@ -63,33 +67,32 @@ def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int, fmt: str, sets:
     from ..errors import InputError
     from ..termsheet import load
 
-    target = None
-    if output is not None:
-        target = check_output_path(output, force, (".csv", ".parquet"))
-        if target.suffix.lower() == ".parquet":
+    with open_output(output, force, (".csv", ".parquet")) if output is not None else no_output() as out, \
+            attach_source(file):
+        parquet = output is not None and out.path.suffix.lower() == ".parquet"
+        if parquet:
             try:
                 import pyarrow  # noqa: F401
             except ImportError:
                 raise InputError("writing .parquet needs pyarrow, which is not installed: write a .csv file instead, "
-                                 "or pip install pyarrow", str(target)) from None
-    sheet = load(file, overrides=parse_sets(sets))
-    sim = _run_simulation(sheet, n_paths, seed, chunk, keep_draws=target is not None)
-    summary = sim.summary()
-    doc = nest(summary)
-    doc["mc"]["convergence"] = sim.convergence()
-    doc["mc"]["outcomes"] = sim.outcomes()
-    doc["notes"] = sim.notes
-    if target is not None:
-        frame = sim.paths_frame()
-        if target.suffix.lower() == ".parquet":
-            frame.to_parquet(target, index=False)
-        else:
-            frame.to_csv(target, index=False)
-        click.echo(f"wrote {target} ({sim.n:,} paths)", err=True)
+                                 "or pip install pyarrow", output) from None
+        sheet = load(file, overrides=parse_sets(sets))
+        chunk = memory_guard(sheet, n_paths, chunk, max_memory, keep_draws=output is not None)
+        sim = _run_simulation(sheet, n_paths, seed, chunk, keep_draws=output is not None)
+        summary = sim.summary()
+        require_finite(summary, ("mc.mean", "mc.p5", "mc.p95", "mc.deterministic_rnpv"), "the simulation")
+        doc = nest(summary)
+        doc["mc"]["convergence"] = sim.convergence()
+        doc["mc"]["outcomes"] = sim.outcomes()
+        doc["notes"] = sim.notes
+        if output is not None:
+            frame = sim.paths_frame()
+            out.write_with(lambda p: frame.to_parquet(p, index=False) if parquet else frame.to_csv(p, index=False))
+            click.echo(f"wrote {out} ({sim.n:,} paths)", err=True)
     if fmt == "json":
         click.echo(report.to_json(doc), nl=False)
     else:
-        click.echo(_table(sheet, summary, sim), nl=False)
+        click.echo(report.terminal_text(_table(sheet, summary, sim)), nl=False)
 
 
 def _table(sheet, s: dict[str, Any], sim) -> str:
@@ -140,6 +143,11 @@ def _parse_grid(text: str) -> tuple[str, list[float]]:
         raise InputError(Problem("--grid", f"'{raw}' is not a comma-separated list of numbers")) from None
     if not values:
         raise InputError(Problem("--grid", f"no values given for {path.strip()}"))
+    if not all(math.isfinite(v) for v in values):
+        raise InputError(Problem("--grid", f"'{raw}': every value must be a finite number (no nan or inf)"))
+    if len(values) > MAX_GRID:
+        raise InputError(Problem("--grid", f"{len(values):,} values for {path.strip()}; at most {MAX_GRID} per axis "
+                                 f"(each cell of the grid is a valuation)"))
     return path.strip(), values
 
 
@@ -164,18 +172,21 @@ def sensitivity_cmd(file: str, fmt: str, grids: tuple[str, ...], sets: tuple[str
 
     if len(grids) not in (0, 2):
         raise InputError(Problem("--grid", f"give it twice (rows and columns of a two-way grid), not {len(grids)} time(s)"))
-    sheet = load(file, overrides=parse_sets(sets))
-    rows = sens.tornado(sheet)
-    scen = sens.scenarios(sheet)
-    doc: dict[str, Any] = {"sensitivity": {"metric": "asset.rnpv", "base": scen[0], "tornado": rows,
-                                           "scenarios": scen, "grid": None}}
-    if grids:
-        (xp, xv), (yp, yv) = _parse_grid(grids[0]), _parse_grid(grids[1])
-        doc["sensitivity"]["grid"] = sens.grid(sheet, xp, xv, yp, yv)
-    notes = [] if sheet.uncertainty else ["no [[uncertainty]] entries: the tornado is empty (docs/termsheet.md)"]
-    doc["notes"] = notes
-    text = report.to_json(doc) if fmt == "json" else _sensitivity_table(sheet, doc["sensitivity"], notes)
-    emit(text, output, force)
+    parsed = [_parse_grid(g) for g in grids]
+    with open_output(output, force) as out, attach_source(file):
+        sheet = load(file, overrides=parse_sets(sets))
+        rows = sens.tornado(sheet)
+        scen = sens.scenarios(sheet)
+        doc: dict[str, Any] = {"sensitivity": {"metric": "asset.rnpv", "base": scen[0], "tornado": rows,
+                                               "scenarios": scen, "grid": None}}
+        if parsed:
+            (xp, xv), (yp, yv) = parsed
+            doc["sensitivity"]["grid"] = sens.grid(sheet, xp, xv, yp, yv)
+        notes = [] if sheet.uncertainty else ["no [[uncertainty]] entries: the tornado is empty (docs/termsheet.md)"]
+        doc["notes"] = notes
+        text = (report.to_json(doc) if fmt == "json"
+                else report.terminal_text(_sensitivity_table(sheet, doc["sensitivity"], notes)))
+        emit(text, out)
 
 
 def _num(x: Any) -> str:
@@ -220,35 +231,40 @@ def _sensitivity_table(sheet, d: dict[str, Any], notes: list[str]) -> str:
 @PATHS
 @SEED
 @SET
+@MAX_MEMORY
 @handle_errors
-def plot_cmd(file: str, kind: str, output: str, force: bool, n_paths: int, seed: int, sets: tuple[str, ...]) -> None:
+def plot_cmd(file: str, kind: str, output: str, force: bool, n_paths: int, seed: int, sets: tuple[str, ...],
+             max_memory: int | None) -> None:
     """Draw a chart of FILE (needs the `plot` extra: pip install 'iitvalue[plot]')."""
     from ..errors import InputError
     from ..termsheet import load
 
-    target = check_output_path(output, force, (".png", ".svg", ".pdf"))
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise InputError("plots need matplotlib, which is not installed: pip install 'iitvalue[plot]'") from None
-    from ..analysis import sensitivity as sens
-    from ..montecarlo import plots
+    with open_output(output, force, (".png", ".svg", ".pdf")) as out, attach_source(file):
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise InputError("plots need matplotlib, which is not installed: pip install 'iitvalue[plot]'") from None
+        from ..analysis import sensitivity as sens
+        from ..montecarlo import plots
 
-    sheet = load(file, overrides=parse_sets(sets))
-    if kind == "histogram":
-        sim = _run_simulation(sheet, n_paths, seed, DEFAULT_CHUNK)
-        fig = plots.plot_histogram(sim, currency=sheet.valuation.currency)
-    elif kind == "tornado":
-        rows = sens.tornado(sheet)
-        if not rows:
-            raise InputError("no [[uncertainty]] entries to draw a tornado of", file)
-        fig = plots.plot_tornado(rows, sens.scenarios(sheet)[0]["asset.rnpv"])
-    else:
-        from ..valuation import value
+        sheet = load(file, overrides=parse_sets(sets))
+        if kind == "histogram":
+            chunk = memory_guard(sheet, n_paths, None, max_memory)
+            sim = _run_simulation(sheet, n_paths, seed, chunk)
+            fig = plots.plot_histogram(sim, currency=sheet.valuation.currency)
+        elif kind == "tornado":
+            rows = sens.tornado(sheet)
+            if not rows:
+                raise InputError("no [[uncertainty]] entries to draw a tornado of", file)
+            fig = plots.plot_tornado(rows, sens.scenarios(sheet)[0]["asset.rnpv"])
+        else:
+            from ..valuation import value
 
-        fig = plots.plot_cashflows(value(sheet))
-    fig.savefig(target, dpi=120)
-    import matplotlib.pyplot as plt
+            fig = plots.plot_cashflows(value(sheet))
+        import matplotlib.pyplot as plt
 
-    plt.close(fig)
-    click.echo(f"wrote {target}", err=True)
+        try:
+            out.write_with(lambda p: fig.savefig(p, dpi=120, format=out.path.suffix[1:].lower()))
+        finally:
+            plt.close(fig)
+    click.echo(f"wrote {out}", err=True)

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import click
 
-from ._shell import handle_errors
+from ._shell import Count, Finite, handle_errors
+
+PATIENTS = 1_000_000  # = termsheet.vocabulary.MAX_PATIENTS, the most patients of a readout
+
 
 @click.command("pos")
-@click.option("--n", "n", type=int, required=True, help="Evaluable patients.")
-@click.option("--responders", type=int, required=True, help="Responders (ORR numerator).")
-@click.option("--complete", type=int, default=None, help="Complete responses (CR/sCR) among them.")
-@click.option("--complete-n", type=int, default=None, help="Patients evaluable for CR, if fewer than n.")
-@click.option("--weight", type=float, default=0.5, show_default=True,
+@click.option("--n", "n", type=Count(1, PATIENTS, "n"), required=True, help="Evaluable patients.")
+@click.option("--responders", type=Count(0, PATIENTS, "responders"), required=True, help="Responders (ORR numerator).")
+@click.option("--complete", type=Count(0, PATIENTS, "complete"), default=None,
+              help="Complete responses (CR/sCR) among them.")
+@click.option("--complete-n", type=Count(1, PATIENTS, "complete-n"), default=None,
+              help="Patients evaluable for CR, if fewer than n.")
+@click.option("--weight", type=Finite(), default=0.5, show_default=True,
               help="Evidence weight w in (0, 1] (power prior); 0.5 is the default for an IIT.")
 @click.option("--indication", default="rrmm", show_default=True, help="Class-model indication key.")
 @click.option("--modality", default="car-t", show_default=True, help="Class-model modality key.")
 @click.option("--stage", default="iit", show_default=True,
               help="Current stage; the prior LOA is the benchmark LOA from it.")
-@click.option("--p-approval-active", type=float, default=None,
+@click.option("--p-approval-active", type=Finite(), default=None,
               help="P(approval | active) (default: the class model's, 0.75 for the shipped models).")
-@click.option("--p-approval-inactive", type=float, default=None,
+@click.option("--p-approval-inactive", type=Finite(), default=None,
               help="P(approval | inactive) (default: the class model's, 0.02).")
-@click.option("--pivotal-n", type=int, default=None, help="Planned single-arm pivotal size, for the assurance.")
-@click.option("--pivotal-threshold", type=float, default=None, help="ORR the pivotal's lower bound must exceed.")
+@click.option("--pivotal-n", type=Count(1, 10_000, "the pivotal size"), default=None,
+              help="Planned single-arm pivotal size, for the assurance.")
+@click.option("--pivotal-threshold", type=Finite(), default=None, help="ORR the pivotal's lower bound must exceed.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @handle_errors
 def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, stage, p_approval_active,
@@ -66,4 +72,4 @@ def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, s
     if fmt == "json":
         click.echo(report.to_json({"pos": d}), nl=False)
     else:
-        click.echo(report.pos_table(d) + f"\n  prior LOA from {source}\n  {note}\n")
+        click.echo(report.terminal_text(report.pos_table(d) + f"\n  prior LOA from {source}\n  {note}\n"))

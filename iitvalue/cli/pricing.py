@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
-from ._shell import FORCE, SET, attach_source, check_output_path, handle_errors, parse_sets
+from ._shell import FORCE, SET, Finite, attach_source, handle_errors, no_output, open_output, parse_sets
+
 
 def _parse_params(text: str | None) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip()) if text else ("kappa", "weight", "premium")
@@ -25,14 +28,14 @@ def calibrate_cmd(files, free, start, fmt, output, force):
     from .. import report
 
     paths = list(files) or C.shipped_comparables()
-    if output:
-        out = check_output_path(output, force, (".toml",))
-    cal = C.fit(C.load_comparables(paths), _parse_params(free), _parse_start(start))
-    if output:
-        out.write_text(cal.to_toml(), encoding="utf-8")
-        click.echo(f"wrote {out}", err=True)
+    with open_output(output, force, (".toml",)) if output else no_output() as out:
+        cal = C.fit(C.load_comparables(paths), _parse_params(free), _parse_start(start))
+        if output:
+            out.write_text(cal.to_toml())
+            click.echo(f"wrote {out}", err=True)
     doc = {"calibration": cal.to_dict()}
-    click.echo(report.to_json(doc) if fmt == "json" else report.calibration_table(doc["calibration"]), nl=False)
+    text = report.to_json(doc) if fmt == "json" else report.terminal_text(report.calibration_table(doc["calibration"]))
+    click.echo(text, nl=False)
 
 
 def _parse_start(text: str | None) -> dict[str, float] | None:
@@ -49,6 +52,8 @@ def _parse_start(text: str | None) -> dict[str, float] | None:
             out[k.strip()] = float(v)
         except ValueError:
             raise InputError(Problem("--start", f"'{v}' is not a number")) from None
+        if not math.isfinite(out[k.strip()]):
+            raise InputError(Problem("--start", f"'{v}' is not allowed; give a finite number"))
     from ..analysis.calibrate import PARAMS
 
     bad = [k for k in out if k not in PARAMS]
@@ -63,7 +68,8 @@ def _parse_start(text: str | None) -> dict[str, float] | None:
               help="The single input to solve for.")
 @click.option("--calibration", "calib_file", default=None, type=click.Path(dir_okay=False),
               help="Calibration TOML (default: the shipped one).")
-@click.option("--target", type=float, default=None, help="Upfront to reproduce (default: deal.observed.upfront).")
+@click.option("--target", type=Finite(0.0, 1e9), default=None,
+              help="Upfront to reproduce, in millions (default: deal.observed.upfront).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @SET
 @handle_errors
@@ -84,10 +90,12 @@ def implied_cmd(file, param, calib_file, target, fmt, sets):
     else:
         who = sheet.deal.licensee.name
         val = f"{res['value']:.2%}" if param in ("loa", "weight", "buyer_rate") else f"x {res['value']:.3f}"
-        click.echo(f"{who}'s upfront of {res['target_upfront']:,.1f} implies {res['meaning']} = {val}\n"
-                   f"  (pricing model with kappa = {res['kappa']:.4f}, weight = {res['weight']:.4f}, platform premium "
-                   f"= {res['premium']:,.1f}; docs/method.md section 4)\n"
-                   + ("  note: more than one value reproduces it; the smallest is shown\n" if res["multiple_roots"] else ""))
+        text = (f"{who}'s upfront of {res['target_upfront']:,.1f} implies {res['meaning']} = {val}\n"
+                f"  (pricing model with kappa = {res['kappa']:.4f}, weight = {res['weight']:.4f}, platform premium "
+                f"= {res['premium']:,.1f}; docs/method.md section 4)\n"
+                + ("  note: more than one value reproduces it; the smallest is shown\n" if res["multiple_roots"]
+                   else ""))
+        click.echo(report.terminal_text(text))
 
 
 @click.command("price")
@@ -112,7 +120,8 @@ def price_cmd(file, calib_file, fmt, sets):
     comps = [load(p) for p in C.shipped_comparables()]
     with attach_source(file):
         res = pricing.price(sheet, cal, comps)
-    click.echo(report.to_json({"price": res}) if fmt == "json" else report.price_table(res, sheet), nl=False)
+    text = report.to_json({"price": res}) if fmt == "json" else report.terminal_text(report.price_table(res, sheet))
+    click.echo(text, nl=False)
 
 
 @click.command("solve")
@@ -120,8 +129,8 @@ def price_cmd(file, calib_file, fmt, sets):
 @click.option("--for", "path", required=True, metavar="dotted.path", help="The numeric field to vary.")
 @click.option("--target", "target", required=True, metavar="OUTPUT=VALUE",
               help="The output to hit, e.g. deal.licensee_npv=0 or asset.rnpv=500.")
-@click.option("--low", type=float, default=None, help="Lower end of the search range.")
-@click.option("--high", type=float, default=None, help="Upper end of the search range.")
+@click.option("--low", type=Finite(), default=None, help="Lower end of the search range.")
+@click.option("--high", type=Finite(), default=None, help="Upper end of the search range.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @SET
 @handle_errors
@@ -139,6 +148,8 @@ def solve_cmd(file, path, target, low, high, fmt, sets):
         goal = float(raw)
     except ValueError:
         raise InputError(Problem("--target", f"'{raw}' is not a number")) from None
+    if not math.isfinite(goal):
+        raise InputError(Problem("--target", f"'{raw.strip()}' is not allowed; the target must be a finite number"))
     from ..termsheet import set_path
 
     sheet = load(file, overrides=parse_sets(sets))
@@ -157,9 +168,10 @@ def solve_cmd(file, path, target, low, high, fmt, sets):
     if fmt == "json":
         click.echo(report.to_json({"solve": res}), nl=False)
     else:
-        click.echo(f"{path} = {res['value']:.10g} gives {res['output']} = {res['target']:g} (was {res['base_value']:g}; "
-                   f"searched [{res['bounds'][0]:g}, {res['bounds'][1]:g}])\n"
-                   + ("  note: several values reach the target; the smallest is shown\n" if res["multiple_roots"] else ""))
+        text = (f"{path} = {res['value']:.10g} gives {res['output']} = {res['target']:g} (was {res['base_value']:g}; "
+                f"searched [{res['bounds'][0]:g}, {res['bounds'][1]:g}])\n"
+                + ("  note: several values reach the target; the smallest is shown\n" if res["multiple_roots"] else ""))
+        click.echo(report.terminal_text(text))
 
 
 def _get_value(sheet, path):

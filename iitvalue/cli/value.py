@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ._shell import FORCE, FORMAT, OUTPUT, READOUT, SET, check_output_path, emit, handle_errors, parse_sets
+from ._shell import (FORCE, FORMAT, OUTPUT, READOUT, SET, attach_source, emit, handle_errors, open_output, parse_sets,
+                     require_finite)
+
+# outputs that are always numbers (others, such as the IRR or a break-even, may be null: docs/cli.md)
+FINITE_OUTPUTS = ("asset.rnpv", "asset.npv_unrisked", "asset.loa", "pos.prior_loa", "pos.posterior_loa",
+                  "deal.licensor_npv", "deal.licensee_npv")
+
 
 @click.command("value")
 @click.argument("file", type=click.Path(dir_okay=False))
@@ -18,25 +24,26 @@ def value_cmd(file: str, fmt: str, sets: tuple[str, ...], readout: str | None, o
     """Value the term sheet FILE: rNPV, LOA, launch and peak sales, the PoS update from its readouts, and the
     per-period cash flows."""
     from .. import report
-    from ..errors import InputError
+    from ..errors import InputError, Problem
     from ..termsheet import load
     from ..valuation import value
 
-    sheet = load(file, overrides=parse_sets(sets))
-    try:
-        result = value(sheet, readout=readout)
-    except InputError as exc:
-        from ..errors import Problem
-
-        problems = [Problem("--readout", p.message) if p.path == "readout" else p for p in exc.problems]
-        raise InputError(problems, exc.source or file) from None
-    if fmt == "json":
-        text = report.to_json(result.to_dict())
-    elif fmt == "csv":
-        text = result.cashflows.to_csv()
-    else:
-        text = report.value_table(result)
-    emit(text, output, force)
+    with open_output(output, force) as out, attach_source(file):
+        sheet = load(file, overrides=parse_sets(sets))
+        try:
+            result = value(sheet, readout=readout)
+        except InputError as exc:
+            problems = [Problem("--readout", p.message) if p.path == "readout" else p for p in exc.problems]
+            raise InputError(problems, exc.source or file) from None
+        doc = result.to_dict()
+        require_finite(doc, FINITE_OUTPUTS, "the valuation")
+        if fmt == "json":
+            text = report.to_json(doc)
+        elif fmt == "csv":
+            text = report.to_csv(result.cashflows)
+        else:
+            text = report.terminal_text(report.value_table(result))
+        emit(text, out)
 
 
 @click.command("new")
@@ -51,6 +58,6 @@ def new_cmd(output: str, force: bool) -> None:
     if output == "-":
         click.echo(text, nl=False)
         return
-    p = check_output_path(output, force, (".toml",))
-    p.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {p}; edit it, then run: iitvalue value {p}", err=True)
+    with open_output(output, force, (".toml",)) as out:
+        out.write_text(text)
+    click.echo(f"wrote {out}; edit it, then run: iitvalue value {out}", err=True)

@@ -243,8 +243,6 @@ class PosUpdate:
             ("CR rate, posterior mean [95%]",
              f"{percent(s['cr_rate_mean'])} [{percent(s['cr_rate_low'])}, {percent(s['cr_rate_high'])}]")])
 
-        return pd.Series(self.summary(), name="value").to_frame()._repr_html_()
-
 
 def _blend(active: BetaMix, inactive: BetaMix, p: float) -> BetaMix:
     if p >= 1.0:

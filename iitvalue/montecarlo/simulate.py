@@ -33,6 +33,7 @@ from ..termsheet.schema import TermSheet
 from .draws import BLOCK, DEFAULT_CHUNK, GENERAL_CHUNK, apply_draws, check_drawn, draw_chunk, path_probabilities
 from .fast import drawn_columns, fast_chunk, fast_outcome, fast_setup, fast_terms
 from .outcomes import outcome_values
+from . import budget
 from .setup import Setup, prepare
 
 PERCENTILES = (5, 10, 50, 90, 95)
@@ -135,6 +136,7 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
         raise InputError(Problem("--chunk", f"{chunk} is not allowed; must be >= 1"))
     if seed < 0:
         raise InputError(Problem("--seed", f"{seed} is not allowed; a seed is a non-negative integer"))
+    budget.check(budget.estimate(sheet, n_paths, chunk, keep_draws), budget.default_budget())
     setup = prepare(sheet)
     can_fast = sheet.deal is None and not setup.shape_drawn
     if engine == "auto":

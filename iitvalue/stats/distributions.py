@@ -105,16 +105,27 @@ def _finite(u: Any, names: tuple[str, ...]) -> list[tuple[str, str]]:
             if getattr(u, n) is not None and not math.isfinite(getattr(u, n))]
 
 
+def _check_mean_sd(u: Any, bounds: Bounds, limits: str, positive: bool) -> list[tuple[str, str]]:
+    """Normal and lognormal: finite mean and sd >= 0, the mean allowed for the field (and > 0 for a lognormal)."""
+    out = _finite(u, ("mean", "sd"))
+    if u.sd is not None and u.sd < 0:
+        out.append(("sd", f"{u.sd:g} is not allowed; a standard deviation must be >= 0"))
+    if out or u.mean is None:
+        return out
+    if positive and u.mean <= 0:
+        out.append(("mean", f"{u.mean:g} is not allowed; a lognormal variable has a mean > 0"))
+    elif not _within(u.mean, bounds):
+        out.append(("mean", f"{u.mean:g} lies outside what {u.path} allows ({limits})"))
+    return out
+
+
 @register
 class Normal(Distribution):
     name, required = "normal", frozenset({"mean", "sd"})
 
     @classmethod
     def check(cls, u, bounds, limits):
-        out = _finite(u, ("mean", "sd"))
-        if u.sd is not None and u.sd < 0:
-            out.append(("sd", f"{u.sd:g} is not allowed; a standard deviation must be >= 0"))
-        return out
+        return _check_mean_sd(u, bounds, limits, positive=False)
 
     @classmethod
     def of(cls, u):
@@ -146,10 +157,7 @@ class LogNormal(Distribution):
 
     @classmethod
     def check(cls, u, bounds, limits):
-        out = Normal.check(u, bounds, limits)
-        if u.mean is not None and math.isfinite(u.mean) and u.mean <= 0:
-            out.append(("mean", f"{u.mean:g} is not allowed; a lognormal variable has a mean > 0"))
-        return out
+        return _check_mean_sd(u, bounds, limits, positive=True)
 
     @classmethod
     def of(cls, u):

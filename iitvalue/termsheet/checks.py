@@ -17,7 +17,7 @@ from ..stats.distributions import DISTRIBUTIONS, parameters
 from .lines import line_for
 from .triggers import TriggerContext, kind_of
 from .paths import describe_bounds, get_path, loc_to_path, numeric_field, set_path, within
-from .vocabulary import KIND_RANK, PHASE_KINDS, POSTERIOR_PATH, SIMULATED_FIELDS, STAGE_RANK
+from .vocabulary import KIND_RANK, MAX_WEIGHT, PHASE_KINDS, POSTERIOR_PATH, SIMULATED_FIELDS, STAGE_RANK
 
 if TYPE_CHECKING:  # annotations only: the schema imports this module
     from .schema import TermSheet, Trigger
@@ -62,6 +62,9 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
         if ph.cost_profile is not None:
             if any(w < 0 for w in ph.cost_profile) or sum(ph.cost_profile) <= 0:
                 add(("phases", i, "cost_profile"), "weights must be non-negative with a positive sum")
+            elif max(ph.cost_profile) > MAX_WEIGHT:
+                add(("phases", i, "cost_profile"), f"weights are relative; each must be <= {MAX_WEIGHT:g} "
+                    "(write [0.4, 0.6] or [2, 3])")
         if ph.kind == "preclinical":
             for f in ("duration", "cost", "probability"):
                 if getattr(ph, f) is None:
@@ -121,9 +124,82 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
         if isinstance(t.ramp, list):
             if not t.ramp or any(not (0.0 <= x <= 1.0) for x in t.ramp):
                 add(("territories", i, "ramp"), "a custom ramp is a list of shares of peak in [0, 1], one per launch year")
+    if not out:  # the Bayesian update's inputs need a plan that is otherwise valid
+        out += _check_update(sheet, lines)
     if sheet.uncertainty or sheet.correlation is not None or sheet.scenarios:
         out += _check_uncertainty(sheet, lines, scenarios=not out)  # scenarios only on an otherwise valid sheet
     return out
+
+
+def _check_update(sheet: TermSheet, lines: dict) -> list[Problem]:
+    """What the Bayesian update needs, checked at load time so that each problem has its line: a class model
+    for the asset, a filing phase for a transportability discount, and a prior LOA that the class model (or the
+    ``[pos]`` overrides) can explain when readouts are used (docs/method.md section 2)."""
+    out: list[Problem] = []
+
+    def add(loc: tuple, msg: str, line_loc: tuple | None = None) -> None:
+        out.append(Problem(loc_to_path(loc), msg, line_for(line_loc or loc, lines)))
+
+    cfg = sheet.pos
+    if cfg is not None and cfg.transportability is not None and not any(p.kind == "filing" for p in sheet.phases):
+        add(("pos", "transportability"), "needs a phase with kind = \"filing\" in [[phases]]: the discount "
+            "multiplies the review phase's probability and lengthens it; add the filing phase or remove "
+            "[pos.transportability]")
+    posterior = any(u.dist == "posterior" for u in sheet.uncertainty)
+    if not (sheet.readouts or cfg is not None or posterior):
+        return out  # no update: no class model needed
+    key = cfg.model if cfg is not None else None
+    if key is not None and key not in catalogue.class_model_keys():
+        return out  # reported with the other [pos] fields
+    a = sheet.asset
+    try:
+        model, _ = catalogue.find_model(a.indication, a.modality, a.therapeutic_area, key)
+    except InputError as exc:
+        for p in exc.problems:
+            add(("asset", p.path.split(".")[-1]), p.message + " (the Bayesian update of the readouts needs a class "
+                "model: give [pos] model = \"...\", or an asset.therapeutic_area with a generic one)")
+        return out
+    if not _uses_readouts(sheet):
+        return out
+    row = catalogue.transition_row(a.modality, a.therapeutic_area, a.benchmark)
+    prior = 1.0
+    for ph in sheet.phases:
+        prior *= ph.probability if ph.probability is not None else row.values[_BENCHMARK_COLUMN[ph.kind]]
+    given_a = cfg is not None and cfg.p_approval_active is not None
+    given_i = cfg is not None and cfg.p_approval_inactive is not None
+    qa = cfg.p_approval_active if given_a else model.p_approval_active
+    qi = cfg.p_approval_inactive if given_i else model.p_approval_inactive
+    bounds = (f"P(approval | inactive) = {qi:g} and P(approval | active) = {qa:g} "
+              f"({'[pos], with ' if given_a or given_i else ''}class model '{model.key}')")
+    fix = ("set pos.p_approval_active / pos.p_approval_inactive so that it does, or change the phase "
+           "probabilities")
+    if qa <= qi:
+        add(("pos", "p_approval_active" if given_a else "p_approval_inactive"),
+            f"P(approval | active) = {qa:g} must be above P(approval | inactive) = {qi:g}")
+    elif prior <= 0.0:
+        add(("phases",), "a phase probability of 0 gives a prior LOA of 0, which no readout can update; "
+            "give every phase a probability > 0", ("phases", 0))
+    elif not qi <= prior <= qa:
+        side = ("p_approval_active", given_a) if prior > qa else ("p_approval_inactive", given_i)
+        where = ("pos", side[0]) if side[1] else ("phases",)
+        add(where, f"the prior LOA {prior:.4f} (the product of the phase probabilities, given or benchmark) "
+            f"must lie between {bounds} for the readouts to update it; {fix}",
+            None if side[1] else ("phases", 0))
+    return out
+
+
+# the benchmark column of each phase kind (iitvalue/data/transition_probabilities.csv); preclinical has none
+_BENCHMARK_COLUMN = {"phase1": "phase1", "phase2": "phase2", "phase3": "phase3", "pivotal": "phase3",
+                     "filing": "filing"}
+
+
+def _uses_readouts(sheet: TermSheet) -> bool:
+    """Whether ``pos.readout`` selects at least one readout (the selection rule of the valuation)."""
+    choice = sheet.pos.readout if sheet.pos is not None else "auto"
+    if choice == "none":
+        return False
+    cutoff = sheet.valuation.date if choice in ("auto", "latest") else _dt.date.fromisoformat(choice)
+    return any(r.date <= cutoff for r in sheet.readouts)
 
 
 def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import InputError, Problem, suggest
+from .lines import nesting_line
 
 Bounds = tuple[float, bool, float, bool]
 
@@ -168,8 +169,11 @@ def parse_set_option(text: str) -> tuple[str, Any]:
         raise InputError(Problem(text, "--set takes PATH=VALUE, e.g. --set valuation.discount_rate=0.12"))
     key, raw = text.split("=", 1)
     key, raw = key.strip(), raw.strip()
+    if nesting_line(f"v = {raw}") is not None:
+        raise InputError(Problem(key, "the value is nested too deeply; a term-sheet value is a number, text, a date "
+                                 "or a short list"))
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, ValueError):
         value = raw
     return key, value

@@ -6,30 +6,35 @@ Units: money in millions of ``valuation.currency``; time in years; rates and pro
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import InputError
 from .checks import check_consistency
 from .messages import problems_from_validation
 from .paths import set_path
-from .vocabulary import (MILESTONE_CATEGORIES, MODALITIES, PHASE_KINDS, STAGES, THERAPEUTIC_AREAS, TRIGGER_TYPES,
+from .vocabulary import (MAX_COUNT, MAX_MAGNITUDE, MAX_MONEY, MAX_NAME, MAX_PATIENTS, MAX_TEXT, MAX_YEARS,
+                         MILESTONE_CATEGORIES, MODALITIES, PHASE_KINDS, STAGES, THERAPEUTIC_AREAS, TRIGGER_TYPES,
                          UNCERTAINTY_DISTS)
 
 Fraction = Field(ge=0.0, le=1.0)
+Name = Annotated[str, Field(max_length=MAX_NAME)]  # a label: names, keys, currency
+Text = Annotated[str, Field(max_length=MAX_TEXT)]  # free text: sources and notes
+Number = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]  # a parameter of an [[uncertainty]] entry
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # inf and nan are refused for every number (a located "must be a finite number")
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Valuation(_Model):
     """When, in what money and at what rate the asset is valued."""
 
-    name: str
+    name: Name
     date: _dt.date
-    currency: str = Field(min_length=1)
+    currency: str = Field(min_length=1, max_length=MAX_NAME)
     discount_rate: float = Field(ge=0.0, le=1.0)
     horizon_years: float = Field(gt=0.0, le=100.0)
     period: Literal["annual", "quarterly"] = "annual"
@@ -39,21 +44,21 @@ class Valuation(_Model):
 
 
 class Asset(_Model):
-    name: str
+    name: Name
     modality: Literal[MODALITIES]  # type: ignore[valid-type]
-    indication: str = Field(min_length=1)
+    indication: str = Field(min_length=1, max_length=MAX_NAME)
     therapeutic_area: Literal[THERAPEUTIC_AREAS]  # type: ignore[valid-type]
     stage: Literal[STAGES]  # type: ignore[valid-type]
-    benchmark: str | None = None
+    benchmark: Name | None = None
 
 
 class Phase(_Model):
     """One remaining development phase. Omitted duration, cost or probability come from the benchmark tables."""
 
-    name: str
+    name: Name
     kind: Literal[PHASE_KINDS]  # type: ignore[valid-type]
     duration: float | None = Field(default=None, gt=0.0, le=30.0)
-    cost: float | None = Field(default=None, ge=0.0)
+    cost: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
     probability: float | None = Field(default=None, ge=0.0, le=1.0)
     cost_profile: list[float] | None = Field(default=None, min_length=1)
 
@@ -61,23 +66,23 @@ class Phase(_Model):
 class Territory(_Model):
     """Launch and sales in one territory. Peak sales either directly or as patients x treated share x net price."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     launch_lag: float = Field(default=0.0, ge=0.0, le=30.0)
-    peak_sales: float | None = Field(default=None, ge=0.0)
-    patients: float | None = Field(default=None, ge=0.0)
+    peak_sales: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
+    patients: float | None = Field(default=None, ge=0.0, le=MAX_COUNT)
     treated_share: float | None = Field(default=None, ge=0.0, le=1.0)
-    net_price: float | None = Field(default=None, gt=0.0)
+    net_price: float | None = Field(default=None, gt=0.0, le=MAX_MONEY)
     years_to_peak: float = Field(default=6.0, gt=0.0, le=30.0)
     ramp: Literal["benchmark", "linear"] | list[float] = "benchmark"
-    exclusivity_years: float | None = Field(default=None, ge=0.0)
+    exclusivity_years: float | None = Field(default=None, ge=0.0, le=MAX_YEARS)
     exclusivity_end: _dt.date | None = None
     erosion: float = Field(default=0.0, ge=0.0, le=1.0)
     price_change: float = Field(default=0.0, gt=-1.0, le=1.0)
     cogs_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
-    cogs_per_patient: float | None = Field(default=None, ge=0.0)
+    cogs_per_patient: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
     sga_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
-    sga_fixed: float | None = Field(default=None, ge=0.0)
-    launch_cost: float | None = Field(default=None, ge=0.0)
+    sga_fixed: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
+    launch_cost: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
 
     @property
     def peak(self) -> float:
@@ -92,9 +97,9 @@ class Costs(_Model):
 
     cogs_fraction: float = Field(ge=0.0, le=1.0)
     sga_fraction: float = Field(ge=0.0, le=1.0)
-    cogs_per_patient: float = Field(default=0.0, ge=0.0)
-    sga_fixed: float = Field(default=0.0, ge=0.0)
-    launch_cost: float = Field(default=0.0, ge=0.0)
+    cogs_per_patient: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
+    sga_fixed: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
+    launch_cost: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
 
 
 class Readout(_Model):
@@ -102,19 +107,19 @@ class Readout(_Model):
     it (``complete_n`` patients, default all ``n``)."""
 
     date: _dt.date
-    source: str = Field(min_length=1)
-    trial: str = "main"
+    source: str = Field(min_length=1, max_length=MAX_TEXT)
+    trial: Name = "main"
     design: Literal["iit", "registrational"]
-    centres: int | None = Field(default=None, ge=1)
+    centres: int | None = Field(default=None, ge=1, le=MAX_PATIENTS)
     assessment: Literal["investigator", "independent"] = "investigator"
-    n: int = Field(ge=1)
-    responders: int = Field(ge=0)
-    complete: int | None = Field(default=None, ge=0)
-    complete_n: int | None = Field(default=None, ge=1)
-    mrd_negative: int | None = Field(default=None, ge=0)
-    dose: str | None = None
+    n: int = Field(ge=1, le=MAX_PATIENTS)
+    responders: int = Field(ge=0, le=MAX_PATIENTS)
+    complete: int | None = Field(default=None, ge=0, le=MAX_PATIENTS)
+    complete_n: int | None = Field(default=None, ge=1, le=MAX_PATIENTS)
+    mrd_negative: int | None = Field(default=None, ge=0, le=MAX_PATIENTS)
+    dose: Name | None = None
     weight: float | None = Field(default=None, gt=0.0, le=1.0)
-    note: str | None = None
+    note: Text | None = None
 
 
 class Pivotal(_Model):
@@ -136,16 +141,20 @@ class Transportability(_Model):
 class Pos(_Model):
     """How readouts update the probability of success (docs/method.md, section 2)."""
 
-    model: str | None = None
+    model: Name | None = None
     iit_weight: float = Field(default=0.5, gt=0.0, le=1.0)
     registrational_weight: float = Field(default=1.0, gt=0.0, le=1.0)
     p_approval_active: float | None = Field(default=None, gt=0.0, le=1.0)
     p_approval_inactive: float | None = Field(default=None, ge=0.0, lt=1.0)
-    readout: str = "auto"
+    readout: Name = "auto"
     pivotal: Pivotal | None = None
     transportability: Transportability | None = None
 
-
+    @field_validator("readout", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        """A TOML date (``readout = 2025-01-31``, no quotes) means the same as the quoted ISO date."""
+        return value.isoformat() if type(value) is _dt.date else value
 
 
 class Trigger(_Model):
@@ -154,51 +163,51 @@ class Trigger(_Model):
     ``date`` a fixed date (date, paid unconditionally)."""
 
     type: Literal[TRIGGER_TYPES]  # type: ignore[valid-type]
-    phase: str | None = None
-    territory: str | None = None
-    threshold: float | None = Field(default=None, gt=0.0)
+    phase: Name | None = None
+    territory: Name | None = None
+    threshold: float | None = Field(default=None, gt=0.0, le=MAX_MONEY)
     date: _dt.date | None = None
 
 
 class Milestone(_Model):
-    name: str = Field(min_length=1)
-    amount: float = Field(ge=0.0)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    amount: float = Field(ge=0.0, le=MAX_MONEY)
     category: Literal[MILESTONE_CATEGORIES]  # type: ignore[valid-type]
     trigger: Trigger
     cvr: bool = False
-    source: str | None = None
+    source: Text | None = None
 
 
 class Pool(_Model):
     """A milestone amount disclosed only in total, spread over triggers by ``shares`` (default: equal)."""
 
-    name: str = Field(min_length=1)
-    amount: float = Field(ge=0.0)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    amount: float = Field(ge=0.0, le=MAX_MONEY)
     category: Literal[MILESTONE_CATEGORIES]  # type: ignore[valid-type]
     triggers: list[Trigger] = Field(min_length=1)
     shares: list[float] | None = None
     cvr: bool = False
-    source: str | None = None
+    source: Text | None = None
 
 
 class Tier(_Model):
-    above: float = Field(ge=0.0)  # annual net sales (millions) from which the rate applies (marginal tiers)
+    above: float = Field(ge=0.0, le=MAX_MONEY)  # annual net sales (millions) from which the rate applies (marginal)
     rate: float = Field(ge=0.0, le=1.0)
 
 
 class Royalty(_Model):
     """Tiered royalties on the covered territories' combined annual net sales (marginal tiers)."""
 
-    territories: list[str] = Field(min_length=1)
+    territories: list[Name] = Field(min_length=1)
     tiers: list[Tier] = Field(min_length=1)
-    term_years: float | None = Field(default=None, gt=0.0)  # years after each territory's launch; None = horizon
+    term_years: float | None = Field(default=None, gt=0.0, le=MAX_YEARS)  # years after each launch; None = horizon
     step_down: float = Field(default=0.0, ge=0.0, le=1.0)  # rate reduction after the territory's exclusivity end
 
 
 class ProfitShare(_Model):
     """The licensor's share of the pre-tax commercial profit of some territories (the rest goes to the licensee)."""
 
-    territories: list[str] = Field(min_length=1)
+    territories: list[Name] = Field(min_length=1)
     licensor_share: float = Field(ge=0.0, le=1.0)
     booked_by: Literal["licensor", "licensee"] = "licensee"
 
@@ -206,12 +215,12 @@ class ProfitShare(_Model):
 class CostShare(_Model):
     """The licensor's share of the development costs of some phases (other phases: ``deal.licensor_cost_share``)."""
 
-    phases: list[str] = Field(min_length=1)
+    phases: list[Name] = Field(min_length=1)
     licensor_share: float = Field(ge=0.0, le=1.0)
 
 
 class Party(_Model):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     discount_rate: float = Field(ge=0.0, le=1.0)
     iit_weight: float | None = Field(default=None, gt=0.0, le=1.0)  # own belief about the IIT's evidential weight
     registrational_weight: float | None = Field(default=None, gt=0.0, le=1.0)
@@ -220,9 +229,9 @@ class Party(_Model):
 class Observed(_Model):
     """Announced facts, kept apart from the model's inputs (used by calibration)."""
 
-    upfront: float | None = Field(default=None, ge=0.0)
-    headline_value: float | None = Field(default=None, ge=0.0)
-    source: str | None = None
+    upfront: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
+    headline_value: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
+    source: Text | None = None
 
 
 class Deal(_Model):
@@ -231,8 +240,8 @@ class Deal(_Model):
     closing: _dt.date | None = None  # when the upfront is paid (default: the deal date)
     licensor: Party
     licensee: Party
-    upfront: float = Field(ge=0.0)
-    equity_premium: float = Field(default=0.0, ge=0.0)
+    upfront: float = Field(ge=0.0, le=MAX_MONEY)
+    equity_premium: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
     licensor_cost_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of development costs from the deal on
     platform: bool = False  # the buyer also acquires a technology platform beyond this asset (calibration premium)
     milestones: list[Milestone] = Field(default_factory=list)
@@ -243,7 +252,6 @@ class Deal(_Model):
     observed: Observed | None = None
 
 
-
 class Uncertainty(_Model):
     """One uncertain input: a distribution for ``iitvalue simulate`` and/or a swing for the tornado.
 
@@ -252,35 +260,35 @@ class Uncertainty(_Model):
     beta ``a``, ``b`` or ``mean``, ``n``; posterior (only on ``pos.orr``) none. ``low``/``high`` are the tornado
     swing for distributions without bounds (and entries without ``dist``); ``swing`` overrides it for any entry."""
 
-    path: str = Field(min_length=1)
+    path: str = Field(min_length=1, max_length=MAX_NAME)
     dist: Literal[UNCERTAINTY_DISTS] | None = None  # type: ignore[valid-type]
-    mean: float | None = None
-    sd: float | None = None
-    low: float | None = None
-    mode: float | None = None
-    high: float | None = None
-    values: list[float] | None = None
-    weights: list[float] | None = None
-    a: float | None = None
-    b: float | None = None
-    n: float | None = None
-    swing: list[float] | None = None
-    source: str | None = None
+    mean: Number | None = None
+    sd: Number | None = None
+    low: Number | None = None
+    mode: Number | None = None
+    high: Number | None = None
+    values: list[Number] | None = None
+    weights: list[Number] | None = None
+    a: Number | None = None
+    b: Number | None = None
+    n: Number | None = None
+    swing: list[Number] | None = None
+    source: Text | None = None
 
 
 class Correlation(_Model):
     """Gaussian-copula correlation between the distributions of some ``[[uncertainty]]`` paths."""
 
-    paths: list[str] = Field(min_length=2)
+    paths: list[Name] = Field(min_length=2)
     matrix: list[list[float]]
 
 
 class Scenario(_Model):
     """A named set of overrides (dotted path -> value), valued side by side with the base case."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     set: dict[str, Any] = Field(min_length=1)
-    note: str | None = None
+    note: Text | None = None
 
 
 class TermSheet(_Model):

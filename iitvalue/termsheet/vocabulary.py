@@ -42,3 +42,14 @@ SIMULATED_FIELDS = {
     "costs": ("cogs_fraction", "cogs_per_patient", "sga_fraction", "sga_fixed", "launch_cost"),
 }
 POSTERIOR_PATH = "pos.orr"
+
+# Sane limits on what a term sheet may hold (docs/termsheet.md, "Limits"): far beyond any real asset or deal, so
+# that a typo such as 1e308 is an error rather than an overflow, and text stays printable.
+MAX_MONEY = 1e9  # millions of the currency (10^15 units): amounts, prices, costs, sales, thresholds
+MAX_COUNT = 1e10  # patients of a territory (more than the world's population)
+MAX_PATIENTS = 1_000_000  # patients (and centres) of a readout
+MAX_YEARS = 1000.0  # exclusivity_years, royalty term_years
+MAX_MAGNITUDE = 1e15  # any parameter of an [[uncertainty]] entry
+MAX_WEIGHT = 1e9  # a phase's cost_profile weight
+MAX_NAME = 200  # characters of a name, key, path or currency
+MAX_TEXT = 2000  # characters of a source, note or other free text

@@ -1,0 +1,82 @@
+"""The TOML line finder: linear time, strings that contain brackets or table headers, arrays and inline tables,
+and nesting that is too deep (issue 18)."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+
+import pytest
+
+from iitvalue.termsheet.lines import line_for, nesting_line, toml_key_lines
+
+from conftest import EXAMPLES, ROOT
+
+TEMPLATE = (ROOT / "iitvalue" / "templates" / "termsheet.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("text", [
+    " " * 200_000,
+    "[" * 200_000,
+    "a = [" + "[" * 200_000,
+    "a = {" * 50_000,
+    'a = "' + "[" * 200_000 + '"',
+    'a = """' + '\\"""' * 50_000,
+    "\\" * 200_000,
+    "a" + ".a" * 50_000 + " = 1",
+    "a = 1\n" * 50_000,
+])
+def test_linear_time_on_pathological_lines(text):
+    start = time.perf_counter()
+    toml_key_lines(text)
+    nesting_line(text)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_three_thousand_spaces_no_longer_hang():
+    text = TEMPLATE + "\n" + " " * 3000 + "\n"
+    start = time.perf_counter()
+    assert toml_key_lines(text) == toml_key_lines(TEMPLATE)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_strings_with_brackets_and_headers_do_not_move_lines():
+    text = ('[valuation]\nname = "Asset [X"\nnote = \'\'\'\n[asset]\n[[phases]]\n\'\'\'\n'
+            'desc = """x\n[deal]\n"""\nrate = 0.1  # [ comment\n[asset]\nname = "a"\n')
+    tomllib.loads(text)
+    lines = toml_key_lines(text)
+    src = text.splitlines()
+    assert src[lines[("valuation", "rate")] - 1].startswith("rate")
+    assert src[lines[("asset", "name")] - 1] == 'name = "a"'
+    assert ("deal",) not in lines and ("phases", 0) not in lines
+
+
+def test_arrays_inline_tables_quoted_and_dotted_keys():
+    text = ('[[deal.pools]]\nname = "p"\ntriggers = [\n  { type = "phase_start", phase = "A" },\n'
+            '  { type = "approval", territory = "US" },\n]\n[x . "y.z"]\n"q" . r = 1979-05-27 07:32:00\ns = 2\n')
+    tomllib.loads(text)
+    lines = toml_key_lines(text)
+    assert lines[("deal", "pools", 0, "triggers", 1, "territory")] == 5
+    assert lines[("deal", "pools", 0, "triggers", 0)] == 4
+    assert lines[("x", "y.z", "q", "r")] == 8 and lines[("x", "y.z", "s")] == 9
+    assert line_for(("deal", "pools", 0, "triggers", 1, "nothing"), lines) == 5
+
+
+def test_every_key_of_the_examples_is_on_its_line():
+    for f in sorted(EXAMPLES.glob("*.toml")):
+        text = f.read_text(encoding="utf-8")
+        src = text.splitlines()
+        for loc, no in toml_key_lines(text).items():
+            if isinstance(loc[-1], str):
+                assert loc[-1] in src[no - 1], (f.name, loc, no)
+
+
+def test_nesting_line():
+    assert nesting_line("a = 1\nb = [[1, 2]]\n") is None
+    assert nesting_line("a = 1\nb = [\n" + "[" * 70 + "]" * 70 + "]\n") == 3
+
+
+def test_never_raises_on_text_that_is_not_toml():
+    for text in ('[', '"""', "a = [", "= 1", "[a\nb = ]", "'''x", "a.=1", 'k = "\\', "[[]]\n[.]", "x = {a=}"):
+        toml_key_lines(text)
+        nesting_line(text)
