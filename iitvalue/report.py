@@ -7,6 +7,8 @@ import math
 import re
 from typing import Any
 
+from . import tables
+
 # C0 and C1 control characters except the line break, DEL, the Unicode line and paragraph separators and the
 # bidirectional controls ("Trojan source"): shown escaped, never sent raw to a terminal
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -77,6 +79,27 @@ def to_csv(df) -> str:
     return safe.to_csv()
 
 
+def table_to_csv(columns: dict[str, Any], index_name: str = "period") -> str:
+    """Columns of equal length (name -> values) as CSV text, with a leading 0-based index column named
+    ``index_name`` and every text cell passed through :func:`csv_cell` (no pandas needed)."""
+    import csv
+    import io
+
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([csv_cell(index_name)] + [csv_cell(c) for c in names])
+    for i in range(n):
+        w.writerow([i] + [csv_cell(_plain(columns[c][i])) for c in names])
+    return buf.getvalue()
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars as Python numbers (so CSV shows 0.5, not np.float64(0.5))."""
+    return v.item() if hasattr(v, "item") and not isinstance(v, (str, bytes)) else v
+
+
 def _clean(obj: Any) -> Any:
     """JSON-safe copy: NaN/inf -> null, numpy scalars -> Python numbers."""
     if isinstance(obj, dict):
@@ -145,19 +168,53 @@ def value_table(result) -> str:
         parts.append(pos_table(doc["pos"]))
     if "deal" in doc:
         parts.append(deal_table(doc["deal"], cur))
-    ph = result.phases
-    if len(ph):
-        parts.append("Development plan (p_transition = P(pass | started); p_start and p_cumulative are cumulative)\n"
-                     + frame(ph, ["name", "kind", "start", "duration", "cost", "p_transition", "p_start", "p_cumulative"],
-                             "{:,.3f}"))
-    cf = result.cashflows
-    cols = ["year", "phase", "prob_alive", "revenue", "cogs", "sga", "rd", "tax", "fcf", "fcf_risked",
-            "discount_factor", "pv_risked"]
-    parts.append(f"Cash flows by period ({cur} millions; fcf is the success path, fcf_risked is probability-weighted)\n"
-                 + frame(cf, cols))
+    if result.asset.phase_rows:
+        parts.append("Development plan (P(pass) = P(pass | started); P(start) and P(through) are cumulative)\n"
+                     + tables.render(result.asset.phase_rows, PHASE_COLUMNS))
+    cf = result.asset.table
+    rows = [{k: cf[k][i] for k in cf} for i in range(len(cf["year"]))]
+    parts.append(f"Cash flows by period ({cur} millions; fcf is the success path, fcf risk. is "
+                 "probability-weighted)\n" + tables.render(rows, CASHFLOW_COLUMNS))
     if result.notes:
         parts.append("Notes\n" + "\n".join(f"  - {n}" for n in result.notes))
-    return "\n\n".join(parts) + "\n"
+    return fit_lines("\n\n".join(parts)) + "\n"
+
+
+def fit_lines(text: str, width: int | None = None) -> str:
+    """Wrap every line longer than the terminal width (``COLUMNS``, else 100) at spaces, continuing under its
+    own indent plus two; tables are rendered to fit already and stay as they are."""
+    import textwrap
+
+    width = width or tables.terminal_width()
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = len(line) - len(line.lstrip(" "))
+        out += textwrap.wrap(line, width, subsequent_indent=" " * (lead + 2), break_long_words=True,
+                             break_on_hyphens=False) or [line]
+    return "\n".join(out)
+
+
+PHASE_COLUMNS = [tables.Column("name", "phase", max_width=32), tables.Column("kind", "kind"),
+                 tables.Column("start", "start", tables.years, "start (years)"),
+                 tables.Column("duration", "years", tables.years), tables.Column("cost", "cost", tables.money),
+                 tables.Column("p_transition", "P(pass)", tables.percent),
+                 tables.Column("p_start", "P(start)", tables.percent),
+                 tables.Column("p_cumulative", "P(through)", tables.percent)]
+CASHFLOW_COLUMNS = [tables.Column("year", "year", tables.integer), tables.Column("phase", "phase", max_width=20),
+                    tables.Column("prob_alive", "P(alive)", tables.percent),
+                    tables.Column("revenue", "sales", tables.money), tables.Column("cogs", "COGS", tables.money),
+                    tables.Column("sga", "SG&A", tables.money), tables.Column("rd", "R&D", tables.money),
+                    tables.Column("tax", "tax", tables.money), tables.Column("fcf", "fcf", tables.money),
+                    tables.Column("fcf_risked", "fcf risk.", tables.money, "risk-adjusted cash flow"),
+                    tables.Column("discount_factor", "DF", tables.factor, "discount factor"),
+                    tables.Column("pv_risked", "PV", tables.money, "present value of fcf risk.")]
+PAYMENT_COLUMNS = [tables.Column("name", "payment", max_width=60), tables.Column("trigger", "trigger", max_width=28),
+                   tables.Column("amount", "amount", tables.money), tables.Column("probability", "P(paid)", tables.percent),
+                   tables.Column("date", "expected"), tables.Column("pv_licensor", "PV seller", tables.money),
+                   tables.Column("pv_licensee", "PV buyer", tables.money)]
 
 
 def pos_table(p: dict[str, Any]) -> str:
@@ -197,8 +254,6 @@ def pos_table(p: dict[str, Any]) -> str:
 
 def deal_table(d: dict[str, Any], currency: str) -> str:
     """Party summary and the payment table of a deal."""
-    import pandas as pd
-
     def opt(x, fmt="{:,.1f}"):
         return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
 
@@ -219,9 +274,8 @@ def deal_table(d: dict[str, Any], currency: str) -> str:
         ("licensee IRR on expected cash flows", opt(d["licensee_irr"], "{:.2%}")),
     ]
     out = key_values(f"Deal ({currency} millions; PVs are each party's own, signed: + receives, - pays)", rows)
-    table = pd.DataFrame(d["payments"])[["name", "trigger", "amount", "probability", "date", "pv_licensor", "pv_licensee"]]
-    table = table.rename(columns={"date": "expected date"})
-    return out + "\n\nPayments (probability and expected date from the licensee's view)\n" + frame(table, floatfmt="{:,.1f}")
+    return (out + "\n\nPayments (probability and expected date from the buyer's view; PVs at each side's rate)\n"
+            + tables.render(d["payments"], PAYMENT_COLUMNS))
 
 
 def calibration_table(c: dict[str, Any]) -> str:

@@ -169,13 +169,15 @@ def sheets(draw, profitable: bool = False):
             ph["duration"] = min(ph["duration"], 2.0)
     for m in range(draw(st.integers(1, 3))):
         t = {"name": f"T{m}", "launch_lag": draw(st.floats(0.0, 3.0)), "erosion": draw(st.floats(0.0, 0.6)),
-             "price_change": draw(st.floats(-0.05, 0.05)), "exclusivity_years": draw(st.floats(0.0, 20.0))}
+             "price_change": draw(st.floats(-0.05, 0.05)),
+             "exclusivity_years": draw(st.floats(5.0 if profitable else 0.0, 20.0))}
         if draw(st.booleans()):
             t["peak_sales"] = draw(st.floats(200.0 if profitable else 0.0, 2000.0))
         else:
+            # profitable: peak >= 5000 x 0.2 x 0.2 = 200, as for peak_sales
             t.update(patients=draw(st.floats(5000.0 if profitable else 1000.0, 20000.0)),
-                     treated_share=draw(st.floats(0.1 if profitable else 0.0, 0.5)),
-                     net_price=draw(st.floats(0.1 if profitable else 0.05, 0.5)))
+                     treated_share=draw(st.floats(0.2 if profitable else 0.0, 0.5)),
+                     net_price=draw(st.floats(0.2 if profitable else 0.05, 0.5)))
             if not profitable and draw(st.booleans()):
                 t["cogs_per_patient"] = draw(st.floats(0.0, 0.05))
         ramp = draw(st.sampled_from(["benchmark", "linear", "list"]))
