@@ -6,6 +6,8 @@ happen inside the command so that ``iitvalue --help`` stays fast.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ._shell import (DEFAULT_CHUNK, MAX_MEMORY, MAX_PATHS, SEED_TYPE, Count, attach_source, handle_errors,
@@ -43,7 +45,8 @@ def export_cmd(file: str, output: str, force: bool, sets: tuple[str, ...], n_pat
         result = value(sheet)
         risk = None if no_risk else risk_analysis(result, paths=n_paths, seed=seed)
         info: dict = {}
-        out.write_with(lambda p: info.update(write_workbook(result, p, risk)))
+        out.write_with(lambda p: info.update(write_workbook(result, p, risk, toml=Path(file),
+                                                            overrides=parse_sets(sets))))
     differs = [k for k, (wv, py) in info["parity"].items() if abs(wv - py) > 1e-9 * max(1.0, abs(py))]
     click.echo(f"wrote {out} (sheets: {', '.join(info['sheets'])}; names: {', '.join(info['names'])})", err=True)
     for note in info["notes"]:
@@ -61,25 +64,23 @@ def export_cmd(file: str, output: str, force: bool, sets: tuple[str, ...], n_pat
 @click.command("import")
 @click.argument("workbook", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, metavar="SHEET.toml", help="Where to write the term sheet (.toml).")
+@click.option("--into", "into", default=None, type=click.Path(dir_okay=False), metavar="SHEET.toml",
+              help="The term sheet to write the edits into (default: the text kept in the workbook).")
 @click.option("--force", is_flag=True, help="Overwrite SHEET.toml if it exists.")
 @handle_errors
-def import_cmd(workbook: str, output: str, force: bool) -> None:
-    """Read a workbook written by `iitvalue export`, with the edits made on its Inputs sheet, back into a term
-    sheet (validated; an edit that is not allowed names its cell)."""
-    import tomli_w
-
+def import_cmd(workbook: str, output: str, into: str | None, force: bool) -> None:
+    """Read a workbook written by `iitvalue export`, with the edits made on its Inputs sheet, back into its term
+    sheet: the original TOML with the edited values changed in place and noted, comments and layout kept
+    (validated; an edit that is not allowed names its cell; every problem is reported at once)."""
     from ..errors import InputError
-    from ..excel import read_workbook
+    from ..excel import import_edits
 
     if not workbook.lower().endswith(".xlsx"):
         raise InputError("must be an .xlsx workbook written by `iitvalue export`", workbook)
     with open_output(output, force, (".toml",)) as out:
-        sheet, changes = read_workbook(workbook)
-        head = f"# term sheet imported by `iitvalue import` from {_comment(workbook)}\n"
-        head += "".join(_comment(f"# edited {c['cell']}: {c['key']} {c['from']!r} -> {c['to']!r}") + "\n"
-                        for c in changes) or "# no edits\n"
-        out.write_text(head + "\n" + tomli_w.dumps(sheet.to_dict()))
-    click.echo(f"wrote {out} ({len(changes)} edited input(s))", err=True)
+        res = import_edits(workbook, toml_path=into)
+        out.write_with(lambda p: p.write_bytes(res.text.encode("utf-8")))
+    click.echo(f"wrote {out} ({len(res.changes)} edited input(s))", err=True)
 
 
 def _comment(text: str) -> str:

@@ -132,18 +132,18 @@ def write_asset(book: Book, result, inputs: Inputs, time: Timeline, dev: Develop
     peak_year = b.scalar("peak_year", "Calendar year in which that model year starts", "year",
                          f'IF({peak}>0,INDEX({time.year.all},1,MATCH({peak},{ysales.all},0)),"n/a")',
                          "n/a" if year is None else float(year), "year")
-    appr_date = b.scalar("appr_date", "Approval date", "date", _date_formula(dev.T, inputs),
+    appr_date = b.scalar("appr_date", "Approval date", "date", date_formula(dev.T, inputs),
                          excel_serial(_dt.date.fromisoformat(summ["approval_date"])), "date")
     launch_t = b.scalar("launch_t", "First launch (years)", "years",
                         "MIN(" + ",".join(str(t.launch) for t in territories) + ")", summ["launch_time"], "years")
-    launch_date = b.scalar("launch_date", "First launch date", "date", _date_formula(launch_t, inputs),
+    launch_date = b.scalar("launch_date", "First launch date", "date", date_formula(launch_t, inputs),
                            excel_serial(_dt.date.fromisoformat(summ["launch_date"])), "date")
     return Asset(revenue, tax, fcf, cat, fcfr, df, pv, ysales, rnpv, npv, pv_rd, pv_comm, peak, peak_year, appr_date,
                  launch_date)
 
 
-def _date_formula(t: Cell, inputs: Inputs) -> str:
-    """The date ``t`` years after the valuation date, as :func:`iitvalue.units.add_years` computes it: whole
+def date_formula(t: Cell, inputs: Inputs) -> str:
+    """The formula template of the date ``t`` years after the valuation date, as :func:`iitvalue.units.add_years` computes it: whole
     months by EDATE, any other fraction by days of 365.25."""
     c = inputs.const
     months = f"{t}*{c.mpy}"

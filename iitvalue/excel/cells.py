@@ -29,9 +29,9 @@ I_LABEL, I_KEY, I_VAL, I_UNIT, I_NOTE = 0, 1, 2, 3, 4  # Inputs columns
 INPUTS, CALC = "Inputs", "Calculations"
 
 FMT = {
-    "money": "#,##0.00;[Red]-#,##0.00",
-    "pct": "0.00%",
-    "prob": "0.0000",
+    "money": "#,##0.0;(#,##0.0)",
+    "pct": "0.0%",
+    "prob": "0.0%",
     "factor": "0.000000",
     "years": "0.00",
     "date": "yyyy-mm-dd",
@@ -41,8 +41,8 @@ FMT = {
     "year": "0",
 }
 
-_STYLE = {
-    "input": {"font_color": "#0000FF", "bg_color": "#FFF2CC", "border": 1, "border_color": "#BFBFBF"},
+_STYLE = {  # every cell is locked (the sheets are protected) except the input style's
+    "input": {"font_color": "#0000FF", "bg_color": "#FFF2CC", "border": 1, "border_color": "#BFBFBF", "locked": False},
     "const": {"font_color": "#7030A0", "bg_color": "#F2F2F2"},
     "python": {"font_color": "#7F7F7F", "italic": True},
     "out": {"bold": True, "bg_color": "#E2EFDA"},
@@ -124,14 +124,24 @@ class Range:
 
 @dataclass(frozen=True)
 class InputRow:
-    """One row of the Inputs sheet as ``iitvalue import`` reads it back: row, term-sheet key, number kind, style,
-    value exported."""
+    """One cell of the Inputs sheet as ``iitvalue import`` reads it back: row, term-sheet key (empty for an input
+    without one, e.g. the launch-curve table), number kind, value exported, style, the registry key of the cell
+    (None when no formula uses it), its label, column and sheet."""
 
     row: int
     path: str
     kind: str
     value: Any
     style: str
+    key: str | None = None
+    label: str = ""
+    col: int = 2
+    sheet: str = INPUTS
+
+
+STRUCT_NOTE = "locked: change it in the term sheet and export again"
+NOTE_CHARS = 52  # characters of a note per line in the Inputs note column (its width, 48)
+ROW_HEIGHT = 12.75  # points: a row of 10-point Arial
 
 
 def _finite(value: Any, where: str) -> float:
@@ -168,6 +178,9 @@ class Book:
         self.names: dict[str, str] = {}  # key -> defined name used in formulas
         self.defined: list[str] = []
         self.input_map: list[InputRow] = []
+        self.comments: dict[str, str] = {}  # term-sheet key -> the comment on its TOML line
+        self.print_area: dict[str, tuple[int, int, int, int]] = {}  # sheet -> first row, col, last row, col
+        self.grouped = False  # Calculations rows after the first section are grouped (outline level 1)
         base = {"font_name": "Arial", "font_size": 10}
         f = self.wb.add_format
         self.f = {
@@ -176,6 +189,7 @@ class Book:
             "sub": f({**base, "bold": True, "bottom": 1}),
             "text": f(base),
             "note": f({**base, "italic": True, "font_color": "#595959"}),
+            "wrap": f({**base, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"}),
             "head": f({**base, "bold": True, "bg_color": "#D9E1F2", "bottom": 1}),
         }
         self._num: dict[tuple[str, str], Any] = {}
@@ -266,7 +280,9 @@ class Book:
 
     def put_formula(self, sheet: str, row: int, col: int, formula: str, value: Any, kind: str,
                     style: str = "calc") -> None:
-        """A formula with its cached ``value`` (text or a finite number)."""
+        """A formula (one leading ``=``) with its cached ``value`` (text or a finite number)."""
+        if not formula.startswith("=") or formula.startswith("=="):
+            raise ValueError(f"{sheet}!{a1(row, col)}: a formula starts with exactly one '=': {formula!r}")
         cached = value if isinstance(value, str) else _finite(value, f"{sheet}!{a1(row, col)}: {formula}")
         self.ws[sheet].write_formula(row, col, formula, self.fmt(kind, style), cached)
 
@@ -276,6 +292,12 @@ class Book:
         value = -cell.value if negate else cell.value
         self.put_formula(sheet, row, col, ("=-" if negate else "=") + self.ref(cell.key, sheet), value, kind, style)
 
+    def redirect(self, key: str, r: Ref) -> None:
+        """Make formulas written from now on read scalar ``key`` from ``r`` (e.g. the scenario in use) instead of
+        its input cell; the defined name, if any, stays on the input cell."""
+        self.scalars[key] = r
+        self.names.pop(key, None)
+
     def define(self, name: str, r: Ref) -> None:
         """A workbook-level defined name for the cell at ``r``."""
         self.wb.define_name(name, f"={r.sheet}!{a1(r.row, r.col, True)}")
@@ -283,11 +305,24 @@ class Book:
 
     # ---- rows -----------------------------------------------------------------------------------------------
     def section(self, sheet: str, title: str, width: int = 6) -> None:
-        """A section title bar across ``width`` columns, after one blank row (except near the top)."""
+        """A section title bar across ``width`` columns, after one blank row (except near the top). On
+        Calculations the rows of a section are grouped under its title."""
         row = self.row[sheet] + (1 if self.row[sheet] > 2 else 0)
         for c in range(width):
             self.put_text(sheet, row, c, title if c == 0 else "", self.f["section"])
         self.row[sheet] = row + 1
+        if sheet == CALC:
+            self.grouped = True
+
+    def comment(self, path: str) -> str:
+        """The comment on the TOML line of term-sheet key ``path`` (or of its list, for an element), else ""."""
+        while path:
+            if path in self.comments:
+                return self.comments[path]
+            if not path.endswith("]"):
+                return ""
+            path = path[:path.rindex("[")]
+        return ""
 
     def input_row(self, key: str | None, label: str, path: str, value: Any, unit: str, note: str,
                   kind: str = "num", validate: dict | None = None, name: str | None = None,
@@ -318,7 +353,10 @@ class Book:
         """
         sh = INPUTS
         row = self.row[sh]
-        self.input_map.append(InputRow(row, path, kind, value, style))
+        self.input_map.append(InputRow(row, path, kind, value, style, key, label))
+        comment = self.comment(path) if path and not path.startswith("(") else ""
+        if comment:
+            note = f"{note} | {comment}" if note else comment
         self.put_text(sh, row, I_LABEL, label)
         self.put_text(sh, row, I_KEY, path, self.f["note"])
         if isinstance(value, str):
@@ -326,11 +364,12 @@ class Book:
         else:
             self.put_value(sh, row, I_VAL, value, kind, style)
         self.put_text(sh, row, I_UNIT, unit)
-        self.put_text(sh, row, I_NOTE, note, self.f["note"])
+        self.put_text(sh, row, I_NOTE, note, self.f["wrap"])
+        lines = -(-len(note) // NOTE_CHARS)
+        if lines > 1:  # the note wraps inside its column: room for its lines
+            self.ws[sh].set_row(row, ROW_HEIGHT * lines)
         if validate and style == "input":
-            opts = {k: v for k, v in validate.items() if k != "msg"}
-            opts.update(error_title="iitvalue", error_message=validate["msg"])
-            self.ws[sh].data_validation(row, I_VAL, row, I_VAL, opts)
+            self.validate(row, I_VAL, validate)
         self.row[sh] += 1
         if key is None:
             return None
@@ -340,6 +379,20 @@ class Book:
             self.names[key] = name
         return cell
 
+    def validate(self, row: int, col: int, rule: dict, last_row: int | None = None, last_col: int | None = None) -> None:
+        """Data validation (XlsxWriter's options, with the message ``msg`` shown on a bad entry) of an Inputs cell
+        or range."""
+        opts = {k: v for k, v in rule.items() if k != "msg"}
+        opts.update(error_title="iitvalue", error_message=rule["msg"])
+        self.ws[INPUTS].data_validation(row, col, row if last_row is None else last_row,
+                                        col if last_col is None else last_col, opts)
+
+    def table_input(self, row: int, col: int, value: float, kind: str, label: str) -> None:
+        """An input cell of a table on Inputs (launch curve, class-model components): live in the workbook but
+        without a term-sheet key, so ``iitvalue import`` refuses an edit of it (naming the cell)."""
+        self.put_value(INPUTS, row, col, value, kind, "input")
+        self.input_map.append(InputRow(row, "", kind, value, "input", None, label, col))
+
     def register(self, key: str, ref: Ref, value: Any) -> Cell:
         """Register the cell at ``ref`` under ``key`` (for cells written by hand, e.g. in a table)."""
         self.scalars[key] = ref
@@ -347,6 +400,8 @@ class Book:
 
     def _calc_row(self, label: str, unit: str) -> int:
         row = self.row[CALC]
+        if self.grouped:
+            self.ws[CALC].set_row(row, None, None, {"level": 1})
         self.put_text(CALC, row, C_LABEL, label)
         self.put_text(CALC, row, C_UNIT, unit)
         self.row[CALC] += 1

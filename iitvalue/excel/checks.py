@@ -8,11 +8,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from .asset import Model
-from .cells import Book, Cell, Ref, a1
+from .cells import INPUTS, Book, Cell, Ref, a1
 from .deal import DealCells
+from .validation import Condition
 
 CHECKS = "Checks"
 TOL = 1e-9
+LABELS = {  # readable labels of the parity rows (the JSON key is in column F)
+    "asset.rnpv": "Asset rNPV", "asset.npv_unrisked": "Asset NPV, unrisked", "asset.loa": "LOA used",
+    "asset.pv_rd_risked": "PV of risk-weighted R&D", "asset.pv_commercial_risked": "PV of risk-adjusted commercial",
+    "asset.peak_sales": "Peak annual sales", "asset.peak_sales_year": "Peak sales year", "pos.prior_loa": "Prior LOA",
+    "pos.posterior_loa": "Posterior LOA", "pos.bayes_factor_orr": "Bayes factor, ORR",
+    "pos.bayes_factor_cr": "Bayes factor, CR", "pos.prior_class_probability": "Prior P(active)",
+    "pos.posterior_class_probability": "Posterior P(active)", "deal.licensor_npv": "Licensor NPV",
+    "deal.licensee_npv": "Licensee NPV", "deal.asset_rnpv_licensee_view": "Asset rNPV at the licensee's rate",
+    "deal.asset_rnpv_licensor_view": "Asset rNPV at the licensor's rate",
+    "deal.pv_milestones_licensor": "PV of milestones, licensor", "deal.pv_milestones_licensee": "PV of milestones, licensee",
+    "deal.pv_royalties_licensor": "PV of royalties, licensor", "deal.pv_royalties_licensee": "PV of royalties, licensee",
+    "deal.pv_profit_share_licensor": "PV of the licensor's share, licensor's view",
+    "deal.pv_profit_share_licensee": "PV of the licensor's share, licensee's view",
+    "deal.headline_value": "Headline value", "deal.risk_adjusted_value": "Risk-adjusted value of the payments",
+    "deal.breakeven_upfront": "Break-even upfront"}
 
 
 @dataclass(frozen=True)
@@ -25,7 +41,7 @@ class SumCheck:
     value: float
 
 
-def sum_checks(result, model: Model, deal: DealCells | None) -> list[SumCheck]:
+def sum_checks(result, model: Model, deal: DealCells | None, bridge: dict[str, Cell] | None = None) -> list[SumCheck]:
     """The workbook's checks against itself, in order.
 
     Parameters
@@ -36,6 +52,8 @@ def sum_checks(result, model: Model, deal: DealCells | None) -> list[SumCheck]:
         The cells on both sides of the asset's checks.
     deal : DealCells or None
         The NPVs, for the check that the two parties add up to the asset.
+    bridge : dict of str to Cell, optional
+        The NPV at the foot of each party's bridge on Outputs (checked against the NPV).
 
     Returns
     -------
@@ -49,9 +67,11 @@ def sum_checks(result, model: Model, deal: DealCells | None) -> list[SumCheck]:
                     "+".join(str(t.revenue.total) for t in territories),
                     sum(t.revenue.total.value for t in territories))]
     if inputs.phases:
-        if dev.T.value <= result.asset.plan.horizon:
-            out.append(SumCheck("R&D on the timeline = sum of phase costs", rd.total.total,
-                                "+".join(str(p.cost) for p in inputs.phases), sum(p.cost.value for p in inputs.phases)))
+        costs = "+".join(str(p.cost) for p in inputs.phases)
+        inside = dev.T.value <= result.asset.plan.horizon
+        out.append(SumCheck("R&D on the timeline = sum of phase costs (when approval falls inside the horizon)",
+                            rd.total.total, f"IF({dev.T}<={inputs.horizon},{costs},{rd.total.total})",
+                            sum(p.cost.value for p in inputs.phases) if inside else rd.total.total.value))
         out.append(SumCheck("LOA = product of the transition probabilities", dev.loa, f"PRODUCT({dev.probabilities})",
                             dev.loa.value))
         if pos is not None:
@@ -62,6 +82,9 @@ def sum_checks(result, model: Model, deal: DealCells | None) -> list[SumCheck]:
         out.append(SumCheck("Licensor (at the licensee's rate) + licensee = asset rNPV at that rate",
                             deal.asset["licensee"], f"{npv.licensor_at_licensee_rate}+{npv.licensee}",
                             npv.licensor_at_licensee_rate.value + npv.licensee.value))
+        for role, cell in (bridge or {}).items():
+            target = npv.licensor if role == "licensor" else npv.licensee
+            out.append(SumCheck(f"Outputs bridge = {role} NPV", cell, str(target), target.value))
     return out
 
 
@@ -101,16 +124,34 @@ def parity_pairs(model: Model, deal: DealCells | None) -> list[tuple[str, Cell]]
     return pairs
 
 
-def write_checks(book: Book, result, sums: list[SumCheck], pairs: list[tuple[str, Cell]],
-                 own_beliefs: bool) -> dict[str, tuple[float, float]]:
-    """Write the Checks sheet.
+def start_checks(book: Book) -> Cell:
+    """The top of the Checks sheet: title, the relative tolerance (returned) and two rows left for the master
+    checks that :func:`write_checks` fills in."""
+    b, sh = book, CHECKS
+    b.put_text(sh, 0, 0, "Checks: inputs, locked cells, sums, and iitvalue's results next to the workbook's",
+               b.f["title"])
+    b.put_text(sh, 1, 0, "Relative tolerance")
+    b.put_value(sh, 1, 1, TOL, "0.0E+00", "const")
+    b.row[sh] = 5
+    return b.register("chk_tol", Ref(sh, 1, 1), TOL)
+
+
+def write_checks(book: Book, result, tol: Cell, conditions: list[Condition], sums: list[SumCheck],
+                 pairs: list[tuple[str, Cell]], own_beliefs: bool) -> dict[str, tuple[float, float]]:
+    """Write the Checks sheet: the input checks, the locked cells against their exported values, the sum checks,
+    the parity rows, and the master checks ``checks_ok`` (every input, locked-cell and sum check OK) and
+    ``parity_ok`` (the workbook still equals iitvalue's valuation as exported: false after any edit).
 
     Parameters
     ----------
     book : Book
-        The cell registry.
+        The cell registry (its map of the Inputs rows gives the locked cells).
     result : Result
         The valuation (its summary holds iitvalue's results).
+    tol : Cell
+        The tolerance cell (:func:`start_checks`).
+    conditions : list of Condition
+        The input checks (:func:`iitvalue.excel.validation.input_conditions`).
     sums : list of SumCheck
         The sum checks (:func:`sum_checks`).
     pairs : list of (str, Cell)
@@ -124,22 +165,44 @@ def write_checks(book: Book, result, sums: list[SumCheck], pairs: list[tuple[str
         {JSON key: (workbook value, iitvalue value)} of the parity rows as exported.
     """
     b, sh = book, CHECKS
-    b.put_text(sh, 0, 0, "Checks: sum checks, and iitvalue's results next to the workbook's", b.f["title"])
-    b.row[sh] = 2
-    b.put_text(sh, 1, 0, "Relative tolerance")
-    b.put_value(sh, 1, 1, TOL, "0.0E+00", "const")
-    tol = b.register("chk_tol", Ref(sh, 1, 1), TOL)
+    flags: list[tuple[int, int]] = []  # first and last row of each block of OK cells that the master counts
+    b.section(sh, "Inputs: consistency (the term sheet's own rules)", 6)
+    first = row = _heads(b, ("check", "", "", "", "OK"))
+    for c in conditions:
+        b.put_text(sh, row, 0, c.label)
+        b.put_formula(sh, row, 4, b.expand(f'IF(IFERROR({c.tpl},FALSE),"OK","CHECK")', sh), "OK" if c.ok else "CHECK",
+                      "num")
+        row += 1
+    flags.append((first, row - 1))
+    b.row[sh] = row
+    b.section(sh, "Locked cells: unchanged since the export (change them in the term sheet)", 6)
+    first = row = _heads(b, ("locked cell", "Inputs cell", "value exported", "", "OK"))
+    for r in b.input_map:
+        if r.style not in ("struct", "const") or r.sheet != INPUTS:
+            continue
+        where = f"{INPUTS}!{a1(r.row, r.col, True)}"
+        b.put_text(sh, row, 0, r.label or r.path)
+        b.put_text(sh, row, 1, where, b.f["note"])
+        if isinstance(r.value, str) or r.value is None:
+            b.put_text(sh, row, 2, r.value or "", b.fmt("num", "const"))
+        else:
+            b.put_value(sh, row, 2, r.value, r.kind, "const")
+        b.put_formula(sh, row, 4, f'=IF(EXACT({where},{a1(row, 2)}),"OK","CHECK")', "OK", "num")
+        row += 1
+    flags.append((first, row - 1))
+    b.row[sh] = row
     b.section(sh, "Sum checks (workbook against itself)", 6)
-    row = _heads(b, ("check", "left", "right", "difference", "OK"))
+    first = row = _heads(b, ("check", "left", "right", "difference", "OK"))
     for c in sums:
         b.put_text(sh, row, 0, c.label)
         b.put_link(sh, row, 1, c.left, "num")
         b.put_formula(sh, row, 2, b.expand(c.right, sh), c.value, "num")
         _compare(b, row, tol, c.left.value, c.value, 1, "CHECK")
         row += 1
+    flags.append((first, row - 1))
     b.row[sh] = row
-    b.section(sh, "Parity: the workbook against iitvalue (Python)", 6)
-    row = _heads(b, ("result", "workbook", "iitvalue", "difference", "OK", "JSON key"))
+    b.section(sh, "Parity: the workbook against iitvalue (Python) as exported; DIFFERS after an edit", 6)
+    first = row = _heads(b, ("result", "workbook", "iitvalue", "difference", "OK", "JSON key"))
     summ = result.summary
     parity = {}
     for key, cell in pairs:
@@ -147,20 +210,54 @@ def write_checks(book: Book, result, sums: list[SumCheck], pairs: list[tuple[str
         if py is None or (isinstance(py, float) and not math.isfinite(py)):
             continue
         py, wv = float(py), float(cell.value)
-        b.put_text(sh, row, 0, key)
+        b.put_text(sh, row, 0, LABELS.get(key, key))
         b.put_link(sh, row, 1, cell, "num")
         b.put_value(sh, row, 2, py, "num", "python")
         _compare(b, row, tol, wv, py, 2, "DIFFERS")
         b.put_text(sh, row, 5, key, b.f["note"])
         parity[key] = (wv, py)
         row += 1
+    parity_rows = (first, row - 1)
     if own_beliefs:
         b.put_text(sh, row + 1, 0, "A party has its own evidence weight: iitvalue values that party with its own "
                                    "posterior, the workbook with the common beliefs, so the deal rows may differ.",
                    b.f["note"])
         row += 2
     b.row[sh] = row
+    _masters(b, flags, parity_rows, parity)
     return parity
+
+
+def _masters(b: Book, flags: list[tuple[int, int]], parity_rows: tuple[int, int], parity: dict) -> None:
+    """``checks_ok`` (row 3) and ``parity_ok`` (row 4) count the OK cells of their blocks; conditional formats
+    colour exactly the cells that check."""
+    sh = CHECKS
+    green = b.wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
+    red = b.wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
+    blocks = [(r0, r1) for r0, r1 in flags if r1 >= r0]
+
+    def count(rows: list[tuple[int, int]]) -> tuple[str, int]:
+        ok = "+".join(f'COUNTIF({a1(r0, 4, True)}:{a1(r1, 4, True)},"OK")' for r0, r1 in rows) or "0"
+        return ok, sum(r1 - r0 + 1 for r0, r1 in rows)
+
+    for row, name, label, rows, fail in (
+            (2, "checks_ok", "All checks (inputs, locked cells, sums)", blocks, "CHECK"),
+            (3, "parity_ok", "Same as iitvalue's valuation at export (DIFFERS after an edit)",
+             [parity_rows] if parity_rows[1] >= parity_rows[0] else [], "DIFFERS")):
+        ok, n = count(rows)
+        b.put_text(sh, row, 0, label, b.f["sub"])
+        good = all(p[0] == p[1] or abs(p[0] - p[1]) <= TOL * max(1.0, abs(p[1])) for p in parity.values())
+        value = "OK" if name == "checks_ok" or good else fail
+        b.put_formula(sh, row, 1, f'=IF({ok}={n},"OK","{fail}")', value, "num", "out")
+        b.define(name, Ref(sh, row, 1))
+        b.register(name, Ref(sh, row, 1), value)
+    for r0, r1 in blocks + [parity_rows, (2, 3)]:
+        col = 1 if (r0, r1) == (2, 3) else 4
+        if r1 < r0:
+            continue
+        for crit, fm in (("==", green), ("!=", red)):
+            b.ws[sh].conditional_format(r0, col, r1, col, {"type": "cell", "criteria": crit, "value": '"OK"',
+                                                           "format": fm})
 
 
 def _heads(b: Book, heads: tuple[str, ...]) -> int:

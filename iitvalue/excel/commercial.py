@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.engine import ramp_integral, overlap
+from ..model.engine import overlap, ramp_integral
 from .cells import CALC, Book, Cell, Line
 from .development import Development
 from .inputs import COST_FIELDS, Inputs, TerritoryInputs
@@ -101,6 +101,10 @@ def _write_territory(b: Book, result, m: int, inputs: Inputs, cells: TerritoryIn
     er = b.line(f"er{m}", "Erosion factor (1 - e)^max(0, t_mid - X)", "factor",
                 f"(1-{cells.erosion})^MAX(0,{time.tm}-{X})", (1.0 - pt.erosion) ** np.maximum(0.0, tm - X.value),
                 "factor")
+    b.line(f"onmkt{m}", f"Flag: {t.name} on the market at the midpoint", "flag", f"IF({time.tm}>={L},1,0)",
+           (tm >= L.value).astype(float), "int")
+    b.line(f"excl{m}", f"Flag: {t.name} in exclusivity at the midpoint", "flag",
+           f"IF(AND({time.tm}>={L},{time.tm}<{X}),1,0)", ((tm >= L.value) & (tm < X.value)).astype(float), "int")
     rev_values = ln.revenue_by_territory[0, m]
     rev = b.line(f"rev{m}", f"Net sales, {t.name}", "millions", f"{peak}*{upt}*{gr}*{er}", rev_values, total=True)
     pts_values = rev_values / (pt.net_price * growth) if pt.cogs_per_patient > 0 else np.zeros_like(rev_values)

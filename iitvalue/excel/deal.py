@@ -19,8 +19,8 @@ from ..deal.payments import describe, expand_payments, signing_time, trigger_tim
 from ..model.outcomes import expectation, outcome_probabilities
 from ..termsheet.triggers import ExcelRefs, kind_of
 from .asset import Model
-from .cells import CALC, INPUTS, Book, Cell, Line
-from .inputs import NONNEG, PROB
+from .cells import CALC, I_VAL, INPUTS, STRUCT_NOTE, Book, Cell, Line, a1
+from .inputs import DATE, NAME_NOTE, NONNEG, PROB
 
 ROLES = ("licensor", "licensee")
 
@@ -60,6 +60,7 @@ class DealInputs:
     royalties: tuple[RoyaltyInputs, ...]
     profit_share: dict[int, Cell]
     cost_share: dict[int, Cell]
+    pool_shares: tuple[tuple[Cell, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class DealCells:
     share: dict[str, Cell]
     asset: dict[str, Cell]
     npvs: DealNPVs
+    licensee: Any = None  # the licensee's cash-flow block (iitvalue.excel.licensee.LicenseeCells)
 
 
 def own_beliefs(result) -> bool:
@@ -163,10 +165,15 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
     d, s = result.sheet.deal, result.sheet
     inp = book.input_row
     book.section(INPUTS, "Deal (docs/method.md section 3)")
-    inp(None, "Kind", "deal.kind", d.kind, "", "term sheet")
-    deal_date = inp("deal_date", "Deal date", "deal.date", d.date, "date", "term sheet", "date")
-    closing = (inp("closing", "Closing (upfront paid)", "deal.closing", d.closing, "date", "term sheet", "date")
-               if d.closing is not None else None)
+    inp(None, "Kind", "deal.kind", d.kind, "", STRUCT_NOTE, style="struct")
+    deal_date = inp("deal_date", "Deal date (signing)", "deal.date", d.date, "date", "term sheet", "date", DATE)
+    closing = None
+    if d.closing is not None:
+        closing = inp("closing", "Closing (upfront paid)", "deal.closing", d.closing, "date", "term sheet", "date",
+                      {"validate": "custom", "error_type": "warning",
+                       "value": f"=AND(ISNUMBER({a1(book.row[INPUTS], I_VAL)}),"
+                                f"{a1(book.row[INPUTS], I_VAL)}>={a1(deal_date.ref.row, I_VAL, True)})",
+                       "msg": "closing cannot be before the deal date"})
     upfront = inp("upfront", "Upfront", "deal.upfront", d.upfront, "millions", "term sheet", "money", NONNEG,
                   name="upfront")
     inp(None, "Of which equity premium", "deal.equity_premium", d.equity_premium, "millions", "shown only", "money",
@@ -177,7 +184,7 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
     rates = {}
     for role in ROLES:
         p, cap = getattr(d, role), role.capitalize()
-        inp(None, cap, f"deal.{role}.name", p.name, "", "term sheet")
+        inp(None, cap, f"deal.{role}.name", p.name, "", NAME_NOTE, style="struct")
         rates[role] = inp(f"rate_{role}", f"{cap}: discount rate", f"deal.{role}.discount_rate", p.discount_rate,
                           "per year", "term sheet", "pct", PROB, name=f"{role}_discount_rate")
         for f in ("iit_weight", "registrational_weight"):
@@ -188,30 +195,33 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
     rows = []
     for i, ms in enumerate(d.milestones):
         pre, key = f"deal.milestones[{i}]", f"pay{len(rows)}"
-        inp(None, f"Milestone: {ms.name}", f"{pre}.name", ms.name, "", ms.source or "term sheet")
+        inp(None, f"Milestone: {ms.name}", f"{pre}.name", ms.name, "", ms.source or "term sheet", style="struct")
         amount = inp(key + "_amt", f"{ms.name}: amount", f"{pre}.amount", ms.amount, "millions", "term sheet",
                      "money", NONNEG)
-        inp(None, f"{ms.name}: trigger", f"{pre}.trigger", describe(ms.trigger), "", "structural", style="struct")
+        inp(None, f"{ms.name}: trigger", f"{pre}.trigger", describe(ms.trigger), "", STRUCT_NOTE, style="struct")
         rows.append(PaymentInputs(key, next(payments), str(amount), _trigger_inputs(book, key, ms.trigger,
                                                                                     pre + ".trigger")))
+    pool_shares = []
     for i, pool in enumerate(d.pools):
         pre = f"deal.pools[{i}]"
-        inp(None, f"Pool: {pool.name}", f"{pre}.name", pool.name, "", pool.source or "term sheet")
+        inp(None, f"Pool: {pool.name}", f"{pre}.name", pool.name, "", pool.source or "term sheet", style="struct")
         total = inp(f"pool{i}", f"{pool.name}: total", f"{pre}.amount", pool.amount, "millions", "term sheet",
                     "money", NONNEG)
         k = len(pool.triggers)
+        pool_shares.append([])
         for q, (trig, sh) in enumerate(zip(pool.triggers, pool.shares or [1.0 / k] * k)):
             key = f"pay{len(rows)}"
             share = inp(key + "_share", f"{pool.name}: share for {describe(trig)}", f"{pre}.shares[{q}]", sh,
                         "fraction", "term sheet" if pool.shares else "equal split (default rule, docs/method.md 3.2)",
                         "pct", PROB)
+            pool_shares[-1].append(share)
             rows.append(PaymentInputs(key, next(payments), f"{total}*{share}",
                                       _trigger_inputs(book, key, trig, f"{pre}.triggers[{q}]")))
     royalties = []
     for i, roy in enumerate(d.royalties):
         pre = f"deal.royalties[{i}]"
         inp(None, f"Royalty {i + 1}: territories", f"{pre}.territories", ", ".join(roy.territories), "",
-            "structural", style="struct")
+            STRUCT_NOTE, style="struct")
         above, rate = [], []
         for q, tier in enumerate(roy.tiers):
             above.append(inp(f"roy{i}_lo{q}", f"Royalty {i + 1}: tier {q + 1} applies above",
@@ -242,7 +252,7 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
                 inp(None, f"Observed {f.replace('_', ' ')}", f"deal.observed.{f}", getattr(d.observed, f), "millions",
                     d.observed.source or "term sheet (shown only)", "money", style="struct")
     return DealInputs(deal_date, closing, upfront, lcs, rates, tuple(rows), tuple(royalties), profit_share,
-                      cost_share)
+                      cost_share, tuple(tuple(x) for x in pool_shares))
 
 
 # the trigger fields that are inputs of their own (the others name a phase or territory): key suffix, label, unit,

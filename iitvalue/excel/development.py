@@ -272,6 +272,8 @@ def write_rd(book: Book, result, time: Timeline, dev: Development) -> RD:
                   ((tm >= dev.start[j].value) & (tm < dev.end[j].value)).astype(float), "int") for j in range(J)]
     appr = b.line("appr", "Flag: approved by the midpoint", "flag", f"IF({time.tm}>={dev.T},1,0)",
                   (tm >= dev.T.value).astype(float), "int")
+    b.line("indev", "Flag: in development (not yet approved at the midpoint)", "flag", f"1-{appr}",
+           (tm < dev.T.value).astype(float), "int")
     alive = b.line("alive", "P(alive): P(start) of the running phase, LOA once approved", "fraction",
                    f"IF({appr}=1,{dev.loa},SUMPRODUCT({run[0]}:{run[-1]},{dev.p_start_block}))", ln.prob_alive[0],
                    "prob")

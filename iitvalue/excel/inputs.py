@@ -4,12 +4,15 @@ by :mod:`.pos` and :mod:`.deal`."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
 from ..model.plan import PlannedPhase
 from ..units import YEAR_DAYS
-from .cells import INPUTS, Book, Cell, Range
+from .cells import INPUTS, STRUCT_NOTE, Book, Cell, Range
+
+NAME_NOTE = "locked: a name other tables refer to; change it in the term sheet"
 
 # data validation of input cells (XlsxWriter options, with the message shown on a bad entry)
 PROB = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
@@ -17,6 +20,9 @@ PROB = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1
 WEIGHT = {"validate": "decimal", "criteria": "between", "minimum": 1e-9, "maximum": 1,
           "msg": "an evidence weight in (0, 1]"}
 NONNEG = {"validate": "decimal", "criteria": ">=", "value": 0, "msg": "must be >= 0"}
+POSITIVE = {"validate": "decimal", "criteria": ">", "value": 0, "msg": "must be > 0"}
+DATE = {"validate": "date", "criteria": "between", "minimum": _dt.date(1990, 1, 1), "maximum": _dt.date(2200, 12, 31),
+        "msg": "a date (yyyy-mm-dd)"}
 COUNT = {"validate": "integer", "criteria": ">=", "value": 0, "msg": "a count of patients (whole number >= 0)"}
 FLAG = {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": 1, "msg": "1 (yes) or 0 (no)"}
 
@@ -125,9 +131,10 @@ def write_inputs(book: Book, result) -> Inputs:
     b = book
     b.put_text(INPUTS, 0, 0, f"Inputs - {s.valuation.name}", b.f["title"])
     b.put_text(INPUTS, 1, 0, "Blue cells on yellow are inputs: change them and the workbook recalculates. "
-                             "Grey cells are structural (they shape the layout: change them in the term sheet "
-                             "and export again). Money in millions of the currency, time in years, rates as "
-                             "fractions.", b.f["note"])
+                             "Grey cells are locked: they shape the layout or name things (change them in the "
+                             "term sheet and export again). Money in millions of the currency, time in years, "
+                             "rates as fractions. Column E: the source, then the comment on the TOML line.",
+               b.f["note"])
     for c, h in enumerate(("input", "term-sheet key", "value", "unit", "source / note")):
         b.put_text(INPUTS, 2, c, h, b.f["head"])
     b.row[INPUTS] = 3
@@ -135,16 +142,18 @@ def write_inputs(book: Book, result) -> Inputs:
     v = s.valuation
     inp = b.input_row
     b.section(INPUTS, "Valuation")
-    inp(None, "Name", "valuation.name", v.name, "", "term sheet")
-    vdate = inp("vdate", "Valuation date (t = 0)", "valuation.date", v.date, "date", "term sheet", kind="date",
-                name="valuation_date")
-    inp(None, "Currency", "valuation.currency", v.currency, "", "money in millions of it")
+    inp(None, "Name", "valuation.name", v.name, "", NAME_NOTE, style="struct")
+    vdate = inp("vdate", "Valuation date (t = 0; also selects the readouts)", "valuation.date", v.date, "date",
+                "term sheet", kind="date", validate=DATE, name="valuation_date")
+    inp(None, "Currency", "valuation.currency", v.currency, "", "money in millions of it; " + STRUCT_NOTE,
+        style="struct")
     rate = inp("r", "Discount rate", "valuation.discount_rate", v.discount_rate, "per year",
                source(v, "discount_rate"), "pct", PROB, name="discount_rate")
     horizon = inp("horizon", "Horizon", "valuation.horizon_years", v.horizon_years, "years",
-                  "structural: sets the number of period columns", "years", style="struct")
-    inp(None, "Period", "valuation.period", v.period, "", "structural: annual or quarterly columns", style="struct")
-    dt = inp("dt", "Period length", "(from valuation.period)", plan.dt, "years", "structural", "years",
+                  "sets the number of period columns; " + STRUCT_NOTE, "years", style="struct")
+    inp(None, "Period", "valuation.period", v.period, "", "annual or quarterly columns; " + STRUCT_NOTE,
+        style="struct")
+    dt = inp("dt", "Period length", "(from valuation.period)", plan.dt, "years", STRUCT_NOTE, "years",
              style="struct")
     mid = inp("mid", "Mid-period discounting (1 = yes, 0 = end of period)", "valuation.mid_period",
               1 if v.mid_period else 0, "flag", source(v, "mid_period"), "int", FLAG)
@@ -171,7 +180,9 @@ def write_inputs(book: Book, result) -> Inputs:
     b.section(INPUTS, "Asset")
     for f, lab in (("name", "Asset"), ("modality", "Modality"), ("indication", "Indication"),
                    ("therapeutic_area", "Therapeutic area"), ("stage", "Stage"), ("benchmark", "Benchmark row")):
-        inp(None, lab, f"asset.{f}", getattr(a, f) or "", "", source(a, f, "not given"))
+        why = "" if f == "name" else "chooses the benchmark row and the class model; "
+        inp(None, lab, f"asset.{f}", getattr(a, f) or "", "", f"{source(a, f, 'not given')}; {why}{STRUCT_NOTE}",
+            style="struct")
 
     b.section(INPUTS, "Development phases (remaining, back to back)")
     phases = tuple(_phase_inputs(b, j, ph, pp) for j, (ph, pp) in enumerate(zip(s.phases, resolved_phases(result))))
@@ -190,18 +201,18 @@ def write_inputs(book: Book, result) -> Inputs:
 
 def _phase_inputs(b: Book, j: int, ph, pp: PlannedPhase) -> PhaseInputs:
     pre = f"phases[{j}]"
-    b.input_row(f"ph_name{j}", f"Phase {j + 1}: name", f"{pre}.name", ph.name, "", "term sheet")
-    kind = b.input_row(f"ph_kind{j}", f"Phase {j + 1}: kind", f"{pre}.kind", ph.kind, "",
-                       "structural: decides which phases absorb the readout (clinical) and review", style="struct")
-    d = b.input_row(f"d{j}", f"Phase {j + 1}: duration", f"{pre}.duration", pp.duration, "years",
-                    pp.sources["duration"], "years", NONNEG)
-    cost = b.input_row(f"C{j}", f"Phase {j + 1}: cost", f"{pre}.cost", pp.cost, "millions", pp.sources["cost"],
+    b.input_row(f"ph_name{j}", f"Phase {j + 1}: name", f"{pre}.name", ph.name, "", NAME_NOTE, style="struct")
+    kind = b.input_row(f"ph_kind{j}", f"{ph.name}: kind", f"{pre}.kind", ph.kind, "",
+                       "decides which phases absorb the readout (clinical) and review; " + STRUCT_NOTE, style="struct")
+    d = b.input_row(f"d{j}", f"{ph.name}: duration", f"{pre}.duration", pp.duration, "years",
+                    pp.sources["duration"], "years", POSITIVE)
+    cost = b.input_row(f"C{j}", f"{ph.name}: cost", f"{pre}.cost", pp.cost, "millions", pp.sources["cost"],
                        "money", NONNEG)
-    p = b.input_row(f"p{j}", f"Phase {j + 1}: transition probability P(pass | started), prior", f"{pre}.probability",
+    p = b.input_row(f"p{j}", f"{ph.name}: transition probability P(pass | started), prior", f"{pre}.probability",
                     pp.probability, "fraction", pp.sources["probability"], "prob", PROB, name=f"p_phase_{j + 1}")
     weights = ()
     if ph.cost_profile and len(ph.cost_profile) > 1:
-        weights = tuple(b.input_row(f"w{j}_{q}", f"Phase {j + 1}: cost weight of slice {q + 1} of "
+        weights = tuple(b.input_row(f"w{j}_{q}", f"{ph.name}: cost weight of slice {q + 1} of "
                                                  f"{len(ph.cost_profile)}", f"{pre}.cost_profile[{q}]", w, "weight",
                                     "term sheet (normalised to sum 1)", "num", NONNEG)
                         for q, w in enumerate(ph.cost_profile))
@@ -211,7 +222,7 @@ def _phase_inputs(b: Book, j: int, ph, pp: PlannedPhase) -> PhaseInputs:
 def _territory_inputs(b: Book, m: int, t) -> dict[str, Any]:
     pre = f"territories[{m}]"
     inp = b.input_row
-    inp(f"t_name{m}", f"Territory {m + 1}: name", f"{pre}.name", t.name, "", "term sheet")
+    inp(f"t_name{m}", f"Territory {m + 1}: name", f"{pre}.name", t.name, "", NAME_NOTE, style="struct")
     out: dict[str, Any] = {"peak": None, "patients": None, "share": None, "exclusivity_end": None,
                            "exclusivity_years": None}
     out["lag"] = inp(f"lag{m}", f"{t.name}: launch lag after approval", f"{pre}.launch_lag", t.launch_lag, "years",
@@ -229,13 +240,13 @@ def _territory_inputs(b: Book, m: int, t) -> dict[str, Any]:
                        "term sheet" if t.net_price is not None else "not given (needed only with COGS per patient)",
                        "money", NONNEG)
     inp(None, f"{t.name}: years to peak", f"{pre}.years_to_peak", t.years_to_peak, "years",
-        "structural: shapes the launch-curve table below", "years", style="struct")
+        "shapes the launch-curve table below; " + STRUCT_NOTE, "years", style="struct")
     inp(None, f"{t.name}: launch curve", f"{pre}.ramp",
         t.ramp if isinstance(t.ramp, str) else "list (see the launch-curve table)", "",
-        "structural: shapes the launch-curve table below", style="struct")
+        "shapes the launch-curve table below; " + STRUCT_NOTE, style="struct")
     if t.exclusivity_end is not None:
         out["exclusivity_end"] = inp(f"xend{m}", f"{t.name}: exclusivity end", f"{pre}.exclusivity_end",
-                                     t.exclusivity_end, "date", "term sheet", "date")
+                                     t.exclusivity_end, "date", "term sheet", "date", DATE)
     else:
         out["exclusivity_years"] = inp(f"xyrs{m}", f"{t.name}: exclusivity after launch", f"{pre}.exclusivity_years",
                                        t.exclusivity_years, "years", "term sheet", "years", NONNEG)
@@ -271,7 +282,7 @@ def _launch_curve_table(b: Book, terms, planned) -> tuple[Range, list[Range], in
     for y in range(Y):
         b.put_value(INPUTS, first + y, 0, y + 1, "int", "struct")
         for m, pt in enumerate(planned):
-            b.put_value(INPUTS, first + y, 2 + m, pt.ramp[y], "pct", "input")
+            b.table_input(first + y, 2 + m, pt.ramp[y], "pct", f"launch curve, {terms[m].name}, launch year {y + 1}")
     if Y:
         b.ws[INPUTS].data_validation(first, 2, first + Y - 1, 1 + M, {
             "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,

@@ -5,27 +5,32 @@ mixtures' own update (:class:`iitvalue.stats.betamix.BetaMix`)."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 
 from scipy.special import logsumexp
 
+from ..model.pos import Evidence
 from ..termsheet.schema import Pos
-from .cells import CALC, INPUTS, Book, Cell, Ref
-from .inputs import COUNT, NONNEG, PROB, WEIGHT, PhaseInputs
+from .cells import CALC, I_VAL, INPUTS, STRUCT_NOTE, Book, Cell, Ref, a1
+from .inputs import COUNT, DATE, NAME_NOTE, NONNEG, PROB, WEIGHT, PhaseInputs
 
 CLASSES, ENDPOINTS = ("active", "inactive"), ("orr", "cr")
 
 
 @dataclass(frozen=True)
 class ReadoutInputs:
-    """One readout's count cells (``complete``, ``complete_n`` and ``weight`` only when the term sheet gives
-    them)."""
+    """One readout's cells: date, count cells (``complete``, ``complete_n`` and ``weight`` only when the term
+    sheet gives them) and the Inputs row that shows whether the valuation uses it (a formula written by
+    :func:`write_pos`)."""
 
+    date: Cell
     n: Cell
     responders: Cell
     complete: Cell | None
     complete_n: Cell | None
     weight: Cell | None
+    used_row: int
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class PosInputs:
     """The PoS input cells: every readout (by its index in the term sheet), the evidence weights, q_A and q_I,
     transportability and the class model's components per (class, endpoint)."""
 
+    vdate: Cell
     readouts: tuple[ReadoutInputs, ...]
     iit_weight: Cell
     registrational_weight: Cell
@@ -62,9 +68,18 @@ class PosCells:
     bf_cr: Cell
     posterior_class: Cell
     posterior_loa: Cell
+    n_used: Cell | None = None
 
 
-def write_pos_inputs(book: Book, result) -> PosInputs:
+def _at_most(book: Book, cell: Cell, limit: Cell, msg: str) -> None:
+    """The validation of a count at most another Inputs cell's value: a whole number from 0 to ``limit``."""
+    here, there = a1(cell.ref.row, I_VAL), a1(limit.ref.row, I_VAL, True)
+    book.validate(cell.ref.row, I_VAL, {"validate": "custom", "msg": f"a whole number >= 0; {msg}",
+                                         "value": f"=AND(ISNUMBER({here}),{here}=INT({here}),{here}>=0,"
+                                                  f"{here}<={there})"})
+
+
+def write_pos_inputs(book: Book, result, vdate: Cell) -> PosInputs:
     """Write the readouts, the ``[pos]`` settings and the class model's components on Inputs.
 
     Parameters
@@ -72,8 +87,9 @@ def write_pos_inputs(book: Book, result) -> PosInputs:
     book : Book
         The cell registry.
     result : Result
-        A valuation with a PoS update (``result.pos`` not None); ``result.pos.readouts`` says which readouts it
-        used.
+        A valuation with a PoS update (``result.pos`` not None).
+    vdate : Cell
+        The valuation date (the cut-off of the readout selection).
 
     Returns
     -------
@@ -87,50 +103,56 @@ def write_pos_inputs(book: Book, result) -> PosInputs:
         return "term sheet" if s.pos is not None and f in s.pos.model_fields_set else "default (docs/method.md 2.5)"
 
     book.section(INPUTS, "Readouts (IIT and registrational)")
-    used = {d["index"] for d in pos.readouts}
     readouts = []
     for i, rd in enumerate(s.readouts):
         pre, tag = f"readouts[{i}]", f"Readout {i + 1}"
-        inp(None, f"{tag}: source", f"{pre}.source", rd.source, "", "term sheet")
-        inp(None, f"{tag}: used in this valuation", "(pos.readout)",
-            "yes" if i in used else "no (later than the valuation date, or superseded in its trial)", "",
-            "structural: chosen by pos.readout (docs/method.md 2.10)", style="struct")
-        inp(None, f"{tag}: date", f"{pre}.date", rd.date, "date", "term sheet", "date", style="struct")
-        inp(None, f"{tag}: trial", f"{pre}.trial", rd.trial, "", "term sheet")
-        inp(None, f"{tag}: design", f"{pre}.design", rd.design, "", "structural: decides the default evidence weight",
+        inp(None, f"{tag}: source", f"{pre}.source", rd.source, "", STRUCT_NOTE, style="struct")
+        used_row = book.row[INPUTS]
+        book.put_text(INPUTS, used_row, 0, f"{tag}: used in this valuation")
+        book.put_text(INPUTS, used_row, 1, "(valuation.date, pos.readout)", book.f["note"])
+        book.put_text(INPUTS, used_row, 4, "live: the latest readout of its trial dated on or before the valuation "
+                                           "date (pos.readout, docs/method.md 2.10)", book.f["note"])
+        book.row[INPUTS] += 1
+        date = inp(f"rd_d{i}", f"{tag}: date", f"{pre}.date", rd.date, "date", "term sheet", "date", DATE)
+        inp(None, f"{tag}: trial", f"{pre}.trial", rd.trial, "", NAME_NOTE + " (readouts of a trial are cumulative)",
             style="struct")
+        inp(None, f"{tag}: design", f"{pre}.design", rd.design, "",
+            "decides the default evidence weight; " + STRUCT_NOTE, style="struct")
         n = inp(f"rd_n{i}", f"{tag}: evaluable patients n", f"{pre}.n", rd.n, "patients", "term sheet", "int", COUNT)
         r = inp(f"rd_r{i}", f"{tag}: responders", f"{pre}.responders", rd.responders, "patients", "term sheet", "int",
-                COUNT, name=f"responders_{i + 1}")
+                name=f"responders_{i + 1}")
+        _at_most(book, r, n, "responders cannot exceed the evaluable patients n")
         c = cn = w = None
         if rd.complete is not None:
             c = inp(f"rd_c{i}", f"{tag}: complete responses (CR/sCR)", f"{pre}.complete", rd.complete, "patients",
-                    "term sheet", "int", COUNT)
+                    "term sheet", "int")
+            _at_most(book, c, r, "complete responses cannot exceed the responders")
             if rd.complete_n is not None:
                 cn = inp(f"rd_cn{i}", f"{tag}: patients evaluable for CR", f"{pre}.complete_n", rd.complete_n,
-                         "patients", "term sheet", "int", COUNT)
+                         "patients", "term sheet", "int")
+                _at_most(book, cn, n, "patients evaluable for CR cannot exceed n")
         if rd.weight is not None:
             w = inp(f"rd_w{i}", f"{tag}: evidence weight (own)", f"{pre}.weight", rd.weight, "fraction",
                     "term sheet (overrides pos.*_weight)", "prob", WEIGHT)
-        readouts.append(ReadoutInputs(n, r, c, cn, w))
+        readouts.append(ReadoutInputs(date, n, r, c, cn, w, used_row))
     upd = pos.update
     model = upd.model
     book.section(INPUTS, "Probability of success (docs/method.md section 2)")
-    inp(None, "Class model", "pos.model", model.key, "", pos.model_note)
+    inp(None, "Class model", "pos.model", model.key, "", f"{pos.model_note}; {STRUCT_NOTE}", style="struct")
     iitw = inp("iitw", "Evidence weight of an IIT readout", "pos.iit_weight", cfg.iit_weight, "fraction",
                src("iit_weight"), "prob", WEIGHT, name="iit_weight")
     regw = inp("regw", "Evidence weight of a registrational readout", "pos.registrational_weight",
                cfg.registrational_weight, "fraction", src("registrational_weight"), "prob", WEIGHT,
                name="registrational_weight")
     q = {}
-    for f, key, lab, value in (("p_approval_active", "qa", "P(approval | active)", upd.p_active),
-                               ("p_approval_inactive", "qi", "P(approval | inactive)", upd.p_inactive)):
+    for f, key, lab in (("p_approval_active", "qa", "P(approval | active)"),
+                        ("p_approval_inactive", "qi", "P(approval | inactive)")):
         given = getattr(cfg, f)
-        note = "term sheet" if given is not None else f"class model '{model.key}'"
-        if value != (given if given is not None else getattr(model, f)):  # the update's own choice
-            note += f"; widened to the prior LOA {upd.prior_loa:.4f} (no readout to calibrate the classes)"
-        q[f] = inp(key, lab, f"pos.{f}", value, "fraction", note, "prob", PROB)
-    inp(None, "Readouts used", "pos.readout", cfg.readout, "", "structural", style="struct")
+        note = ("term sheet" if given is not None else f"class model '{model.key}'") + (
+            "; widened to the prior LOA on Calculations when no readout is used")
+        q[f] = inp(key, lab, f"pos.{f}", given if given is not None else getattr(model, f), "fraction", note, "prob",
+                   PROB)
+    inp(None, "Readouts used", "pos.readout", cfg.readout, "", "the selection rule; " + STRUCT_NOTE, style="struct")
     tr_f = tr_d = None
     if cfg.transportability is not None:
         t = cfg.transportability
@@ -141,9 +163,9 @@ def write_pos_inputs(book: Book, result) -> PosInputs:
     if cfg.pivotal is not None:
         for f, unit in (("n", "patients"), ("threshold", "ORR"), ("level", "fraction"), ("rule", "")):
             inp(None, f"Planned pivotal study: {f}", f"pos.pivotal.{f}", getattr(cfg.pivotal, f), unit,
-                "used by the assurance (computed by iitvalue, shown on Outputs)", style="struct")
+                "used by the assurance (computed by iitvalue, shown on Outputs); " + STRUCT_NOTE, style="struct")
     mix = _write_components(book, model)
-    return PosInputs(tuple(readouts), iitw, regw, q["p_approval_active"], q["p_approval_inactive"], tr_f, tr_d, mix)
+    return PosInputs(vdate, tuple(readouts), iitw, regw, q["p_approval_active"], q["p_approval_inactive"], tr_f, tr_d, mix)
 
 
 def _write_components(book: Book, model) -> dict[tuple[str, str], tuple[Component, ...]]:
@@ -168,8 +190,8 @@ def _write_components(book: Book, model) -> dict[tuple[str, str], tuple[Componen
                 lab = names[k] if k < len(names) else "uniform Beta(1, 1): no class information"
                 book.put_text(INPUTS, row, 0, f"{cls} / {ep.upper()} / {lab}")
                 cells = []
-                for c, val in ((2, m.weights[k]), (3, m.a[k]), (4, m.b[k])):
-                    book.put_value(INPUTS, row, c, float(val), "factor", "input")
+                for c, val, what in ((2, m.weights[k], "weight"), (3, m.a[k], "a"), (4, m.b[k], "b")):
+                    book.table_input(row, c, float(val), "factor", f"class model {cls} / {ep.upper()} / {lab}: {what}")
                     cells.append(book.register(f"mix_{cls}_{ep}_{k}_{c}", Ref(INPUTS, row, c), float(val)))
                 book.put_text(INPUTS, row, 5, "iitvalue/data/pos_components.csv, pos_models.csv (mean x ESS)",
                               book.f["note"])
@@ -210,12 +232,20 @@ def write_pos(book: Book, result, phases: tuple[PhaseInputs, ...], inputs: PosIn
     -------
     PosCells
     """
-    upd = result.pos.update
+    upd, sheet = result.pos.update, result.sheet
     book.section(CALC, "Probability of success: Bayes factors from the readouts (docs/method.md 2.2-2.5)")
+    used = _write_selection(book, result, inputs)
     prior = book.scalar("prior_loa", "Prior LOA = product of the prior transition probabilities", "fraction",
                         "PRODUCT(" + ",".join(str(p.probability) for p in phases) + ")" if phases else "1",
                         upd.prior_loa, "prob")
-    qa, qi = inputs.q_active, inputs.q_inactive
+    n_used = book.scalar("n_used", "Readouts used", "count", "+".join(str(u) for u in used) if used else "0",
+                         float(len(result.pos.readouts)), "int")
+    qa = book.scalar("qa_used", "q_A used: P(approval | active), at least the prior LOA when no readout is used",
+                     "fraction", f"IF({n_used}>0,{inputs.q_active},MAX({inputs.q_active},{prior}))", upd.p_active,
+                     "prob")
+    qi = book.scalar("qi_used", "q_I used: P(approval | inactive), at most the prior LOA when no readout is used",
+                     "fraction", f"IF({n_used}>0,{inputs.q_inactive},MIN({inputs.q_inactive},{prior}))",
+                     upd.p_inactive, "prob")
     pi = book.scalar("pi", "Prior P(active) = (LOA - q_I) / (q_A - q_I)", "fraction", f"({prior}-{qi})/({qa}-{qi})",
                      upd.prior_class, "prob")
     state = {}
@@ -223,16 +253,16 @@ def write_pos(book: Book, result, phases: tuple[PhaseInputs, ...], inputs: PosIn
         state[(cls, ep)] = _State(getattr(upd.model, f"{ep}_{cls}"), tuple(str(c.a) for c in comps),
                                   tuple(str(c.b) for c in comps), tuple(f"LN({c.weight})" for c in comps))
     lbf: dict[str, list[Cell]] = {"orr": [], "cr": []}
-    for used, ev in zip(result.pos.readouts, upd.evidence):
-        i = used["index"]
-        rd, cells = result.sheet.readouts[i], inputs.readouts[i]
+    for i, (rd, cells) in enumerate(zip(sheet.readouts, inputs.readouts)):
         tag = f"R{i + 1}"
         if cells.weight is not None:
-            w_tpl, wsrc = str(cells.weight), "the readout's own weight"
+            base, wsrc = cells.weight, "the readout's own weight"
         else:
-            w_tpl = str(inputs.iit_weight if rd.design == "iit" else inputs.registrational_weight)
+            base = inputs.iit_weight if rd.design == "iit" else inputs.registrational_weight
             wsrc = f"pos.{rd.design}_weight"
-        w = book.scalar(f"w_{i}", f"{tag}: evidence weight w", "fraction", w_tpl, ev.weight, "prob", wsrc)
+        w = book.scalar(f"w_{i}", f"{tag}: evidence weight w (0 when the readout is not used)", "fraction",
+                        f"{used[i]}*{base}", used[i].value * base.value, "prob", wsrc)
+        ev = Evidence.from_counts(rd.n, rd.responders, rd.complete, rd.complete_n, weight=base.value)
         endpoints = [("orr", cells.responders, cells.n, ev.responders, ev.n)]
         if cells.complete is not None:
             if cells.complete_n is not None:
@@ -265,7 +295,41 @@ def write_pos(book: Book, result, phases: tuple[PhaseInputs, ...], inputs: PosIn
                       upd.posterior_class, "prob")
     post = book.scalar("post_loa", "Posterior LOA = pi' q_A + (1 - pi') q_I", "fraction", f"{pi2}*{qa}+(1-{pi2})*{qi}",
                        upd.posterior_loa, "prob")
-    return PosCells(prior, pi, bf["orr"], bf["cr"], pi2, post)
+    return PosCells(prior, pi, bf["orr"], bf["cr"], pi2, post, n_used)
+
+
+def _write_selection(book: Book, result, inputs: PosInputs) -> list[Cell]:
+    """One flag per readout, 1 when the valuation uses it (``pos.readout``, docs/method.md 2.10), live in the
+    valuation date and the readout dates: ``auto`` keeps the latest readout of each trial dated on or before the
+    cut-off (the later one of two on the same date), ``latest`` the single latest (the first of two on the same
+    date), a date as ``auto`` with that cut-off, ``none`` none. The trials are names (locked), so which readouts
+    compete is fixed at export."""
+    sheet = result.sheet
+    choice = (sheet.pos or Pos()).readout
+    used_now = {d["index"] for d in result.pos.readouts}
+    if choice in ("auto", "latest"):
+        cut = inputs.vdate
+    elif choice != "none":
+        cut = book.const("rd_cut", "Readout cut-off date (pos.readout)", "date",
+                         _dt.date.fromisoformat(choice), "date", "structural: " + STRUCT_NOTE)
+    flags = []
+    rds, cells = sheet.readouts, inputs.readouts
+    for i, rd in enumerate(rds):
+        label = f"R{i + 1}: used (1) or not (0)"
+        if choice == "none":
+            flags.append(book.const(f"used_{i}", label + " - pos.readout = none", "flag", 0.0, "int"))
+            book.put_text(INPUTS, cells[i].used_row, I_VAL, "no", book.fmt("num", "struct"))
+            continue
+        d = cells[i].date
+        rivals = [j for j in range(len(rds)) if j != i and (choice == "latest" or rds[j].trial == rd.trial)]
+        later = "+".join(f"({cells[j].date}{'>' if (j > i) == (choice == 'latest') else '>='}{d})*"
+                         f"({cells[j].date}<={cut})" for j in rivals)
+        tpl = f"IF(AND({d}<={cut},{later}=0),1,0)" if rivals else f"IF({d}<={cut},1,0)"
+        flags.append(book.scalar(f"used_{i}", label + ": dated on or before the cut-off, no later rival", "flag",
+                                 tpl, 1.0 if i in used_now else 0.0, "int"))
+        book.put_formula(INPUTS, cells[i].used_row, I_VAL, book.expand(f'IF({flags[-1]}=1,"yes","no")', INPUTS),
+                         "yes" if i in used_now else "no", "num", "struct")
+    return flags
 
 
 def _write_marginal(book: Book, key: str, tag: str, st: _State, w: Cell, x_cell: Cell, m_cell: Cell, x: float,
@@ -273,7 +337,10 @@ def _write_marginal(book: Book, key: str, tag: str, st: _State, w: Cell, x_cell:
     """One class and endpoint of one readout: each component's log term t_k = ln w_k + ln B(a_k + w x,
     b_k + w (m - x)) - ln B(a_k, b_k), the log marginal max t + ln sum exp(t - max t), and the mixture after the
     readout (the next readout's prior)."""
-    terms, _, _ = st.mix.update_terms(x, m, w.value)  # the mixture's own log terms (iitvalue.stats.betamix)
+    if w.value == 0:  # a readout not used: the same as no data
+        x = m = 0.0
+    wv = w.value or 1.0
+    terms, _, _ = st.mix.update_terms(x, m, wv)  # the mixture's own log terms (iitvalue.stats.betamix)
     rows = []
     for k, (a, b, lw) in enumerate(zip(st.a, st.b, st.lw)):
         tpl = (f"{lw}+(GAMMALN({a}+{w}*{x_cell})+GAMMALN({b}+{w}*({m_cell}-{x_cell}))-GAMMALN({a}+{b}+{w}*{m_cell}))"
@@ -284,7 +351,7 @@ def _write_marginal(book: Book, key: str, tag: str, st: _State, w: Cell, x_cell:
     lm = book.scalar(f"lm_{key}", f"{tag}: log marginal likelihood (log-sum-exp)", "log",
                      f"MAX({rng})+LN(SUMPRODUCT(EXP({rng}-MAX({rng}))))", float(logsumexp(terms)), "log",
                      "the binomial coefficient is common to both classes and cancels in the Bayes factor")
-    after = _State(st.mix.posterior(x, m, w.value),
+    after = _State(st.mix.posterior(x, m, wv),
                    tuple(f"({a}+{w}*{x_cell})" for a in st.a),
                    tuple(f"({b}+{w}*({m_cell}-{x_cell}))" for b in st.b),
                    tuple(f"({t}-{lm})" for t in rows))

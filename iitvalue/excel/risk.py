@@ -3,7 +3,7 @@ Python and labelled so, each with a native chart (docs/excel.md, "Risk"). Number
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -11,6 +11,7 @@ import numpy as np
 from .cells import Book
 
 RISK = "Risk"
+LABELS = {"pos.orr": "Asset class from the readouts (posterior): inactive vs active"}
 
 
 @dataclass
@@ -20,7 +21,8 @@ class RiskAnalysis:
     ``tornado``: :func:`iitvalue.montecarlo.tornado` rows (ranked); ``base_rnpv``: the asset rNPV of
     ``iitvalue value``; ``summary``: :meth:`Simulation.summary` (``mc.*`` keys) of ``paths`` paths with ``seed``;
     ``edges`` / ``counts``: the histogram of the realised asset NPV (``numpy.histogram``: ``len(counts)``
-    equal-width bins over [min, max], each [from, to) except the last, [from, to]; counts sum to ``paths``)."""
+    equal-width bins over [min, max], each [from, to) except the last, [from, to]; counts sum to ``paths``);
+    ``football``: the football field of the upfront (:func:`football_field`)."""
 
     tornado: list[dict[str, Any]]
     base_rnpv: float
@@ -31,6 +33,7 @@ class RiskAnalysis:
     seed: int
     version: str
     notes: list[str]
+    football: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -71,8 +74,77 @@ def risk_analysis(result, paths: int = 20_000, seed: int = 1, bins: int = 40) ->
     rows = tornado(sheet)
     sim = simulate(sheet, n_paths=paths, seed=seed)
     counts, edges = np.histogram(sim.asset, bins=bins)
-    return RiskAnalysis(rows, float(result.asset.summary["rnpv"]), sim.summary(), [float(e) for e in edges],
-                        [int(c) for c in counts], int(paths), int(seed), __version__, list(sim.notes))
+    summary = sim.summary()
+    return RiskAnalysis(rows, float(result.asset.summary["rnpv"]), summary, [float(e) for e in edges],
+                        [int(c) for c in counts], int(paths), int(seed), __version__, list(sim.notes),
+                        football_field(result, rows, summary))
+
+
+def football_field(result, rows: list[dict[str, Any]], summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The upfront the licensee would pay by each pricing method (low, high, base; millions): the calibrated
+    bargaining model's fair upfront (``iitvalue price``, over its intervals), and the break-even upfront (licensee
+    NPV = 0) across the tornado's swings, the Monte Carlo P10-P90 of the licensee's NPV and the ``[[scenarios]]``;
+    the observed upfront when the term sheet gives it. Empty without a deal, or when the upfront was paid before
+    the valuation date (no break-even upfront).
+
+    Parameters
+    ----------
+    result : Result
+        The valuation.
+    rows : list of dict
+        The tornado (:func:`iitvalue.analysis.sensitivity.tornado`).
+    summary : dict
+        The Monte Carlo summary (``mc.licensee.p10`` ...).
+
+    Returns
+    -------
+    list of dict
+        One row per method: ``method``, ``low``, ``high``, ``base`` and ``basis``.
+    """
+    from ..analysis import calibrate as C
+    from ..analysis import pricing
+    from ..deal.payments import upfront_time
+    from ..errors import InputError, NumericalError
+    from ..termsheet import load
+    from ..valuation import value
+
+    sheet = result.sheet
+    d = sheet.deal
+    be0 = None if result.deal is None else result.deal.summary.get("breakeven_upfront")
+    if d is None or be0 is None:
+        return []
+    growth = (1.0 + d.licensee.discount_rate) ** upfront_time(d, result.asset.plan)  # be = upfront + NPV x growth
+
+    def be(enpv: float) -> float:
+        return d.upfront + enpv * growth
+
+    method = "Calibrated bargaining model (iitvalue price)"
+    try:
+        comps = None if (d.milestones or d.pools or d.royalties) else [load(p) for p in C.shipped_comparables()]
+        p = pricing.price(sheet, C.load_calibration(None), comps)
+        out = [{"method": method, "low": p["upfront_low"], "high": p["upfront_high"], "base": p.get("upfront"),
+                "basis": "fair upfront over the calibration's intervals of kappa, weight and premium"}]
+    except (InputError, NumericalError) as exc:
+        out = [{"method": method, "low": None, "high": None, "base": None, "basis": f"not available: {exc}"}]
+    swings = [be(r[f"deal.licensee_npv_{k}"]) for r in rows for k in ("low", "high")
+              if r["path"] != "deal.licensee.discount_rate"]
+    if swings:
+        out.append({"method": "Break-even upfront over the tornado's swings", "low": min(swings), "high": max(swings),
+                    "base": be0, "basis": "one [[uncertainty]] input at its low or high, all else at base"})
+    if "mc.licensee.p10" in summary:
+        out.append({"method": "Break-even upfront, Monte Carlo P10-P90 of the licensee NPV",
+                    "low": be(summary["mc.licensee.p10"]), "high": be(summary["mc.licensee.p90"]), "base": be0,
+                    "basis": "the licensee's realised NPV over the paths"})
+    if sheet.scenarios:
+        values = [be0] + [value(sheet.replace(dict(sc.set))).deal.summary.get("breakeven_upfront")
+                          for sc in sheet.scenarios]
+        values = [v for v in values if v is not None]
+        out.append({"method": "Break-even upfront across the scenarios", "low": min(values), "high": max(values),
+                    "base": be0, "basis": "base and each [[scenarios]] entry, revalued"})
+    if d.observed is not None and d.observed.upfront is not None:
+        out.append({"method": "Observed upfront", "low": d.observed.upfront, "high": d.observed.upfront,
+                    "base": d.observed.upfront, "basis": d.observed.source or "deal.observed.upfront"})
+    return out
 
 
 def write_risk(book: Book, sheet, rk: RiskAnalysis) -> None:
@@ -104,7 +176,7 @@ def write_risk(book: Book, sheet, rk: RiskAnalysis) -> None:
     b.put_text(sh, row, 0, "Base asset rNPV (iitvalue value)")
     b.put_value(sh, row, 1, rk.base_rnpv, "money", "python")
     row += 2
-    heads = ["input (term-sheet key)", "rank", "low value", "high value", "base value", "rNPV at low",
+    heads = ["input", "term-sheet key", "rank", "low value", "high value", "base value", "rNPV at low",
              "rNPV at high", "swing |high - low|", "basis of low / high"]
     if deal:
         heads += ["licensor NPV at low", "licensor NPV at high", "licensee NPV at low", "licensee NPV at high"]
@@ -112,27 +184,29 @@ def write_risk(book: Book, sheet, rk: RiskAnalysis) -> None:
         b.put_text(sh, row, c, h, b.f["head"])
     row += 1
     first = row
+    labels = {**{r.path: r.label for r in b.input_map if r.path}, **LABELS}
     for r in rk.tornado:
-        b.put_text(sh, row, 0, r["path"])
-        b.put_value(sh, row, 1, r["rank"], "int", "python")
-        for c, key in ((2, "low"), (3, "high"), (4, "base")):
+        b.put_text(sh, row, 0, labels.get(r["path"], r["path"]))
+        b.put_text(sh, row, 1, r["path"], b.f["note"])
+        b.put_value(sh, row, 2, r["rank"], "int", "python")
+        for c, key in ((3, "low"), (4, "high"), (5, "base")):
             v = r[key]
             if isinstance(v, str) or v is None:  # the posterior entry swings the class, not a number
                 b.put_text(sh, row, c, "" if v is None else f"{v} class", b.fmt("num", "python"))
             else:
                 b.put_value(sh, row, c, v, "0.0000", "python")
-        b.put_value(sh, row, 5, r["asset.rnpv_low"], "money", "python")
-        b.put_value(sh, row, 6, r["asset.rnpv_high"], "money", "python")
-        b.put_value(sh, row, 7, r["swing"], "money", "python")
-        b.put_text(sh, row, 8, r["basis"], b.f["note"])
+        b.put_value(sh, row, 6, r["asset.rnpv_low"], "money", "python")
+        b.put_value(sh, row, 7, r["asset.rnpv_high"], "money", "python")
+        b.put_value(sh, row, 8, r["swing"], "money", "python")
+        b.put_text(sh, row, 9, r["basis"], b.f["note"])
         if deal:
             for c, key in enumerate(("deal.licensor_npv_low", "deal.licensor_npv_high", "deal.licensee_npv_low",
-                                     "deal.licensee_npv_high"), start=9):
+                                     "deal.licensee_npv_high"), start=10):
                 b.put_value(sh, row, c, r[key], "money", "python")
         row += 1
     last = row - 1
     ch = b.wb.add_chart({"type": "bar"})
-    for name, col, color in (("input at low", 5, "#C00000"), ("input at high", 6, "#548235")):
+    for name, col, color in (("input at low", 6, "#C00000"), ("input at high", 7, "#548235")):
         ch.add_series({"name": name, "categories": [sh, first, 0, last, 0], "values": [sh, first, col, last, col],
                        "fill": {"color": color}, "gap": 40, "overlap": 100})
     ch.set_title({"name": f"Tornado: asset rNPV around the base ({rk.base_rnpv:,.1f})"})
@@ -142,7 +216,7 @@ def write_risk(book: Book, sheet, rk: RiskAnalysis) -> None:
     ch.set_legend({"position": "bottom"})
     ch.set_size({"width": 760, "height": 120 + 28 * len(rk.tornado)})
     b.row[sh] = row
-    ws.insert_chart(first - 3, 14 if deal else 10, ch)
+    ws.insert_chart(first - 3, 15 if deal else 11, ch)
     # ---- Monte Carlo histogram
     row = max(row + 1, first - 3 + int((120 + 28 * len(rk.tornado)) / 20) + 2)
     b.row[sh] = row
@@ -201,3 +275,41 @@ def write_risk(book: Book, sheet, rk: RiskAnalysis) -> None:
     ch2.set_legend({"none": True})
     ch2.set_size({"width": 760, "height": 380})
     ws.insert_chart(first - 1, 7, ch2)
+    if rk.football:
+        _write_football(b, sheet, rk, b.row[sh] + 22)
+
+
+def _write_football(b: Book, sheet, rk: RiskAnalysis, row: int) -> None:
+    """The football field of the upfront: a table (method, low, high, base, basis) and a chart of a bar from each
+    method's low to its high, the base marked."""
+    sh, cur = RISK, sheet.valuation.currency
+    b.row[sh] = row
+    b.section(sh, f"Football field: the upfront by pricing method (millions of {cur}) - {rk.label}", 7)
+    row = b.row[sh]
+    for c, h in enumerate(("method", "low", "high", "base", "range (high - low)", "basis")):
+        b.put_text(sh, row, c, h, b.f["head"])
+    first = row = row + 1
+    for f in rk.football:
+        b.put_text(sh, row, 0, f["method"])
+        for c, key in ((1, "low"), (2, "high"), (3, "base")):
+            if f[key] is None:
+                b.put_text(sh, row, c, "n/a", b.fmt("num", "python"))
+            else:
+                b.put_value(sh, row, c, f[key], "money", "python")
+        if f["low"] is not None:
+            b.put_value(sh, row, 4, f["high"] - f["low"], "money", "python")
+        b.put_text(sh, row, 5, f["basis"], b.f["note"])
+        row += 1
+    last = row - 1
+    b.row[sh] = row
+    ch = b.wb.add_chart({"type": "line"})  # the bars run from each method's low to its high (up-down bars)
+    for name, c, marker in (("low", 1, None), ("high", 2, None), ("base", 3, {"type": "diamond", "size": 8})):
+        ch.add_series({"name": name, "categories": [sh, first, 0, last, 0], "values": [sh, first, c, last, c],
+                       "line": {"none": True}, "marker": marker or {"type": "none"}})
+    ch.set_up_down_bars({"up": {"fill": {"color": "#2F5597"}}, "down": {"fill": {"color": "#2F5597"}}})
+    ch.set_title({"name": f"Football field: upfront by method, low to high (diamond: base), millions of {cur}"})
+    ch.set_y_axis({"num_format": "#,##0", "name": f"upfront, millions of {cur}"})
+    ch.set_x_axis({"num_font": {"rotation": -20}})
+    ch.set_legend({"none": True})
+    ch.set_size({"width": 760, "height": 420})
+    b.ws[sh].insert_chart(first - 1, 7, ch)

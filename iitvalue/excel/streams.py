@@ -16,19 +16,32 @@ from ..deal.streams import (
     tiered_amount,
 )
 from .asset import Model
-from .cells import CALC, Book, Cell
+from .cells import CALC, Book, Cell, Line
 from .deal import ROLES, DealInputs, Discounting
 
 
 @dataclass(frozen=True)
 class Shares:
-    """The PV of the licensor's profit and cost share, and the asset rNPV, at each party's rate."""
+    """The PV of the licensor's profit and cost share and the asset rNPV at each party's rate; the licensor's
+    risk-adjusted share of the cash flows and its after-tax commercial share on the success path (rows)."""
 
     pv: dict[str, Cell]
     asset: dict[str, Cell]
+    line: Line
+    commercial: Line
 
 
-def write_royalties(book: Book, result, model: Model, deal_in: DealInputs, disc: Discounting) -> dict[str, Cell]:
+@dataclass(frozen=True)
+class Royalties:
+    """The PV of the royalties for each party; the royalties on the success path and risk-adjusted (rows, None
+    without royalties)."""
+
+    pv: dict[str, Cell]
+    total: Line | None
+    risked: Line | None
+
+
+def write_royalties(book: Book, result, model: Model, deal_in: DealInputs, disc: Discounting) -> Royalties:
     """Write the royalties: covered annual sales, one row per marginal tier, the effective rate, the royalties
     on each covered territory (step-down after exclusivity, nothing after the term), their total, risk-adjusted
     total and PV for each party.
@@ -48,14 +61,13 @@ def write_royalties(book: Book, result, model: Model, deal_in: DealInputs, disc:
 
     Returns
     -------
-    dict of str to Cell
-        The PV of the royalties for each party.
+    Royalties
     """
     b, d = book, result.sheet.deal
     time, dev, territories = model.time, model.dev, model.territories
     if not d.royalties:
-        return {role: b.const(f"pvroy_{role}", f"PV of royalties, {role} (no royalties)", "millions", 0.0, "money")
-                for role in ROLES}
+        return Royalties({role: b.const(f"pvroy_{role}", f"PV of royalties, {role} (no royalties)", "millions", 0.0,
+                                        "money") for role in ROLES}, None, None)
     b.section(CALC, "Deal: royalties with marginal tiers (docs/method.md 3.3)")
     names = [t.name for t in territories]
     lines = royalty_lines(d, result.asset.plan, result.asset.lines)[0]  # (M, N), each territory in one royalty
@@ -93,9 +105,9 @@ def write_royalties(book: Book, result, model: Model, deal_in: DealInputs, disc:
                    total=True)
     risked = b.line("royr", "Royalties, risk-adjusted = LOA x royalties", "millions", f"{dev.loa}*{total}",
                     dev.loa.value * total.values, total=True)
-    return {role: b.scalar(f"pvroy_{role}", f"PV of royalties, {role}", "millions",
-                           f"SUMPRODUCT({risked.all},{p.df.all})", p.pv("royalties"), "money")
-            for role, p in disc.parties.items()}
+    return Royalties({role: b.scalar(f"pvroy_{role}", f"PV of royalties, {role}", "millions",
+                                     f"SUMPRODUCT({risked.all},{p.df.all})", p.pv("royalties"), "money")
+                      for role, p in disc.parties.items()}, total, risked)
 
 
 def write_shares(book: Book, result, model: Model, deal_in: DealInputs, disc: Discounting) -> Shares:
@@ -183,4 +195,4 @@ def write_shares(book: Book, result, model: Model, deal_in: DealInputs, disc: Di
                             "money")
         value[role] = b.scalar(f"asset_{role}", f"Asset rNPV at the {role}'s rate", "millions",
                                f"SUMPRODUCT({asset.risked.all},{p.df.all})", p.expect(p.outcomes.asset), "money")
-    return Shares(pv, value)
+    return Shares(pv, value, licshare, liccomm)

@@ -14,12 +14,14 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+import tomli_w
 from conftest import EXAMPLES
 from test_book import sink_sheet
 
 import iitvalue
 from iitvalue.excel import asset as xa
-from iitvalue.excel import checks, commercial, deal, development, inputs, outputs, pos, streams, timeline
+from iitvalue.excel import (checks, commercial, deal, development, inputs, licensee, outputs, pos, streams, timeline,
+                            validation)
 from iitvalue.excel.cells import CALC, INPUTS, Book, Cell, Line
 from iitvalue.excel.importer import write_source
 from iitvalue.termsheet.triggers import ExcelRefs, kind_of
@@ -31,7 +33,7 @@ def run_blocks(result, path: Path) -> dict:
     for name in (INPUTS, CALC, outputs.OUTPUTS, checks.CHECKS):
         book.sheet(name)
     out: dict = {"book": book, "inputs": inputs.write_inputs(book, result)}
-    out["pos_in"] = pos.write_pos_inputs(book, result) if result.pos is not None else None
+    out["pos_in"] = pos.write_pos_inputs(book, result, out["inputs"].vdate) if result.pos is not None else None
     out["deal_in"] = deal.write_deal_inputs(book, result) if result.sheet.deal is not None else None
     out["time"] = timeline.write_timeline(book, result, out["inputs"])
     out["pos"] = pos.write_pos(book, result, out["inputs"].phases, out["pos_in"]) if out["pos_in"] else None
@@ -47,12 +49,15 @@ def run_blocks(result, path: Path) -> dict:
         ms = deal.write_milestones(book, result, model, d_in, disc)
         roy = streams.write_royalties(book, result, model, d_in, disc)
         sh = streams.write_shares(book, result, model, d_in, disc)
-        npvs = deal.write_npvs(book, result, d_in, disc, ms, roy, sh.pv, sh.asset["licensee"])
-        out["deal"] = deal.DealCells(d_in, disc, ms, roy, sh.pv, sh.asset, npvs)
+        npvs = deal.write_npvs(book, result, d_in, disc, ms, roy.pv, sh.pv, sh.asset["licensee"])
+        cash = licensee.write_licensee(book, result, model, d_in, disc, ms, roy, sh)
+        out["deal"] = deal.DealCells(d_in, disc, ms, roy.pv, sh.pv, sh.asset, npvs, cash)
     outputs.write_outputs(book, result, model, outputs.summary_rows(result, model, out["deal"]), out["deal"], [], False)
-    out["parity"] = checks.write_checks(book, result, checks.sum_checks(result, model, out["deal"]),
+    tol = checks.start_checks(book)
+    conds = validation.input_conditions(model, out["pos_in"], out["pos"], out["deal_in"], tol)
+    out["parity"] = checks.write_checks(book, result, tol, conds, checks.sum_checks(result, model, out["deal"]),
                                         checks.parity_pairs(model, out["deal"]), False)
-    write_source(book, result.sheet)
+    write_source(book, tomli_w.dumps(result.sheet.to_dict()))
     book.close()
     return out
 
@@ -175,15 +180,26 @@ def test_the_pos_block_uses_the_readouts_the_valuation_recorded(tmp_path):
     assert used == [2, 1]
     out = run_blocks(result, tmp_path / "readouts.xlsx")
     book = out["book"]
-    assert [k for k in ("w_0", "w_1", "w_2", "w_3") if k in book.scalars] == ["w_1", "w_2"]
-    assert book.scalars["w_2"].row < book.scalars["w_1"].row  # in the order of the update
+    # every readout has its rows; the flags say which the valuation uses, and the others weigh 0
+    flags = [book.scalars[f"used_{i}"] for i in range(4)]
+    cached = openpyxl.load_workbook(tmp_path / "readouts.xlsx", data_only=True)
+    assert [cached[CALC].cell(f.row + 1, f.col + 1).value for f in flags] == [0, 1, 1, 0]
+    weights = [cached[CALC].cell(book.scalars[f"w_{i}"].row + 1, 3).value for i in range(4)]
+    assert weights == [0, 0.5, 0.3, 0]
     assert out["pos"].posterior_loa.value == result.pos.update.posterior_loa
     wb = openpyxl.load_workbook(tmp_path / "readouts.xlsx")
     ws = wb[INPUTS]
-    flags = [ws.cell(r, 3).value for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "(pos.readout)"]
-    assert [f == "yes" for f in flags] == [False, True, True, False]
+    shown = [cached[INPUTS].cell(r, 3).value for r in range(1, ws.max_row + 1)
+             if ws.cell(r, 2).value == "(valuation.date, pos.readout)"]
+    assert shown == ["no", "yes", "yes", "no"]
     own, w = out["pos_in"].readouts[2].weight.ref, book.scalars["w_2"]  # its own weight, not pos.iit_weight
-    assert wb[CALC].cell(w.row + 1, w.col + 1).value == f"=Inputs!$C${own.row + 1}"
+    assert wb[CALC].cell(w.row + 1, w.col + 1).value == f"=$C${flags[2].row + 1}*Inputs!$C${own.row + 1}"
+    # the flag of readout 2 (trial "second IIT") has no rival; readout 1 competes with 0 and 3 (same trial)
+    f1 = wb[CALC].cell(flags[1].row + 1, 3).value
+    d = {i: f"Inputs!$C${out['pos_in'].readouts[i].date.ref.row + 1}" for i in range(4)}
+    assert f1 == (f"=IF(AND({d[1]}<=valuation_date,({d[0]}>{d[1]})*({d[0]}<=valuation_date)+"
+                  f"({d[3]}>={d[1]})*({d[3]}<=valuation_date)=0),1,0)")
+    assert wb[CALC].cell(flags[2].row + 1, 3).value == f"=IF({d[2]}<=valuation_date,1,0)"
 
 
 def test_checks_and_outputs_list_what_the_workbook_holds(sink, tmp_path):

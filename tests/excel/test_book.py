@@ -23,14 +23,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import EXAMPLES, ROOT
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import iitvalue
 from iitvalue.cli import main
 from iitvalue.excel import FIRST, OUTPUT_NAMES, write_workbook
-
-from conftest import EXAMPLES, ROOT
 
 TEMPLATE = ROOT / "iitvalue" / "templates" / "termsheet.toml"
 JSON_KEY = {"asset_rnpv": "asset.rnpv", "asset_npv_unrisked": "asset.npv_unrisked", "pos_prior_loa": "pos.prior_loa",
@@ -434,7 +433,7 @@ def test_no_constants_inside_calculation_formulas(exported):
 def test_layout_names_styles_and_recalc_flag(exported):
     res, path = exported["esobiotec"]
     wb = openpyxl.load_workbook(path)
-    assert visible(wb) == ["Inputs", "Calculations", "Outputs", "Checks"]
+    assert visible(wb) == ["Cover", "Inputs", "Scenarios", "Calculations", "Outputs", "Sensitivity", "Checks"]
     assert set(OUTPUT_NAMES) <= set(wb.defined_names)
     assert {"discount_rate", "tax_rate", "iit_weight", "upfront", "p_phase_1"} <= set(wb.defined_names)
     assert wb["Calculations"].freeze_panes == "E11" and wb["Inputs"].freeze_panes == "B4"
@@ -481,8 +480,10 @@ def test_party_specific_beliefs_are_flagged(tmp_path):
     assert close(info["parity"]["asset.rnpv"][0], info["parity"]["asset.rnpv"][1])  # ... the asset is unaffected
     assert any("common beliefs" in n for n in info["notes"])
     wb = openpyxl.load_workbook(tmp_path / "own.xlsx", data_only=True)
-    flags = {wb["Checks"].cell(r, 1).value: wb["Checks"].cell(r, 5).value for r in range(1, wb["Checks"].max_row + 1)}
-    assert flags["deal.licensee_npv"] == "DIFFERS" and flags["asset.rnpv"] == "OK"
+    flags = {wb["Checks"].cell(r, 6).value: wb["Checks"].cell(r, 5).value for r in range(1, wb["Checks"].max_row + 1)}
+    assert flags["deal.licensee_npv"] == "DIFFERS" and flags["asset.rnpv"] == "OK"  # column F: the JSON key
+    masters = {wb["Checks"].cell(r, 1).value: wb["Checks"].cell(r, 2).value for r in (3, 4)}
+    assert list(masters.values()) == ["OK", "DIFFERS"]  # checks_ok holds; parity_ok says the deal rows differ
 
 
 # ---- command line -----------------------------------------------------------------------------------------------
@@ -517,12 +518,13 @@ def risk_table(path: Path) -> dict[str, object]:
     ws = openpyxl.load_workbook(path)["Risk"]
     rows = [[c.value for c in r] for r in ws.iter_rows()]
     col_a = [r[0] for r in rows]
-    t0 = col_a.index("input (term-sheet key)") + 1
+    t0 = col_a.index("input") + 1
     tornado = []
     while rows[t0][0]:
         tornado.append(rows[t0])
         t0 += 1
-    stats = {r[0]: r[1] for r in rows if isinstance(r[0], str) and r[1] is not None and r[0] != "Total"}
+    stats = {r[0]: r[1] for r in rows[:t0 - 1] + rows[t0 + len(tornado):]
+             if isinstance(r[0], str) and r[1] is not None and r[0] != "Total"}
     h0 = next(k for k, r in enumerate(rows) if r[0] == "bin" and r[4] == "paths") + 1
     hist = []
     while isinstance(rows[h0][0], int):
@@ -552,7 +554,7 @@ def test_risk_tornado_equals_montecarlo_tornado(risk_exported):
     assert "computed by Python (iitvalue " + iitvalue.__version__ + "), not live formulas" in got["label"]
     assert len(got["tornado"]) == len(want) == 8
     for row, w in zip(got["tornado"], want):
-        path, rank, lo, hi, base, r_lo, r_hi, swing, basis, l_lo, l_hi, e_lo, e_hi = row[:13]
+        _, path, rank, lo, hi, base, r_lo, r_hi, swing, basis, l_lo, l_hi, e_lo, e_hi = row[:14]
         assert (path, rank, basis) == (w["path"], w["rank"], w["basis"])
         if w["path"] == "pos.orr":  # the posterior entry swings the class
             assert (lo, hi) == ("inactive class", "active class")
@@ -564,10 +566,13 @@ def test_risk_tornado_equals_montecarlo_tornado(risk_exported):
             assert isinstance(v, float) and close(v, w[k], 1e-14), (path, k, v, w[k])
     # reference figures (iitvalue sensitivity examples/esobiotec.toml): the class swing dominates (4.07 inactive,
     # 1,656.6 active), then the discount rate (576.36 at 8 %, 298.93 at 12 %)
-    top = {r[0]: r for r in got["tornado"]}
-    assert got["tornado"][0][0] == "pos.orr" and abs(top["pos.orr"][5] - 4.07) < 0.01
-    assert abs(top["pos.orr"][6] - 1656.62) < 0.01
-    assert abs(top["valuation.discount_rate"][5] - 576.36) < 0.01 and abs(top["valuation.discount_rate"][6] - 298.93) < 0.01
+    top = {r[1]: r for r in got["tornado"]}
+    assert got["tornado"][0][1] == "pos.orr" and abs(top["pos.orr"][6] - 4.07) < 0.01
+    assert abs(top["pos.orr"][7] - 1656.62) < 0.01
+    assert abs(top["valuation.discount_rate"][6] - 576.36) < 0.01 and abs(top["valuation.discount_rate"][7] - 298.93) < 0.01
+    # readable labels: the Inputs label of each key, not the raw path
+    assert top["territories[0].treated_share"][0] == "US: treated share at peak"
+    assert top["valuation.discount_rate"][0] == "Discount rate"
     assert close(got["stats"]["Base asset rNPV (iitvalue value)"], 415.75258370829266, 1e-12)
 
 
@@ -610,7 +615,8 @@ def test_risk_sheet_only_with_uncertainty_and_without_no_risk(tmp_path):
     res = run("export", str(EXAMPLES / "esobiotec.toml"), "-o", str(eso), "--no-risk")
     assert res.exit_code == 0 and "Risk sheet" not in res.output
     for p in (legend, eso):
-        assert visible(openpyxl.load_workbook(p)) == ["Inputs", "Calculations", "Outputs", "Checks"]
+        assert visible(openpyxl.load_workbook(p)) == [
+            "Cover", "Inputs"] + (["Scenarios"] if p == eso else []) + ["Calculations", "Outputs", "Sensitivity", "Checks"]
         with zipfile.ZipFile(p) as z:
             assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) == 2
     assert write_workbook(iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml")), tmp_path / "l2.xlsx")  # no risk
@@ -627,17 +633,17 @@ def test_risk_workbook_structure_and_charts(risk_exported):
     """What Excel checks before offering a repair: every chart series points at cells that exist on its sheet, the
     sheet order and names are valid; values on Risk are numbers, never formulas."""
     wb = openpyxl.load_workbook(risk_exported)
-    assert visible(wb) == ["Inputs", "Calculations", "Outputs", "Risk", "Checks"]
+    assert visible(wb) == ["Cover", "Inputs", "Scenarios", "Calculations", "Outputs", "Sensitivity", "Risk", "Checks"]
     ws = wb["Risk"]
     cells = [c for r in ws.iter_rows() for c in r if c.value is not None]
     assert not [c.coordinate for c in cells if isinstance(c.value, str) and c.value.startswith("=")]
     assert sum(isinstance(c.value, (int, float)) for c in cells) > 300
     with zipfile.ZipFile(risk_exported) as z:
         charts = sorted(n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n))
-        assert len(charts) == 4  # cash flows, value split, tornado, histogram
+        assert len(charts) == 5  # cash flows, value split, tornado, histogram, football field
         xml = {n: z.read(n).decode() for n in charts}
     risk_charts = [x for x in xml.values() if "Risk!" in x]
-    assert len(risk_charts) == 2
+    assert len(risk_charts) == 3
     bar = next(x for x in risk_charts if "<c:barDir val=\"bar\"/>" in x)
     assert bar.count("<c:ser>") == 2  # input at low, input at high
     base = float(re.search(r'<c:crossesAt val="([^"]+)"/>', bar).group(1))
@@ -647,6 +653,9 @@ def test_risk_workbook_structure_and_charts(risk_exported):
             c0, r0, c1, r1 = ref
             for r in range(int(r0), int(r1) + 1):
                 assert ws[f"{c1}{r}"].value is not None, (ref, r)
+    # the football field: one bar per pricing method from its low to its high
+    ff = next(x for x in risk_charts if "<c:upDownBars>" in x)
+    assert ff.count("<c:ser>") == 3  # low, high, base
 
 
 def test_risk_workbook_libreoffice_parity(risk_exported, tmp_path_factory):
@@ -664,11 +673,11 @@ def test_risk_workbook_libreoffice_parity(risk_exported, tmp_path_factory):
              if not (isinstance(fresh.get(k), float) and close(fresh[k], v))]
     assert not diffs, diffs[:10]
     wb = openpyxl.load_workbook(conv, data_only=True)
-    assert visible(wb) == ["Inputs", "Calculations", "Outputs", "Risk", "Checks"]
+    assert visible(wb) == ["Cover", "Inputs", "Scenarios", "Calculations", "Outputs", "Sensitivity", "Risk", "Checks"]
     flags = [c.value for c in wb["Checks"]["E"] if c.value in ("OK", "CHECK", "DIFFERS")]
     assert flags and set(flags) == {"OK"}
     with zipfile.ZipFile(conv) as z:
-        assert sum(bool(re.fullmatch(r"xl/charts/chart\d+\.xml", n)) for n in z.namelist()) == 4
+        assert sum(bool(re.fullmatch(r"xl/charts/chart\d+\.xml", n)) for n in z.namelist()) == 5
 
 
 def visible(wb) -> list[str]:
@@ -739,7 +748,7 @@ def test_import_bad_input(tmp_path):
     ws.cell(row=rows["valuation.horizon_years"], column=3).value = 30
     wb.save(bad)
     res = CliRunner().invoke(main, ["import", str(bad), "-o", str(tmp_path / "x.toml")])
-    assert res.exit_code == 2 and "is structural" in res.output
+    assert res.exit_code == 2 and "is locked (structural or a name)" in res.output
     res = CliRunner().invoke(main, ["import", str(EXAMPLES / "legend.toml"), "-o", str(tmp_path / "y.toml")])
     assert res.exit_code == 2 and ".xlsx" in res.output
     plain = tmp_path / "plain.xlsx"

@@ -1,0 +1,128 @@
+"""The deal panel of Outputs (docs/excel.md, "Outputs"): the asset rNPV at the reference rate and at each party's
+rate beside the party's NPV, the bridge from the asset rNPV to each side's NPV, and the payment table. Every
+number is a link to Calculations or a sum of the rows above it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..deal.payments import describe
+from .asset import Model
+from .cells import Book, Cell, Ref, a1
+from .deal import ROLES, DealCells
+
+OUTPUTS = "Outputs"
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """The bridge's result cells (each party's NPV as the sum of the bridge) and the rows the value chart uses."""
+
+    npv: dict[str, Cell]
+    chart_rows: tuple[int, int]  # first and last row of the parties in the value table (labels col, NPVs col + 3)
+    col: int
+
+
+def bar(b: Book, row: int, col: int, width: int, title: str) -> None:
+    """A section title bar on Outputs at ``row`` over ``width`` columns from ``col``."""
+    for c in range(col, col + width):
+        b.put_text(OUTPUTS, row, c, title if c == col else "", b.f["section"])
+
+
+def heads(b: Book, row: int, col: int, names: tuple[str, ...]) -> None:
+    """A header row of a table."""
+    for c, h in enumerate(names):
+        b.put_text(OUTPUTS, row, col + c, h, b.f["head"])
+
+
+def write_value_table(b: Book, result, model: Model, deal: DealCells, row: int, col: int) -> tuple[int, tuple]:
+    """Asset rNPV at the reference rate and at each party's own rate, beside that party's NPV; returns the next
+    free row and the (first, last) rows of the two parties."""
+    sh, d = OUTPUTS, result.sheet.deal
+    bar(b, row, col, 4, "Value by party (each at its own rate)")
+    heads(b, row + 1, col, ("view", "discount rate", "asset rNPV", "party's NPV"))
+    r = row + 2
+    b.put_text(sh, r, col, "Asset (reference rate)")
+    b.put_link(sh, r, col + 1, model.inputs.rate, "pct")
+    b.put_link(sh, r, col + 2, model.asset.rnpv, "money", "out")
+    b.put_text(sh, r, col + 3, "", b.f["text"])
+    first = r + 1
+    for role, npv in (("licensor", deal.npvs.licensor), ("licensee", deal.npvs.licensee)):
+        r += 1
+        b.put_text(sh, r, col, f"{role.capitalize()}: {getattr(d, role).name}")
+        b.put_link(sh, r, col + 1, deal.disc.parties[role].rate, "pct")
+        b.put_link(sh, r, col + 2, deal.asset[role], "money")
+        b.put_link(sh, r, col + 3, npv, "money", "out")
+    return r + 2, (first, r)
+
+
+def write_bridge(b: Book, model: Model, deal: DealCells, row: int, col: int) -> tuple[int, dict[str, Cell]]:
+    """From the asset rNPV at the reference rate to each party's NPV: the effect of the party's rate, the asset
+    passed to the licensee, then each payment stream (+ received, - paid); the last row sums the bridge."""
+    sh = OUTPUTS
+    bar(b, row, col, 3, "Bridge: asset rNPV to each party's NPV")
+    heads(b, row + 1, col, ("step", "licensor", "licensee"))
+    r = row + 2
+    first = r
+    rnpv = model.asset.rnpv
+    sign = {"licensor": 1.0, "licensee": -1.0}
+    steps = [("Asset rNPV at the reference rate", lambda role: (f"{rnpv}", rnpv.value)),
+             ("Effect of the party's own rate",
+              lambda role: (f"{deal.asset[role]}-{rnpv}", deal.asset[role].value - rnpv.value)),
+             ("Asset passed to the licensee",
+              lambda role: (f"-{deal.asset[role]}", -deal.asset[role].value) if role == "licensor" else ("0", 0.0))]
+    for label, pv in (("Upfront", deal.disc.pv_up), ("Milestones", deal.milestones.pv),
+                      ("Royalties", deal.royalties), ("Profit and cost share", deal.share)):
+        steps.append((f"{label} (+ in, - out)",
+                      lambda role, pv=pv: (("" if sign[role] > 0 else "-") + f"{pv[role]}", sign[role] * pv[role].value)))
+    totals = {role: 0.0 for role in ROLES}
+    for label, fn in steps:
+        b.put_text(sh, r, col, label)
+        for c, role in enumerate(ROLES, start=1):
+            tpl, value = fn(role)
+            b.put_formula(sh, r, col + c, b.expand(tpl, sh), value, "money")
+            totals[role] += value
+        r += 1
+    b.put_text(sh, r, col, "NPV (sum of the steps)", b.f["sub"])
+    npv = {}
+    for c, role in enumerate(ROLES, start=1):
+        b.put_formula(sh, r, col + c, f"=SUM({a1(first, col + c)}:{a1(r - 1, col + c)})", totals[role], "money", "out")
+        npv[role] = b.register(f"bridge_{role}", Ref(sh, r, col + c), totals[role])
+    return r + 2, npv
+
+
+def write_payments(b: Book, result, deal: DealCells, row: int, col: int) -> int:
+    """Upfront, each milestone, royalties and the profit and cost share: trigger, amount, probability, time, PV
+    for each side (the licensee's negative) and totals; returns the next free row."""
+    sh, d, disc = OUTPUTS, result.sheet.deal, deal.disc
+    bar(b, row, col, 7, "Payments (PV at each party's own rate)")
+    heads(b, row + 1, col, ("payment", "trigger", "amount", "probability", "time (years)", "PV licensor (+)",
+                            "PV licensee (-)"))
+    r = first = row + 2
+    lines = [("Upfront", "closing" if d.closing else "deal date", deal.inputs.upfront, None, disc.t_up, disc.pv_up)]
+    for p in deal.milestones.payments:
+        pay = p.inputs.payment
+        lines.append((pay.name, describe(pay.trigger), p.amount, p.paid, p.time, p.pv))
+    for name, trig, amount, prob, t, pv in lines:
+        b.put_text(sh, r, col, name)
+        b.put_text(sh, r, col + 1, trig)
+        b.put_link(sh, r, col + 2, amount, "money")
+        if prob is None:
+            b.put_value(sh, r, col + 3, 1.0, "prob", "const")
+        else:
+            b.put_link(sh, r, col + 3, prob, "prob")
+        b.put_link(sh, r, col + 4, t, "years")
+        b.put_link(sh, r, col + 5, pv["licensor"], "money")
+        b.put_link(sh, r, col + 6, pv["licensee"], "money", negate=True)
+        r += 1
+    for label, pv in (("Royalties", deal.royalties), ("Profit and cost share", deal.share)):
+        b.put_text(sh, r, col, label)
+        b.put_text(sh, r, col + 1, "per period, risk-adjusted")
+        b.put_link(sh, r, col + 5, pv["licensor"], "money")
+        b.put_link(sh, r, col + 6, pv["licensee"], "money", negate=True)
+        r += 1
+    b.put_text(sh, r, col, "Total", b.f["sub"])
+    for c, role, sign in ((5, "licensor", 1.0), (6, "licensee", -1.0)):
+        total = sign * sum(x[role].value for x in (disc.pv_up, deal.milestones.pv, deal.royalties, deal.share))
+        b.put_formula(sh, r, col + c, f"=SUM({a1(first, col + c)}:{a1(r - 1, col + c)})", total, "money", "out")
+    return r + 2
