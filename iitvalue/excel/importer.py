@@ -225,13 +225,20 @@ def _read_source(wb, src: str) -> tuple[str, list[tuple]]:
     if info.get("format") != FORMAT:
         raise InputError("the hidden iitvalue sheet is from another version of iitvalue; export the workbook again",
                          src)
-    n = int(info["lines"])
+    damaged = InputError("the hidden iitvalue sheet was edited or is damaged; export the workbook again", src)
+    try:
+        n = int(info["lines"])
+    except (TypeError, ValueError):
+        raise damaged from None
     lines = [(str(meta.cell(i, 1).value or ""), meta.cell(i, 2).value == "CR") for i in range(2, n + 2)]
     text = join_lines(lines)
     if digest(text) != info["sha256"]:
         raise InputError("the hidden iitvalue sheet is damaged (its term sheet does not match its checksum)", src)
     rows = [r[_MAP_COL:_MAP_COL + 8] for r in meta.iter_rows(min_row=2, values_only=True)
             if len(r) > _MAP_COL + 7 and r[_MAP_COL] is not None]
+    for r in rows:  # sheet, row, column: a map row that is not (text, whole number, whole number) was edited
+        if not (isinstance(r[0], str) and all(isinstance(x, (int, float)) and float(x).is_integer() for x in r[1:3])):
+            raise damaged
     return text, rows
 
 

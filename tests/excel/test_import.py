@@ -145,3 +145,24 @@ def test_inputs_carry_each_source_and_toml_comment(tmp_path):
     assert "deal announced 2025-03-17 [C]" in notes["valuation.date"]
     carried = sum("|" in str(n) for n in notes.values())
     assert carried > 40, carried
+
+
+def test_text_in_a_numeric_cell_of_the_hidden_sheet_is_a_clear_error(tmp_path):
+    """The hidden sheet's map holds each input's row and column; text typed there is refused (exit 2), not a crash."""
+    import subprocess
+    import sys
+
+    import openpyxl
+
+    book = tmp_path / "l.xlsx"
+    subprocess.run([sys.executable, "-m", "iitvalue", "export", str(EXAMPLES / "legend.toml"), "-o", str(book)],
+                   check=True, capture_output=True)
+    wb = openpyxl.load_workbook(book)
+    ws = wb["iitvalue"]
+    cell = next(c for row in ws.iter_rows(min_row=2, max_row=40) for c in row[3:]
+                if isinstance(c.value, (int, float)) and not isinstance(c.value, bool))
+    cell.value = "garbage"
+    wb.save(book)
+    res = subprocess.run([sys.executable, "-m", "iitvalue", "import", str(book), "-o", str(tmp_path / "x.toml")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "hidden iitvalue sheet" in res.stderr and "Traceback" not in res.stderr
