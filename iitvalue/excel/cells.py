@@ -262,8 +262,14 @@ class Book:
 
     # ---- cell writers ---------------------------------------------------------------------------------------
     def put_text(self, sheet: str, row: int, col: int, text: Any, fmt: Any = None) -> None:
-        """Text, always as a string (a name such as ``=SUM(A1)`` never becomes a formula)."""
-        self.ws[sheet].write_string(row, col, "" if text is None else str(text), fmt or self.f["text"])
+        """Text, always as a string (a name such as ``=SUM(A1)`` never becomes a formula). Text beyond Excel's
+        32,767 characters per cell is cut visibly, with a note of how much (the model never reads these cells:
+        the term sheet itself travels in the hidden sheet, which refuses such lines)."""
+        s = "" if text is None else str(text)
+        if len(s) > 32_767:
+            note = f" [cut: {len(s):,} characters, Excel holds 32,767]"
+            s = s[: 32_767 - len(note)] + note
+        self.ws[sheet].write_string(row, col, s, fmt or self.f["text"])
 
     def put_value(self, sheet: str, row: int, col: int, value: Any, kind: str, style: str) -> None:
         """A value: blank for None, text, a date as its serial number, or a finite number."""

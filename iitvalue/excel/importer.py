@@ -54,6 +54,11 @@ def write_source(book: Book, text: str, source: str = "") -> None:
     ws.protect()
     ws.write_string(0, 0, "term sheet (TOML), read by `iitvalue import`; do not edit")
     lines = split_lines(text)
+    too_long = [i for i, (line, _) in enumerate(lines, start=1) if len(line) > EXCEL_CELL_LIMIT]
+    if too_long:  # Excel cuts a longer cell: the workbook could not give the term sheet back
+        raise InputError(f"line {too_long[0]} has {len(lines[too_long[0] - 1][0]):,} characters; a workbook cell "
+                         f"holds at most {EXCEL_CELL_LIMIT:,}, so the export could not be imported again: split "
+                         "the line (TOML arrays and inline tables may span several lines)", source)
     for i, (line, cr) in enumerate(lines, start=1):
         if line:
             ws.write_string(i, 0, line)
@@ -216,6 +221,9 @@ def _open(workbook: str | Path):
     if SOURCE_SHEET not in wb.sheetnames or INPUTS not in wb.sheetnames:
         raise InputError("not a workbook written by `iitvalue export` (no Inputs and hidden iitvalue sheets)", src)
     return wb
+
+
+EXCEL_CELL_LIMIT = 32_767  # characters in one cell (Excel's specification and limits)
 
 
 def _read_source(wb, src: str) -> tuple[str, list[tuple]]:

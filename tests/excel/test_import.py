@@ -166,3 +166,16 @@ def test_text_in_a_numeric_cell_of_the_hidden_sheet_is_a_clear_error(tmp_path):
     res = subprocess.run([sys.executable, "-m", "iitvalue", "import", str(book), "-o", str(tmp_path / "x.toml")],
                          capture_output=True, text=True)
     assert res.returncode == 2 and "hidden iitvalue sheet" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_line_longer_than_an_excel_cell_is_refused_on_export(tmp_path):
+    """A TOML line over 32,767 characters could not come back from the workbook: export refuses it (exit 2)."""
+    import subprocess
+    import sys
+
+    text = (EXAMPLES / "legend.toml").read_text(encoding="utf-8") + "\n# " + "x" * 40_000 + "\n"
+    sheet = tmp_path / "long.toml"
+    sheet.write_text(text, encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "iitvalue", "export", str(sheet), "-o", str(tmp_path / "l.xlsx")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 2 and "32,767" in res.stderr and not (tmp_path / "l.xlsx").exists()
