@@ -26,7 +26,7 @@ class Problem:
         return f"{where}{self.path}: {self.message}"
 
 
-class InputError(Exception):
+class InputError(ValueError):
     """Bad user input (term sheet, option or readout). The CLI exits with code 2."""
 
     def __init__(self, problems: list[Problem] | Problem | str, source: str | None = None):
@@ -50,7 +50,7 @@ class InputError(Exception):
         return self.render()
 
 
-class NumericalError(Exception):
+class NumericalError(ArithmeticError):
     """A computation that could not be completed (no root in range, non-finite result). CLI exit code 1."""
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import InputError
 from .checks import check_consistency
@@ -19,6 +19,19 @@ from .vocabulary import (MAX_COUNT, MAX_MAGNITUDE, MAX_MONEY, MAX_NAME, MAX_PATI
                          UNCERTAINTY_DISTS)
 
 Fraction = Field(ge=0.0, le=1.0)
+
+
+def _iso_date(value: Any) -> Any:
+    """A 'YYYY-MM-DD' string as a date (for term sheets built in Python); anything else unchanged."""
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+Date = Annotated[_dt.date, BeforeValidator(_iso_date)]
 Name = Annotated[str, Field(max_length=MAX_NAME)]  # a label: names, keys, currency
 Text = Annotated[str, Field(max_length=MAX_TEXT)]  # free text: sources and notes
 Number = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]  # a parameter of an [[uncertainty]] entry
@@ -33,7 +46,7 @@ class Valuation(_Model):
     """When, in what money and at what rate the asset is valued."""
 
     name: Name
-    date: _dt.date
+    date: Date
     currency: str = Field(min_length=1, max_length=MAX_NAME)
     discount_rate: float = Field(ge=0.0, le=1.0)
     horizon_years: float = Field(gt=0.0, le=100.0)
@@ -75,7 +88,7 @@ class Territory(_Model):
     years_to_peak: float = Field(default=6.0, gt=0.0, le=30.0)
     ramp: Literal["benchmark", "linear"] | list[float] = "benchmark"
     exclusivity_years: float | None = Field(default=None, ge=0.0, le=MAX_YEARS)
-    exclusivity_end: _dt.date | None = None
+    exclusivity_end: Date | None = None
     erosion: float = Field(default=0.0, ge=0.0, le=1.0)
     price_change: float = Field(default=0.0, gt=-1.0, le=1.0)
     cogs_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -106,7 +119,7 @@ class Readout(_Model):
     """A dated efficacy readout. Counts are patients; ``complete`` counts CR/sCR among responders evaluable for
     it (``complete_n`` patients, default all ``n``)."""
 
-    date: _dt.date
+    date: Date
     source: str = Field(min_length=1, max_length=MAX_TEXT)
     trial: Name = "main"
     design: Literal["iit", "registrational"]
@@ -166,7 +179,7 @@ class Trigger(_Model):
     phase: Name | None = None
     territory: Name | None = None
     threshold: float | None = Field(default=None, gt=0.0, le=MAX_MONEY)
-    date: _dt.date | None = None
+    date: Date | None = None
 
 
 class Milestone(_Model):
@@ -236,8 +249,8 @@ class Observed(_Model):
 
 class Deal(_Model):
     kind: Literal["acquisition", "licence", "co-development"]
-    date: _dt.date
-    closing: _dt.date | None = None  # when the upfront is paid (default: the deal date)
+    date: Date
+    closing: Date | None = None  # when the upfront is paid (default: the deal date)
     licensor: Party
     licensee: Party
     upfront: float = Field(ge=0.0, le=MAX_MONEY)
@@ -324,10 +337,27 @@ class TermSheet(_Model):
 
     def replace(self, changes: dict[str, Any] | None = None, **sections: Any) -> "TermSheet":
         """A validated copy with ``changes`` applied: keys are dotted paths such as ``"phases[0].probability"``
-        or ``"valuation.discount_rate"``; keyword arguments replace whole sections."""
+        or ``"valuation.discount_rate"``. Keyword arguments change whole sections: a dict is merged into the
+        section (nested dicts too, so ``replace(valuation={"discount_rate": 0.12})`` keeps the other fields), a
+        list or a model replaces it, None removes it (``replace(deal=None)``)."""
         data = self.to_dict()
         for key, value in sections.items():
-            data[key] = value.model_dump(exclude_none=True, exclude_unset=True) if isinstance(value, BaseModel) else value
+            if isinstance(value, BaseModel):
+                data[key] = value.model_dump(exclude_none=True, exclude_unset=True)
+            elif value is None:
+                data.pop(key, None)
+            elif isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = _merged(data[key], value)
+            else:
+                data[key] = value
         for path, value in (changes or {}).items():
             set_path(data, path, value, TermSheet)
         return TermSheet.from_dict(data)
+
+
+def _merged(base: dict, update: dict) -> dict:
+    """``base`` with ``update`` merged in, recursively for nested dicts."""
+    out = dict(base)
+    for k, v in update.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out

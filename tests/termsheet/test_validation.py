@@ -184,3 +184,20 @@ def test_toml_key_lines_of_an_example():
         key = loc[-1]
         if isinstance(key, str):
             assert key in text.splitlines()[no - 1], (loc, no)
+
+
+def test_python_callers_may_pass_iso_date_strings_and_merge_sections():
+    import iitvalue
+
+    sheet = iitvalue.load(EXAMPLES / "legend.toml")
+    d = sheet.to_dict()
+    d["valuation"]["date"] = "2017-12-21"
+    d["deal"]["date"] = "2017-12-21"
+    assert TermSheet.from_dict(d).valuation.date == dt.date(2017, 12, 21)
+    d["valuation"]["date"] = "21/12/2017"
+    with pytest.raises(InputError, match="valuation.date"):
+        TermSheet.from_dict(d)
+    merged = sheet.replace(valuation={"discount_rate": 0.12})
+    assert merged.valuation.discount_rate == 0.12 and merged.valuation.name == sheet.valuation.name
+    assert sheet.replace(deal=None).deal is None
+    assert issubclass(InputError, ValueError)
