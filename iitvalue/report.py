@@ -95,6 +95,35 @@ def table_to_csv(columns: dict[str, Any], index_name: str = "period") -> str:
     return buf.getvalue()
 
 
+def rows_to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """Records as CSV text with a header and no index, every text cell passed through :func:`csv_cell`."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([csv_cell(c) for c in columns])
+    for r in rows:
+        w.writerow([csv_cell(_plain(r.get(c))) for c in columns])
+    return buf.getvalue()
+
+
+PORTFOLIO_COLUMNS = [tables.Column("name", "sheet", max_width=40), tables.Column("date", "date"),
+                     tables.Column("asset.rnpv", "rNPV", tables.money), tables.Column("asset.loa", "LOA", tables.percent),
+                     tables.Column("asset.peak_sales", "peak", tables.money, "peak annual sales"),
+                     tables.Column("asset.launch_year", "launch", tables.integer),
+                     tables.Column("pos.posterior_loa", "LOA post.", tables.percent, "LOA after the readouts"),
+                     tables.Column("deal.licensee_npv", "buyer NPV", tables.money),
+                     tables.Column("deal.licensor_npv", "seller NPV", tables.money),
+                     tables.Column("deal.breakeven_upfront", "b/e upfront", tables.money, "break-even upfront"),
+                     tables.Column("error", "error", max_width=60)]
+
+
+def portfolio_table(rows: list[dict[str, Any]]) -> str:
+    """One row per term sheet (money in each sheet's currency, millions)."""
+    return "Portfolio (millions of each sheet's currency)\n" + tables.render(rows, PORTFOLIO_COLUMNS) + "\n"
+
+
 def _plain(v: Any) -> Any:
     """numpy scalars as Python numbers (so CSV shows 0.5, not np.float64(0.5))."""
     return v.item() if hasattr(v, "item") and not isinstance(v, (str, bytes)) else v
@@ -111,6 +140,11 @@ def _clean(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+def to_json_line(doc: dict[str, Any]) -> str:
+    """One JSON object on one line (JSON lines), with NaN/inf as null."""
+    return json.dumps(_clean(doc), ensure_ascii=False) + "\n"
 
 
 def to_json(doc: dict[str, Any]) -> str:

@@ -13,16 +13,28 @@ FINITE_OUTPUTS = ("asset.rnpv", "asset.npv_unrisked", "asset.loa", "pos.prior_lo
 
 
 @click.command("value")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(), metavar="FILE... | DIR")
 @FORMAT
 @SET
 @READOUT
 @OUTPUT
 @FORCE
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True, metavar="N",
+              help="With several sheets: value them in N worker processes.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With several sheets: value them on the Dask cluster at ADDRESS (the 'dask' extra).")
 @handle_errors
-def value_cmd(file: str, fmt: str, sets: tuple[str, ...], readout: str | None, output: str | None, force: bool) -> None:
+def value_cmd(files: tuple[str, ...], fmt: str, sets: tuple[str, ...], readout: str | None, output: str | None,
+              force: bool, jobs: int, scheduler: str | None) -> None:
     """Value the term sheet FILE: rNPV, LOA, launch and peak sales, the PoS update from its readouts, and the
-    per-period cash flows."""
+    per-period cash flows. With several files or a folder of *.toml: one row per sheet (table, CSV, or JSON
+    lines), in --jobs processes or on a Dask --scheduler."""
+    from pathlib import Path
+
+    if len(files) > 1 or Path(files[0]).is_dir():
+        _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler)
+        return
+    file = files[0]
     from .. import report
     from ..errors import InputError, Problem
     from ..termsheet import load
@@ -40,10 +52,45 @@ def value_cmd(file: str, fmt: str, sets: tuple[str, ...], readout: str | None, o
         if fmt == "json":
             text = report.to_json(doc)
         elif fmt == "csv":
-            text = report.to_csv(result.cashflows)
+            text = report.table_to_csv(result.asset.table)
         else:
             text = report.terminal_text(report.value_table(result))
         emit(text, out)
+
+
+def _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler) -> None:
+    """``iitvalue value`` on several sheets: one row per sheet; exit 2 after writing when a sheet failed."""
+    import sys
+
+    from .. import report
+    from ..analysis.portfolio import COLUMNS, sheet_paths, value_many
+    from ..errors import InputError, Problem
+
+    if sets or readout:
+        raise InputError(Problem("--set/--readout", "apply to one term sheet; with several, edit the sheets"))
+    paths = sheet_paths(files)
+    with open_output(output, force) as out:
+        bar = None
+        if sys.stderr.isatty() and len(paths) > 1:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(paths), unit="sheet", file=sys.stderr)
+        try:
+            df = value_many(paths, jobs=jobs, scheduler=scheduler, progress=bar.update if bar else None)
+        finally:
+            if bar is not None:
+                bar.close()
+        rows = [{k: (None if v != v else v) for k, v in r.items()} for r in df.to_dict(orient="records")]
+        if fmt == "json":
+            text = "".join(report.to_json_line(r) for r in rows)
+        elif fmt == "csv":
+            text = report.rows_to_csv(rows, list(COLUMNS))
+        else:
+            text = report.terminal_text(report.portfolio_table(rows))
+        emit(text, out)
+    failed = [r for r in rows if r.get("error")]
+    if failed:
+        raise InputError([Problem(r["file"], r["error"]) for r in failed])
 
 
 @click.command("new")

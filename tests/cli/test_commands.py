@@ -191,3 +191,24 @@ def test_key_lines_for_arrays_of_tables():
 def test_examples_validate():
     for f in sorted(EXAMPLES.glob("*.toml")):
         assert run("value", str(f), "--format", "json").exit_code == 0, f
+
+
+def test_value_of_several_sheets_is_one_row_each(tmp_path):
+    """`iitvalue value a.toml b.toml --format csv`: a header and two rows; JSON lines; a folder; a bad sheet is
+    its own row and exit 2."""
+    import csv
+    import io
+    import json
+
+    res = CliRunner().invoke(main, ["value", str(EXAMPLES / "esobiotec.toml"), str(EXAMPLES / "legend.toml"),
+                                    "--format", "csv"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    rows = list(csv.reader(io.StringIO(res.output)))
+    assert len(rows) == 3 and rows[0][:2] == ["file", "name"] and rows[1][1].startswith("ESO-T01")
+    res = CliRunner().invoke(main, ["value", str(EXAMPLES), "--format", "json", "--jobs", "2"], catch_exceptions=False)
+    lines = [json.loads(x) for x in res.output.splitlines()]
+    assert res.exit_code == 0 and len(lines) == 3 and all(x["error"] is None for x in lines)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[valuation]\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["value", str(bad), str(EXAMPLES / "legend.toml")])
+    assert res.exit_code == 2 and "LCAR-B38M" in res.output
