@@ -178,12 +178,43 @@ def frame(df, columns: list[str] | None = None, floatfmt: str = "{:,.1f}") -> st
     return view.to_string(formatters=fmts)
 
 
+def verdict(result) -> str | None:
+    """The verdict block that opens ``iitvalue value`` for a sheet with a deal: the asset's value to each side
+    at its own rate, the proposed, break-even and calibrated fair upfronts, and the buyer's NPV and IRR."""
+    if result.deal is None:
+        return None
+    from .analysis.calibrate import load_calibration
+    from .analysis.pricing import price
+    from .errors import InputError, NumericalError
+
+    d, cur = result.deal.summary, result.sheet.valuation.currency
+    try:
+        p = price(result.sheet, load_calibration(None), None)
+        fair = f"{tables.money(p['upfront'])}  (range {tables.money(p['upfront_low'])} to {tables.money(p['upfront_high'])})"
+    except (InputError, NumericalError) as exc:
+        fair = f"n/a ({exc})"
+    rows = [
+        (f"value to {d['licensee']} (buyer, at {tables.percent(d['licensee_discount_rate'])})",
+         tables.money(d["asset_rnpv_licensee_view"])),
+        (f"value to {d['licensor']} (seller, at {tables.percent(d['licensor_discount_rate'])})",
+         tables.money(d["asset_rnpv_licensor_view"])),
+        ("proposed upfront", tables.money(d["upfront"])),
+        ("break-even upfront (buyer NPV = 0)", tables.money(d["breakeven_upfront"])),
+        ("fair upfront (calibrated pricing model)", fair),
+        ("buyer NPV and IRR at the proposed terms",
+         f"{tables.money(d['licensee_npv'])}, IRR {tables.percent(d['licensee_irr'])}"),
+    ]
+    return key_values(f"Verdict ({cur} millions; each side at its own discount rate)", rows)
+
+
 def value_table(result) -> str:
-    """The readable report of ``iitvalue value``: summary, phases, per-period table and notes."""
+    """The readable report of ``iitvalue value``: the verdict (with a deal), summary, phases, per-period table
+    and notes."""
     doc = result.to_dict()
     a = doc["asset"]
     cur = doc["valuation"]["currency"]
-    parts = [key_values(
+    head = verdict(result)
+    parts = ([head] if head else []) + [key_values(
         f"{a['name']} — {doc['valuation']['name']} (valued {doc['valuation']['date']}, {cur} millions)",
         [
             ("rNPV (risk-adjusted)", a["rnpv"]),

@@ -25,14 +25,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq, least_squares, minimize_scalar
 
 from ..errors import InputError, Problem
+from ..stats.roots import brent
 from ..termsheet import load
 from ..termsheet.lines import line_for, toml_key_lines
 from ..termsheet.loading import parse_toml, read_text
 from ..termsheet.schema import TermSheet
 from ..valuation import value
+
+def _optimize():
+    """scipy.optimize on first use: pricing and implied inputs need none of it, the fit does (0.4 s to import)."""
+    from scipy import optimize
+
+    return optimize
+
 
 PARAMS = ("kappa", "weight", "premium")
 BOUNDS = {"kappa": (0.0, 1.0), "weight": (0.05, 1.0), "premium": (-2000.0, 2000.0)}
@@ -292,7 +299,7 @@ def _fit_linear(comps, free_lin, base) -> tuple[dict[str, float], float]:
     hi = np.array([BOUNDS[k][1] for k in free_lin])
     best = None
     for x0 in (np.array([base[k] for k in free_lin]), lo + 0.3 * (hi - lo), lo + 0.7 * (hi - lo)):
-        sol = least_squares(lambda x: residuals(comps, {**base, **dict(zip(free_lin, x))}), np.clip(x0, lo, hi),
+        sol = _optimize().least_squares(lambda x: residuals(comps, {**base, **dict(zip(free_lin, x))}), np.clip(x0, lo, hi),
                             bounds=(lo, hi), xtol=1e-13, ftol=1e-13, gtol=1e-13)
         cost = float(np.sum(sol.fun ** 2))
         if best is None or cost < best[1] - 1e-15:
@@ -308,7 +315,7 @@ def _fit_free(comps, free, base) -> tuple[dict[str, float], float]:
     prof = [(w, *_fit_linear(comps, lin, {**base, "weight": float(w)})) for w in W_GRID]
     i = int(np.argmin([p[2] for p in prof]))
     lo, hi = W_GRID[max(i - 1, 0)], W_GRID[min(i + 1, len(W_GRID) - 1)]
-    res = minimize_scalar(lambda w: _fit_linear(comps, lin, {**base, "weight": float(w)})[1], bounds=(lo, hi),
+    res = _optimize().minimize_scalar(lambda w: _fit_linear(comps, lin, {**base, "weight": float(w)})[1], bounds=(lo, hi),
                           method="bounded", options={"xatol": 1e-6})
     w = float(res.x) if res.fun <= prof[i][2] else float(prof[i][0])
     return _fit_linear(comps, lin, {**base, "weight": w})
@@ -348,8 +355,8 @@ def _profile(comps, free, params, name, sse_min) -> tuple[float, float, bool]:
         elif excess(est) >= 0:
             ends.append(est)
         else:
-            ends.append(float(brentq(excess, est, bound, xtol=1e-6)) if bound > est else
-                        float(brentq(excess, bound, est, xtol=1e-6)))
+            ends.append(brent(excess, est, bound, xtol=1e-6) if bound > est else
+                        brent(excess, bound, est, xtol=1e-6))
     return ends[0], ends[1], ends[0] == lo and ends[1] == hi
 
 
