@@ -53,3 +53,25 @@ def test_readme_layout_table_names_every_subpackage_and_module_folder():
         assert f"`iitvalue/{mod}`" in table, f"README's layout table lacks iitvalue/{mod}"
     for folder in ("examples", "docs", "tests", "benchmarks"):
         assert f"`{folder}/`" in table
+
+
+def test_every_readme_command_runs(tmp_path):
+    """Each line of README's command-line tour, run in a fresh folder holding a copy of examples/, exits 0."""
+    import os
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## The command line", 1)[1].split("```bash\n", 1)[1].split("\n```", 1)[0]
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    env = {**os.environ, "COLUMNS": "100"}
+    for line in block.splitlines():
+        args = shlex.split(line, comments=True)
+        if not args:
+            continue
+        cmd = " ".join(args)
+        args = [sys.executable, "-m", "iitvalue", *args[1:]] if args[0] == "iitvalue" else [sys.executable, *args[1:]]
+        proc = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+        assert proc.returncode == 0, f"{cmd}\n{proc.stderr[-2000:]}"

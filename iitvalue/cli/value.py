@@ -94,14 +94,20 @@ def _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler) -> Non
 
 
 @click.command("new")
-@click.option("-o", "--output", required=True, metavar="FILE", help="Where to write the commented template.")
+@click.option("-o", "--output", required=True, metavar="FILE", help="Where to write the commented template (- prints it).")
+@click.option("--with-deal", is_flag=True,
+              help="Add a readout, a [deal] with milestones and royalties, [[uncertainty]] entries and a scenario.")
 @FORCE
 @handle_errors
-def new_cmd(output: str, force: bool) -> None:
-    """Write a fully commented term-sheet template to FILE (it validates as it is)."""
+def new_cmd(output: str, with_deal: bool, force: bool) -> None:
+    """Write a fully commented term-sheet template to FILE (it validates as it is); --with-deal adds the sections
+    that price, solve, simulate and sensitivity use."""
     from importlib import resources
 
-    text = resources.files("iitvalue").joinpath("templates", "termsheet.toml").read_text(encoding="utf-8")
+    templates = resources.files("iitvalue").joinpath("templates")
+    text = templates.joinpath("termsheet.toml").read_text(encoding="utf-8")
+    if with_deal:
+        text += templates.joinpath("deal_sections.toml").read_text(encoding="utf-8")
     if output == "-":
         click.echo(text, nl=False)
         return
