@@ -245,6 +245,12 @@ def value_table(result) -> str:
     return fit_lines("\n\n".join(parts)) + "\n"
 
 
+def screen_text(text: str) -> str:
+    """A command's text output for the terminal: control characters escaped (:func:`terminal_text`) and every
+    line fitted to the terminal width (:func:`fit_lines`)."""
+    return fit_lines(terminal_text(text))
+
+
 def fit_lines(text: str, width: int | None = None) -> str:
     """Wrap every line longer than the terminal width (``COLUMNS``, else 100) at spaces, continuing under its
     own indent plus two; tables are rendered to fit already and stay as they are."""

@@ -92,7 +92,7 @@ def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int | None, fmt: str
     if fmt == "json":
         click.echo(report.to_json(doc), nl=False)
     else:
-        click.echo(report.terminal_text(_table(sheet, summary, sim)), nl=False)
+        click.echo(report.screen_text(_table(sheet, summary, sim)), nl=False)
 
 
 def _table(sheet, s: dict[str, Any], sim) -> str:
@@ -185,7 +185,7 @@ def sensitivity_cmd(file: str, fmt: str, grids: tuple[str, ...], sets: tuple[str
         notes = [] if sheet.uncertainty else ["no [[uncertainty]] entries: the tornado is empty (docs/termsheet.md)"]
         doc["notes"] = notes
         text = (report.to_json(doc) if fmt == "json"
-                else report.terminal_text(_sensitivity_table(sheet, doc["sensitivity"], notes)))
+                else report.screen_text(_sensitivity_table(sheet, doc["sensitivity"], notes)))
         emit(text, out)
 
 

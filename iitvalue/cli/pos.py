@@ -72,4 +72,4 @@ def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, s
     if fmt == "json":
         click.echo(report.to_json({"pos": d}), nl=False)
     else:
-        click.echo(report.terminal_text(report.pos_table(d) + f"\n  prior LOA from {source}\n  {note}\n"))
+        click.echo(report.screen_text(report.pos_table(d) + f"\n  prior LOA from {source}\n  {note}\n"))

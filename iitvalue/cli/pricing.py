@@ -34,7 +34,7 @@ def calibrate_cmd(files, free, start, fmt, output, force):
             out.write_text(cal.to_toml())
             click.echo(f"wrote {out}", err=True)
     doc = {"calibration": cal.to_dict()}
-    text = report.to_json(doc) if fmt == "json" else report.terminal_text(report.calibration_table(doc["calibration"]))
+    text = report.to_json(doc) if fmt == "json" else report.screen_text(report.calibration_table(doc["calibration"]))
     click.echo(text, nl=False)
 
 
@@ -95,7 +95,7 @@ def implied_cmd(file, param, calib_file, target, fmt, sets):
                 f"= {res['premium']:,.1f}; docs/method.md section 4)\n"
                 + ("  note: more than one value reproduces it; the smallest is shown\n" if res["multiple_roots"]
                    else ""))
-        click.echo(report.terminal_text(text))
+        click.echo(report.screen_text(text))
 
 
 @click.command("price")
@@ -120,7 +120,7 @@ def price_cmd(file, calib_file, fmt, sets):
     comps = [load(p) for p in C.shipped_comparables()]
     with attach_source(file):
         res = pricing.price(sheet, cal, comps)
-    text = report.to_json({"price": res}) if fmt == "json" else report.terminal_text(report.price_table(res, sheet))
+    text = report.to_json({"price": res}) if fmt == "json" else report.screen_text(report.price_table(res, sheet))
     click.echo(text, nl=False)
 
 
@@ -171,7 +171,7 @@ def solve_cmd(file, path, target, low, high, fmt, sets):
         text = (f"{path} = {res['value']:.10g} gives {res['output']} = {res['target']:g} (was {res['base_value']:g}; "
                 f"searched [{res['bounds'][0]:g}, {res['bounds'][1]:g}])\n"
                 + ("  note: several values reach the target; the smallest is shown\n" if res["multiple_roots"] else ""))
-        click.echo(report.terminal_text(text))
+        click.echo(report.screen_text(text))
 
 
 def _get_value(sheet, path):

@@ -54,7 +54,7 @@ def value_cmd(files: tuple[str, ...], fmt: str, sets: tuple[str, ...], readout: 
         elif fmt == "csv":
             text = report.table_to_csv(result.asset.table)
         else:
-            text = report.terminal_text(report.value_table(result))
+            text = report.screen_text(report.value_table(result))
         emit(text, out)
 
 
@@ -86,7 +86,7 @@ def _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler) -> Non
         elif fmt == "csv":
             text = report.rows_to_csv(rows, list(COLUMNS))
         else:
-            text = report.terminal_text(report.portfolio_table(rows))
+            text = report.screen_text(report.portfolio_table(rows))
         emit(text, out)
     failed = [r for r in rows if r.get("error")]
     if failed:
