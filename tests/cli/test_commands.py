@@ -212,3 +212,18 @@ def test_value_of_several_sheets_is_one_row_each(tmp_path):
     bad.write_text("[valuation]\n", encoding="utf-8")
     res = CliRunner().invoke(main, ["value", str(bad), str(EXAMPLES / "legend.toml")])
     assert res.exit_code == 2 and "LCAR-B38M" in res.output
+
+
+@pytest.mark.parametrize("args", [["value", "examples/esobiotec.toml"], ["value", "examples/legend.toml"],
+                                  ["pos", "--n", "4", "--responders", "4", "--complete", "2"], ["calibrate"],
+                                  ["sensitivity", "examples/esobiotec.toml"], ["price", "examples/esobiotec.toml"],
+                                  ["implied", "examples/esobiotec.toml", "--solve", "loa"]])
+def test_text_output_fits_100_columns(args, monkeypatch):
+    """COLUMNS=100: no line over 100 characters; value opens with the verdict."""
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.chdir(ROOT)
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert max(len(line) for line in res.output.splitlines()) <= 100
+    if args[0] == "value":
+        assert res.output.startswith("Verdict")
