@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import InputError, Problem
 from ..model.engine import arrays_from_plan, evaluate
 from ..model.outcomes import outcome_probabilities, realised_outcome
+from ..tables import html_pairs, money, percent
 from ..termsheet.schema import TermSheet
 from .draws import BLOCK, DEFAULT_CHUNK, GENERAL_CHUNK, apply_draws, check_drawn, draw_chunk, path_probabilities
 from .fast import drawn_columns, fast_chunk, fast_outcome, fast_setup, fast_terms
@@ -58,6 +59,24 @@ class Simulation:
     phase_names: list[str]
     deterministic_rnpv: float
     notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        s = stats(self.asset)
+        return (f"<Simulation {self.n:,} paths (seed {self.seed}, {self.engine} engine): mean NPV {money(s['mean'])}, "
+                f"P10 {money(s['p10'])}, P90 {money(s['p90'])}, P(NPV < 0) {percent(s['prob_negative'])}>")
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        pairs = [("paths (seed), engine", f"{self.n:,} ({self.seed}), {self.engine}"),
+                 ("deterministic rNPV", money(s["mc.deterministic_rnpv"])),
+                 ("mean NPV (standard error)", f"{money(s['mc.mean'])} ({money(s['mc.std_error'])})"),
+                 ("P10 / P50 / P90", f"{money(s['mc.p10'])} / {money(s['mc.p50'])} / {money(s['mc.p90'])}"),
+                 ("P(NPV < 0)", percent(s["mc.prob_negative"])), ("P(approval) on the paths", percent(s["mc.prob_approval"]))]
+        for role in ("licensor", "licensee"):
+            if f"mc.{role}.mean" in s:
+                pairs.append((f"{role}: mean NPV (P10, P90)",
+                              f"{money(s[f'mc.{role}.mean'])} ({money(s[f'mc.{role}.p10'])}, {money(s[f'mc.{role}.p90'])})"))
+        return html_pairs("Monte Carlo (realised NPV, valuation-date money)", pairs)
 
     def summary(self) -> dict[str, Any]:
         """Flat ``mc.*`` keys (docs/cli.md)."""

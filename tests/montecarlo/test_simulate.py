@@ -390,3 +390,11 @@ def test_closed_form_tax_equals_a_loss_pool_and_ramps_vectorise():
         rows = ramp_rows(kind, ytp, 12)
         for i, y in enumerate(ytp):
             assert rows[i] == pytest.approx(ramp_shares(kind, float(y), 12), abs=1e-15)
+
+
+def test_simulation_displays_its_headline(esobiotec_path):
+    sim = mc.simulate(iitvalue.load(esobiotec_path), 2000, seed=3)
+    text = repr(sim)
+    assert text.startswith("<Simulation 2,000 paths (seed 3, general engine): mean NPV") and "P(NPV < 0)" in text
+    html = sim._repr_html_()
+    assert "<table>" in html and "licensee: mean NPV" in html
