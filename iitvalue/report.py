@@ -55,30 +55,6 @@ def csv_cell(value: Any) -> Any:
     return "'" + terminal_text(value) if value.startswith(_FORMULA_START) else terminal_text(value)
 
 
-def to_csv(df) -> str:
-    """A pandas DataFrame as CSV text with every text cell (and the index and headers) passed through
-    :func:`csv_cell`.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-
-    Returns
-    -------
-    str
-    """
-    from pandas.api.types import is_object_dtype, is_string_dtype
-
-    safe = df.copy()
-    for c in safe.columns:
-        if is_object_dtype(safe[c]) or is_string_dtype(safe[c]):
-            safe[c] = safe[c].map(csv_cell)
-    safe.columns = [csv_cell(c) for c in safe.columns]
-    if is_object_dtype(safe.index) or is_string_dtype(safe.index):
-        safe.index = safe.index.map(csv_cell)
-    return safe.to_csv()
-
-
 def table_to_csv(columns: dict[str, Any], index_name: str = "period") -> str:
     """Columns of equal length (name -> values) as CSV text, with a leading 0-based index column named
     ``index_name`` and every text cell passed through :func:`csv_cell` (no pandas needed)."""
@@ -166,16 +142,6 @@ def key_values(title: str, rows: list[tuple[str, Any]]) -> str:
     out = [title, "-" * len(title)]
     out += [f"  {k.ljust(width)}  {_fmt(v)}" for k, v in rows]
     return "\n".join(out)
-
-
-def frame(df, columns: list[str] | None = None, floatfmt: str = "{:,.1f}") -> str:
-    view = df[columns] if columns else df
-    fmts = {}
-    for c in view.columns:
-        if view[c].dtype.kind == "f":
-            small = len(view) and float(view[c].abs().max()) <= 1.0
-            fmts[c] = (lambda x, f=("{:.4f}" if small else floatfmt): f.format(x))
-    return view.to_string(formatters=fmts)
 
 
 def verdict(result) -> str | None:

@@ -32,6 +32,7 @@ from ..termsheet import load
 from ..termsheet.lines import line_for, toml_key_lines
 from ..termsheet.loading import parse_toml, read_text
 from ..termsheet.schema import TermSheet
+from ..units import year_fraction
 from ..valuation import value
 
 def _optimize():
@@ -89,7 +90,7 @@ def values_for(sheet: TermSheet, weight: float, name: str = "") -> DealValues:
 def deal_values(sheet: TermSheet, d: dict[str, Any], name: str) -> DealValues:
     """The pricing model's inputs from a deal summary (buyer = licensee, seller = licensor)."""
     lee = sheet.deal.licensee
-    t_close = ((sheet.deal.closing or sheet.deal.date) - sheet.valuation.date).days / 365.25
+    t_close = year_fraction(sheet.valuation.date, sheet.deal.closing or sheet.deal.date)
     obs = sheet.deal.observed.upfront if sheet.deal.observed is not None else None
     return DealValues(
         name=name,

@@ -101,6 +101,12 @@ def _outcomes(ln: Any) -> np.ndarray:
     return np.arange(ln.prob_start.shape[1] + 1)[None, :]
 
 
+def _from_outcome(ln: Any, k: int) -> np.ndarray:
+    """(S, J + 1): True in every outcome o >= k (phase k is reached; k = J: approved; k = 0: always)."""
+    o = _outcomes(ln)
+    return np.broadcast_to(o >= k, (ln.loa.shape[0], o.size))
+
+
 def _phase_index(plan: Any, name: str) -> int:
     return [p.name for p in plan.phases].index(name)
 
@@ -136,7 +142,7 @@ class PhaseStart(TriggerType):
         return ln.phase_start[:, j].copy(), ln.prob_start[:, j].copy()
 
     def happens(self, t, plan, ln):
-        return np.broadcast_to(_outcomes(ln) >= _phase_index(plan, t.phase), (ln.loa.shape[0], _outcomes(ln).size))
+        return _from_outcome(ln, _phase_index(plan, t.phase))
 
     def excel(self, t, plan, refs, key):
         j = _phase_index(plan, t.phase)
@@ -162,8 +168,7 @@ class PhaseSuccess(TriggerType):
         return ln.approval_time.copy(), ln.loa.copy()
 
     def happens(self, t, plan, ln):
-        return np.broadcast_to(_outcomes(ln) >= _phase_index(plan, t.phase) + 1,
-                               (ln.loa.shape[0], _outcomes(ln).size))
+        return _from_outcome(ln, _phase_index(plan, t.phase) + 1)
 
     def excel(self, t, plan, refs, key):
         j = _phase_index(plan, t.phase)
@@ -198,7 +203,7 @@ class Filing(TriggerType):
         return ln.phase_start[:, f] + (ln.launch_time[:, m] - ln.approval_time), ln.prob_start[:, f].copy()
 
     def happens(self, t, plan, ln):
-        return np.broadcast_to(_outcomes(ln) >= _filing_index(plan), (ln.loa.shape[0], _outcomes(ln).size))
+        return _from_outcome(ln, _filing_index(plan))
 
     def excel(self, t, plan, refs, key):
         f = _filing_index(plan)
@@ -223,7 +228,7 @@ class Approval(TriggerType):
         return ln.launch_time[:, m].copy(), ln.loa.copy()
 
     def happens(self, t, plan, ln):
-        return np.broadcast_to(_outcomes(ln) == ln.prob_start.shape[1], (ln.loa.shape[0], _outcomes(ln).size))
+        return _from_outcome(ln, ln.prob_start.shape[1])
 
     def excel(self, t, plan, refs, key):
         m = [x.name for x in plan.territories].index(t.territory)
@@ -289,7 +294,7 @@ class Date(TriggerType):
         return np.full(S, year_fraction(plan.valuation_date, t.date)), np.ones(S)
 
     def happens(self, t, plan, ln):
-        return np.ones((ln.loa.shape[0], _outcomes(ln).size), dtype=bool)
+        return _from_outcome(ln, 0)
 
     def excel(self, t, plan, refs, key):
         return f"({{${key}_date}}-{{$vdate}})/{{$dpy}}", None
