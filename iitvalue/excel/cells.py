@@ -400,7 +400,10 @@ class Book:
         self.input_map.append(InputRow(row, "", kind, value, "input", None, label, col))
 
     def register(self, key: str, ref: Ref, value: Any) -> Cell:
-        """Register the cell at ``ref`` under ``key`` (for cells written by hand, e.g. in a table)."""
+        """Register the cell at ``ref`` under ``key`` (for cells written by hand, e.g. in a table). A key names
+        one cell: registering it twice is a bug (a formula would silently point at the other cell)."""
+        if key in self.scalars and self.scalars[key] != ref:
+            raise ValueError(f"workbook cell key {key!r} registered twice")
         self.scalars[key] = ref
         return Cell(key, value, ref)
 

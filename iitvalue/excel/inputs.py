@@ -74,6 +74,8 @@ class TerritoryInputs:
     growth: Cell
     own_costs: dict[str, Cell]
     curve: Range
+    rivals: tuple[tuple[Cell, Cell], ...] = ()  # (launch date, strength) per rival
+    exponent: Cell | None = None  # order-of-entry exponent, with rivals only
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class Inputs:
     territories: tuple[TerritoryInputs, ...]
     years: Range  # launch years 1 .. Y of the launch-curve table
     n_years: int  # Y
+    capacity: Cell | None = None  # patients per year at full scale, with [capacity] only
+    capacity_ramp: Range | None = None  # share of the ceiling by year since the first launch (the table's last column)
 
 
 def resolved_phases(result) -> tuple[PlannedPhase, ...]:
@@ -194,9 +198,17 @@ def write_inputs(book: Book, result) -> Inputs:
 
     b.section(INPUTS, "Territories")
     rows = [_territory_inputs(b, m, t) for m, t in enumerate(s.territories)]
-    years, curves, n_years = _launch_curve_table(b, s.territories, plan.territories)
+    capacity = None
+    if s.capacity is not None:
+        b.section(INPUTS, "Manufacturing capacity (docs/method.md 1, Capacity)")
+        capacity = inp("cap", "Ceiling: patients treated per year at full scale, all territories", "capacity.patients_per_year",
+                       s.capacity.patients_per_year, "patients per year",
+                       (s.capacity.source or "term sheet") + "; ramped by the capacity column of the table below",
+                       "num", POSITIVE, name="capacity_patients")
+    years, curves, n_years = _launch_curve_table(b, s.territories, plan.territories, plan.capacity)
     territories = tuple(TerritoryInputs(**r, curve=u) for r, u in zip(rows, curves))
-    return Inputs(vdate, rate, horizon, dt, mid, tax, cf, const, phases, costs, territories, years, n_years)
+    return Inputs(vdate, rate, horizon, dt, mid, tax, cf, const, phases, costs, territories, years, n_years,
+                  capacity, curves[len(rows)] if capacity is not None else None)
 
 
 def _phase_inputs(b: Book, j: int, ph, pp: PlannedPhase) -> PhaseInputs:
@@ -257,13 +269,29 @@ def _territory_inputs(b: Book, m: int, t) -> dict[str, Any]:
     out["own_costs"] = {f: inp(f"{f}_own{m}", f"{t.name}: {lab}", f"{pre}.{f}", getattr(t, f), unit,
                                "term sheet (overrides [costs])", kind, val)
                         for f, lab, unit, kind, val in COST_FIELDS if getattr(t, f) is not None}
+    rivals = []
+    for k, r in enumerate(t.rivals):
+        rp = f"{pre}.rivals[{k}]"
+        inp(None, f"{t.name}: rival {k + 1}", f"{rp}.name", r.name, "", NAME_NOTE, style="struct")
+        rivals.append((inp(f"rl{m}_{k}", f"{t.name}, {r.name}: launch date", f"{rp}.launch", r.launch, "date",
+                           r.source or "term sheet", "date", DATE),
+                       inp(f"rs{m}_{k}", f"{t.name}, {r.name}: strength (attraction against the asset at the same "
+                           "order of entry)", f"{rp}.strength", r.strength, "relative", source(r, "strength"), "num",
+                           POSITIVE)))
+    out["rivals"] = tuple(rivals)
+    out["exponent"] = (inp(f"entry_exp{m}", f"{t.name}: order-of-entry exponent a (share ~ order^-a)",
+                           f"{pre}.entry_exponent", t.entry_exponent, "",
+                           source(t, "entry_exponent", "default 0.49 (Urban et al. 1986; docs/method.md 1)"), "num",
+                           NONNEG) if rivals else None)
     return out
 
 
-def _launch_curve_table(b: Book, terms, planned) -> tuple[Range, list[Range], int]:
-    """Share of peak by launch year, one column per territory, as resolved (editable inputs)."""
+def _launch_curve_table(b: Book, terms, planned, capacity=None) -> tuple[Range, list[Range], int]:
+    """Share of peak by launch year, one column per territory, as resolved (editable inputs); with a capacity
+    ceiling, a last column of its share by year since the first launch."""
     M = len(terms)
-    b.section(INPUTS, "Launch curve: share of peak sales in launch year y (resolved, editable)", 4 + M)
+    C = M + (capacity is not None)
+    b.section(INPUTS, "Launch curve: share of peak sales in launch year y (resolved, editable)", 4 + C)
     row = b.row[INPUTS]
     b.put_text(INPUTS, row, 0, "launch year y", b.f["head"])
     b.put_text(INPUTS, row, 1, "", b.f["head"])
@@ -276,17 +304,22 @@ def _launch_curve_table(b: Book, terms, planned) -> tuple[Range, list[Range], in
             notes.append(f"{t.name}: linear, min(1, y / {t.years_to_peak:g})")
         else:
             notes.append(f"{t.name}: Robey & David 2017 curve stretched to {t.years_to_peak:g} years to peak")
-    b.put_text(INPUTS, row, 2 + M, "; ".join(notes), b.f["note"])
+    if capacity is not None:
+        b.put_text(INPUTS, row, 2 + M, "capacity", b.f["head"])
+        notes.append("capacity: share of the ceiling in year y after the first launch (capacity.ramp, then 1.0)")
+    b.put_text(INPUTS, row, 2 + C, "; ".join(notes), b.f["note"])
     Y = len(planned[0].ramp) if M else 0
     first = row + 1
     for y in range(Y):
         b.put_value(INPUTS, first + y, 0, y + 1, "int", "struct")
         for m, pt in enumerate(planned):
             b.table_input(first + y, 2 + m, pt.ramp[y], "pct", f"launch curve, {terms[m].name}, launch year {y + 1}")
+        if capacity is not None:
+            b.table_input(first + y, 2 + M, capacity.ramp[y], "pct", f"capacity ramp, year {y + 1}")
     if Y:
-        b.ws[INPUTS].data_validation(first, 2, first + Y - 1, 1 + M, {
+        b.ws[INPUTS].data_validation(first, 2, first + Y - 1, 1 + C, {
             "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
             "error_message": "a share of peak sales between 0 and 1"})
     b.row[INPUTS] = first + Y
     years = b.block("years", INPUTS, first, first + Y - 1, 0)
-    return years, [b.block(f"u{m}", INPUTS, first, first + Y - 1, 2 + m) for m in range(M)], Y
+    return years, [b.block(f"u{m}", INPUTS, first, first + Y - 1, 2 + m) for m in range(C)], Y

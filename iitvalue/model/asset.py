@@ -95,6 +95,29 @@ def value_plan(plan: Plan) -> AssetValuation:
         "currency": plan.currency,
     }
     notes = list(plan.notes)
+    if ln.capacity_factor is not None:
+        demand = float(ln.demand_by_territory[0].sum())
+        lost = demand - float(ln.revenue[0].sum())
+        binding = [add_years(plan.valuation_date, float(t)).year for t, k in zip(ln.t_start, ln.capacity_factor[0])
+                   if k < 1.0 - 1e-12]
+        summary["capacity_lost_sales"] = lost
+        summary["capacity_lost_share"] = lost / demand if demand > 0 else 0.0
+        summary["capacity_binding_years"] = len(set(binding))
+        notes.append(f"capacity: {plan.capacity.patients_per_year:,.0f} patients per year at full scale; "
+                     + (f"the ceiling binds in {min(binding)}-{max(binding)}, success-path sales lost "
+                        f"{lost:,.1f} ({lost / demand:.1%} of demand)" if binding else "the ceiling never binds"))
+    if ln.entry_share is not None:
+        for m, t in enumerate(plan.territories):
+            if not t.rival_names:
+                continue
+            launch = float(ln.launch_time[0, m])
+            order = 1 + sum(x < launch for x in t.rival_launch)
+            share = ln.entry_share[0, m]
+            on = np.flatnonzero(ln.t_start + dt / 2 >= launch)
+            at_launch = f"{share[on[0]]:.1%} at launch, " if on.size else ""
+            notes.append(f"{t.name}: enters {order} of {len(t.rival_names) + 1} (rivals "
+                         + ", ".join(f"{n} {add_years(plan.valuation_date, x)}" for n, x in zip(t.rival_names, t.rival_launch))
+                         + f"); order-of-entry share {at_launch}{share[-1]:.1%} at the horizon")
     if approval >= plan.horizon:
         notes.append(f"approval at {approval:.2f} years lies beyond the {plan.horizon:g}-year horizon: no sales are counted")
     dates = [add_years(plan.valuation_date, float(t)) for t in ln.t_start]
@@ -116,6 +139,11 @@ def value_plan(plan: Plan) -> AssetValuation:
     }
     for m, t in enumerate(plan.territories):
         cf[f"revenue_{t.name}"] = ln.revenue_by_territory[0, m]
+        if ln.entry_share is not None and t.rival_names:
+            cf[f"entry_share_{t.name}"] = ln.entry_share[0, m]
+    if ln.capacity_factor is not None:
+        cf["demand"] = ln.demand_by_territory[0].sum(0)
+        cf["capacity_factor"] = ln.capacity_factor[0]
     for col in ("revenue", "cogs", "sga", "launch_costs", "rd", "operating_profit", "tax", "fcf", "rd_risked",
                 "fcf_risked", "discount_factor", "pv_risked"):
         cf[col] = s0(getattr(ln, col))

@@ -7,8 +7,10 @@ Model (written out with sources in ``docs/method.md``):
 * P(start phase j) = p_1 ... p_{j-1} (transition probabilities p are P(pass | started));
   LOA = p_1 ... p_J; approval at T = s_J + d_J;
 * territory m launches at L_m = T + lag_m; sales in period [t0, t1) are
-  peak_m * (R(t1 - L_m) - R(t0 - L_m)) * (1 + g_m)^tm * (1 - e_m)^max(0, tm - X_m), with R the integral of the
-  launch curve (share of peak by launch year), tm the period midpoint and X_m the exclusivity end;
+  peak_m * (R(t1 - L_m) - R(t0 - L_m)) * (1 + g_m)^tm * (1 - e_m)^max(0, tm - X_m) * F_m(tm) * K(t0), with R the
+  integral of the launch curve (share of peak by launch year), tm the period midpoint, X_m the exclusivity end,
+  F_m the order-of-entry share against the territory's rivals (:func:`entry_share`, 1 without rivals) and K the
+  manufacturing-capacity factor (:func:`capacity_factor`, 1 without a ceiling);
 * success-path profit = sales - COGS - SG&A - launch costs - R&D; tax = rate * max(0, profit) (losses optionally
   carried forward); risk-adjusted cash flow = LOA * (commercial cash flow after tax) - sum_j P(start j) * R&D_j,
   which equals the probability-weighted sum over the outcomes "fails in phase j" and "approved"
@@ -57,6 +59,11 @@ class ModelArrays:
     sga_fraction: np.ndarray  # (S, M)
     sga_fixed: np.ndarray  # (S, M)
     launch_cost: np.ndarray  # (S, M)
+    rival_launch: np.ndarray | None = None  # (M, R) years, +inf padding; None without rivals
+    rival_strength: np.ndarray | None = None  # (M, R), 0 padding
+    entry_exponent: np.ndarray | None = None  # (M,)
+    capacity: np.ndarray | None = None  # (S,) patients per year at full scale; None without a ceiling
+    capacity_ramp: np.ndarray | None = None  # (Y,) share of the ceiling by year since the first launch
 
     @property
     def n_scenarios(self) -> int:
@@ -72,6 +79,16 @@ def arrays_from_plan(plan: Plan, n_scenarios: int = 1) -> ModelArrays:
     for j, p in enumerate(ph):
         weights[j, : len(p.profile)] = p.profile
     ramp = np.array([t.ramp for t in te], dtype=float)
+    R = max((len(t.rival_launch) for t in te), default=0)
+    rivals = {}
+    if R:
+        rl, rs = np.full((len(te), R), np.inf), np.zeros((len(te), R))
+        for i, t in enumerate(te):
+            rl[i, : len(t.rival_launch)], rs[i, : len(t.rival_strength)] = t.rival_launch, t.rival_strength
+        rivals = dict(rival_launch=rl, rival_strength=rs, entry_exponent=np.array([t.entry_exponent for t in te]))
+    if plan.capacity is not None:
+        rivals.update(capacity=np.full(S, plan.capacity.patients_per_year),
+                      capacity_ramp=np.asarray(plan.capacity.ramp, dtype=float))
     return ModelArrays(
         dt=plan.dt, n_periods=plan.n_periods, mid_period=plan.mid_period, tax_loss_carryforward=plan.tax_loss_carryforward,
         discount_rate=np.full(S, plan.discount_rate), tax_rate=np.full(S, plan.tax_rate),
@@ -85,7 +102,7 @@ def arrays_from_plan(plan: Plan, n_scenarios: int = 1) -> ModelArrays:
         erosion=rep([t.erosion for t in te]), price_change=rep([t.price_change for t in te]),
         net_price=rep([t.net_price for t in te]), cogs_fraction=rep([t.cogs_fraction for t in te]),
         cogs_per_patient=rep([t.cogs_per_patient for t in te]), sga_fraction=rep([t.sga_fraction for t in te]),
-        sga_fixed=rep([t.sga_fixed for t in te]), launch_cost=rep([t.launch_cost for t in te]),
+        sga_fixed=rep([t.sga_fixed for t in te]), launch_cost=rep([t.launch_cost for t in te]), **rivals,
     )
 
 
@@ -108,6 +125,44 @@ def ramp_integral(ramp: np.ndarray, a: np.ndarray) -> np.ndarray:
     base = np.take_along_axis(cum, whole, axis=2)
     share = np.take_along_axis(ramp, np.minimum(whole, Y - 1), axis=2)
     return base + share * frac
+
+
+def entry_share(launch: np.ndarray, rival_launch: np.ndarray, strength: np.ndarray, exponent: np.ndarray,
+                tm: np.ndarray) -> np.ndarray:
+    """The asset's order-of-entry share of its territory's treated patients at each period midpoint, (S, M, N).
+
+    Every product on the market at ``tm`` (the asset launched at ``launch`` (S, M), rival r at
+    ``rival_launch[m, r]`` years, +inf for padding) has attraction A = s n^-a: s its strength (the asset's 1),
+    n its order of entry (1 + the number of products launched strictly before it), a the territory's
+    ``exponent`` (Urban et al. 1986 estimate the share of the n-th entrant relative to the pioneer as
+    n^-0.49 at parity). The asset's share is A_asset / (A_asset + sum of the rivals' A on the market at tm);
+    1 with no rival on the market, so a territory without rivals keeps its sales."""
+    L = launch[:, :, None]  # (S, M, 1)
+    rl = rival_launch[None, :, :]  # (1, M, R)
+    order_asset = 1.0 + (rl < L).sum(-1)  # (S, M)
+    before = (rival_launch[:, None, :] < rival_launch[:, :, None]).sum(-1)  # (M, R): rivals launched before r
+    order_rival = 1.0 + before[None] + (L < rl)  # (S, M, R)
+    a = exponent[None, :]
+    own = order_asset ** -a
+    rivals = strength[None] * order_rival ** -a[:, :, None]
+    on = (rival_launch[:, :, None] <= tm[None, None, :]).astype(float)  # (M, R, N)
+    return own[:, :, None] / (own[:, :, None] + np.einsum("smr,mrn->smn", rivals, on))
+
+
+def capacity_factor(demand: np.ndarray, ceiling: np.ndarray, ramp: np.ndarray, first_launch: np.ndarray,
+                    t0: np.ndarray, dt: float) -> np.ndarray:
+    """K_k = min(1, C_k / D_k), (S, N): the share of the period's demand that the plant can treat.
+
+    ``demand`` (S, N) is patients in the period, sum over territories of sales / (net price (1 + g)^t) before the
+    ceiling; the plant treats C_k = ceiling x (Rc(t1 - L1) - Rc(t0 - L1)) patients in the period, ``ceiling``
+    (S,) patients per year at full scale, Rc the integral of its ``ramp`` (share of the ceiling by year since the
+    first launch L1 = ``first_launch`` (S,), 1.0 after the table) as for the launch curve. Patients beyond the
+    ceiling are lost to the asset, not deferred; K = 1 in periods without demand."""
+    a0 = (t0[None, :] - first_launch[:, None])[:, None, :]  # ramp_integral counts only a >= 0
+    rc = ramp[None, None, :]
+    slots = ceiling[:, None] * (ramp_integral(rc, a0 + dt) - ramp_integral(rc, a0))[:, 0, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(demand > slots, slots / demand, 1.0)
 
 
 @dataclass
@@ -145,6 +200,9 @@ class Lines:
     pv_risked: np.ndarray | None = None
     rnpv: np.ndarray | None = None  # (S,)
     npv_unrisked: np.ndarray | None = None  # (S,)
+    entry_share: np.ndarray | None = None  # (S or 1, M, N) order-of-entry share; None without rivals
+    capacity_factor: np.ndarray | None = None  # (S, N) share of demand the plant treats; None without a ceiling
+    demand_by_territory: np.ndarray | None = None  # (S, M, N) sales before the ceiling; None without one or lean
 
 
 def _same_rows(x: np.ndarray) -> bool:
@@ -203,24 +261,40 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
     # pre-tax commercial profit by territory: sales x (1 - cogs - sga fractions) - per-patient COGS - fixed SG&A
     # - launch costs, with patients = sales / (net price (1 + g)^t): per-patient COGS = sales x cpp / price / growth
     unit = uptake * growth * erosion  # sales per unit of peak
+    share = None
+    if m.rival_launch is not None:
+        share = entry_share(launch, m.rival_launch, m.rival_strength, m.entry_exponent, tm)
+        unit = unit * share
     margin = 1.0 - m.cogs_fraction - m.sga_fraction  # (S, M)
     per_patient = None
     if np.any(m.cogs_per_patient > 0):
         with np.errstate(invalid="ignore", divide="ignore"):
             per_patient = np.where(m.cogs_per_patient > 0, m.cogs_per_patient / m.net_price, 0.0)
     fixed = [(c, line) for c, line in ((m.sga_fixed, on_market), (m.launch_cost, first_year)) if np.any(c != 0)]
+    cap = demand_t = None
+    first_launch = np.broadcast_to(launch.min(axis=1) if launch.shape[1] else np.zeros(launch.shape[0]), (S,))
     if lean and not by_territory and shared:
         # one unit line per territory for every scenario: sum over territories without (S, M, N) arrays
         u = unit[0]
         revenue = np.einsum("sm,mn->sn", m.peak, u)
         comm = np.einsum("sm,mn->sn", m.peak * margin, u)
+        if m.capacity is not None:
+            cap = capacity_factor(np.einsum("sm,mn->sn", m.peak / m.net_price, u / growth[0]), m.capacity,
+                                  m.capacity_ramp, first_launch, t0, dt)
+            revenue *= cap
+            comm *= cap
         if per_patient is not None:
-            comm -= np.einsum("sm,mn->sn", m.peak * per_patient, u / growth[0])
+            comm -= np.einsum("sm,mn->sn", m.peak * per_patient, u / growth[0]) * (cap if cap is not None else 1.0)
         for c, line in fixed:
             comm -= np.einsum("sm,mn->sn", c, line[0])
         rev_t = comm_t = None
     else:
         rev_t = m.peak[:, :, None] * unit  # one pass over (S, M, N)
+        if m.capacity is not None:
+            cap = capacity_factor((rev_t / (m.net_price[:, :, None] * growth)).sum(1), m.capacity, m.capacity_ramp,
+                                  first_launch, t0, dt)
+            demand_t = rev_t
+            rev_t = rev_t * cap[:, None, :]
         comm_t = rev_t * (margin[:, :, None] - per_patient[:, :, None] / growth if per_patient is not None
                           else margin[:, :, None])
         for c, line in fixed:
@@ -235,7 +309,8 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
                prob_start=prob_start, loa=loa, approval_time=full(approval), launch_time=full(launch),
                rd_by_phase=rd_by_phase, revenue_by_territory=rev_t, commercial_by_territory=comm_t,
                exclusivity_end=full(excl), rd=rd, operating_profit=profit, tax=tax, fcf=fcf, revenue=revenue,
-               rd_unit=unit_rd, rd_cost=m.costs)
+               rd_unit=unit_rd, rd_cost=m.costs, entry_share=share, capacity_factor=cap,
+               demand_by_territory=demand_t)
     if lean:
         return ln
     # the per-period table and the risk adjustment

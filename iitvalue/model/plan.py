@@ -44,6 +44,19 @@ class PlannedTerritory:
     sga_fraction: float
     sga_fixed: float
     launch_cost: float
+    rival_names: tuple[str, ...] = ()
+    rival_launch: tuple[float, ...] = ()  # years from the valuation date (negative: already on the market)
+    rival_strength: tuple[float, ...] = ()
+    entry_exponent: float = 0.49
+
+
+@dataclass(frozen=True)
+class PlannedCapacity:
+    """The manufacturing ceiling: patients per year at full scale and its share in years 1, 2, ... after the
+    asset's first launch (1.0 afterwards), padded to the horizon."""
+
+    patients_per_year: float
+    ramp: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,7 @@ class Plan:
     phases: tuple[PlannedPhase, ...]
     territories: tuple[PlannedTerritory, ...]
     notes: tuple[str, ...] = ()
+    capacity: PlannedCapacity | None = None
 
     @property
     def n_periods(self) -> int:
@@ -145,7 +159,14 @@ def resolve(sheet: TermSheet) -> Plan:
             cogs_fraction=pick(t.cogs_fraction, c.cogs_fraction), cogs_per_patient=pick(t.cogs_per_patient, c.cogs_per_patient),
             sga_fraction=pick(t.sga_fraction, c.sga_fraction), sga_fixed=pick(t.sga_fixed, c.sga_fixed),
             launch_cost=pick(t.launch_cost, c.launch_cost),
+            rival_names=tuple(r.name for r in t.rivals),
+            rival_launch=tuple(year_fraction(sheet.valuation.date, r.launch) for r in t.rivals),
+            rival_strength=tuple(float(r.strength) for r in t.rivals), entry_exponent=float(t.entry_exponent),
         ))
+    cap = None
+    if sheet.capacity is not None:
+        cap = PlannedCapacity(float(sheet.capacity.patients_per_year),
+                              ramp_shares(list(sheet.capacity.ramp) or [1.0], 1.0, n_years))
     v = sheet.valuation
     return Plan(v.date, v.currency, v.discount_rate, v.tax_rate, v.tax_loss_carryforward, v.horizon_years,
-                1.0 if v.period == "annual" else 0.25, v.mid_period, tuple(phases), tuple(terrs), tuple(notes))
+                1.0 if v.period == "annual" else 0.25, v.mid_period, tuple(phases), tuple(terrs), tuple(notes), cap)

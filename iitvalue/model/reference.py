@@ -33,6 +33,18 @@ def share_years(ramp: tuple[float, ...], launch: float, t0: float, t1: float) ->
     return total
 
 
+def entry_share(te, launch: float, mid: float) -> float:
+    """The asset's share against the territory's rivals at time ``mid``: each product on the market has
+    attraction strength x order^-exponent, order = 1 + the number launched strictly before it."""
+    if not te.rival_launch:
+        return 1.0
+    dates = [launch] + list(te.rival_launch)
+    strengths = [1.0] + list(te.rival_strength)
+    attraction = [s * (1 + sum(1 for d2 in dates if d2 < d)) ** -te.entry_exponent for d, s in zip(dates, strengths)]
+    on_market = sum(a for a, d in zip(attraction[1:], dates[1:]) if d <= mid)
+    return attraction[0] / (attraction[0] + on_market)
+
+
 def rnpv(plan: Plan) -> dict[str, float]:
     """Return rnpv, npv_unrisked, loa and the list of risk-adjusted cash flows, one per period."""
     dt = plan.dt
@@ -67,12 +79,26 @@ def rnpv(plan: Plan) -> dict[str, float]:
                 rd_risked += ps * spent
 
         commercial = 0.0
+        demand, patients = [], 0.0
         for te in plan.territories:
             launch = approval + te.launch_lag
             excl = te.exclusivity + (launch if te.exclusivity_from_launch else 0.0)
             growth = (1.0 + te.price_change) ** mid
             erosion = (1.0 - te.erosion) ** max(0.0, mid - excl)
-            sales = te.peak * share_years(te.ramp, launch, t0, t1) * growth * erosion
+            sales = te.peak * share_years(te.ramp, launch, t0, t1) * growth * erosion * entry_share(te, launch, mid)
+            demand.append(sales)
+            if plan.capacity is not None:
+                patients += sales / (te.net_price * growth)
+        factor = 1.0
+        if plan.capacity is not None and plan.territories:
+            first = approval + min(te.launch_lag for te in plan.territories)
+            slots = plan.capacity.patients_per_year * share_years(plan.capacity.ramp, first, t0, t1)
+            if patients > slots:
+                factor = slots / patients
+        for te, sales in zip(plan.territories, demand):
+            launch = approval + te.launch_lag
+            growth = (1.0 + te.price_change) ** mid
+            sales *= factor
             cogs = te.cogs_fraction * sales
             if te.cogs_per_patient > 0:
                 cogs += te.cogs_per_patient * sales / (te.net_price * growth)

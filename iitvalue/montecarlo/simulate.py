@@ -157,7 +157,7 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
         raise InputError(Problem("--seed", f"{seed} is not allowed; a seed is a non-negative integer"))
     budget.check(budget.estimate(sheet, n_paths, chunk, keep_draws), budget.default_budget())
     setup = prepare(sheet)
-    can_fast = sheet.deal is None and not setup.shape_drawn
+    can_fast = sheet.deal is None and not setup.shape_drawn and setup.plan.capacity is None
     if engine == "auto":
         engine = "fast" if can_fast else "general"
     if engine == "fast" and not can_fast:

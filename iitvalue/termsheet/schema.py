@@ -76,8 +76,20 @@ class Phase(_Model):
     cost_profile: list[float] | None = Field(default=None, min_length=1)
 
 
+class Rival(_Model):
+    """A competing product in one territory (docs/method.md 1, Competition): its launch date and its strength,
+    the attraction it would have against the asset at the same order of entry (1 = as attractive)."""
+
+    name: Name
+    launch: Date
+    strength: float = Field(default=1.0, gt=0.0, le=100.0)
+    source: Text | None = None
+
+
 class Territory(_Model):
-    """Launch and sales in one territory. Peak sales either directly or as patients x treated share x net price."""
+    """Launch and sales in one territory. Peak sales either directly or as patients x treated share x net price:
+    with ``rivals``, the peak the asset would reach alone (the class's treated patients), of which it takes its
+    order-of-entry share."""
 
     name: str = Field(min_length=1, max_length=MAX_NAME)
     launch_lag: float = Field(default=0.0, ge=0.0, le=30.0)
@@ -96,6 +108,8 @@ class Territory(_Model):
     sga_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
     sga_fixed: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
     launch_cost: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
+    rivals: list[Rival] = Field(default_factory=list)
+    entry_exponent: float = Field(default=0.49, ge=0.0, le=5.0)
 
     @property
     def peak(self) -> float:
@@ -113,6 +127,15 @@ class Costs(_Model):
     cogs_per_patient: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
     sga_fixed: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
     launch_cost: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
+
+
+class Capacity(_Model):
+    """A manufacturing ceiling on patients treated per year across every territory (an autologous cell therapy's
+    plant), ramped by year since the first launch (docs/method.md 1, Capacity)."""
+
+    patients_per_year: float = Field(gt=0.0, le=MAX_COUNT)
+    ramp: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default_factory=list, max_length=50)
+    source: Text | None = None
 
 
 class Readout(_Model):
@@ -312,6 +335,7 @@ class TermSheet(_Model):
     phases: list[Phase] = Field(default_factory=list)
     territories: list[Territory] = Field(min_length=1)
     costs: Costs
+    capacity: Capacity | None = None
     readouts: list[Readout] = Field(default_factory=list)
     pos: Pos | None = None
     deal: Deal | None = None

@@ -165,9 +165,26 @@ def sink_sheet(period: str = "quarterly", mid_period: bool = False) -> dict:
     return d
 
 
+def market_sheet() -> dict:
+    """The sink sheet with competition and a plant: rivals in two territories (one launched before the
+    valuation date, one between the asset's launches, one after), a non-default order-of-entry exponent and a
+    ramped capacity ceiling that binds (docs/method.md 1, Competition; Capacity)."""
+    d = sink_sheet()
+    t = d["territories"]
+    t[0]["rivals"] = [{"name": "early", "launch": dt.date(2024, 6, 30), "strength": 0.5},
+                      {"name": "fast follower", "launch": dt.date(2031, 3, 1), "strength": 1.3}]
+    t[1]["rivals"] = [{"name": "fast follower", "launch": dt.date(2029, 9, 1)}]
+    t[1]["entry_exponent"] = 0.8
+    for x in t:
+        x.setdefault("net_price", 0.3)
+    d["capacity"] = {"patients_per_year": 1500.0, "ramp": [0.1, 0.4, 0.7]}
+    return d
+
+
 def sheets() -> dict[str, iitvalue.TermSheet]:
     return {"esobiotec": iitvalue.load(EXAMPLES / "esobiotec.toml"), "legend": iitvalue.load(EXAMPLES / "legend.toml"),
-            "template": iitvalue.load(TEMPLATE), "sink": iitvalue.TermSheet.from_dict(sink_sheet())}
+            "template": iitvalue.load(TEMPLATE), "sink": iitvalue.TermSheet.from_dict(sink_sheet()),
+            "market": iitvalue.TermSheet.from_dict(market_sheet())}
 
 
 @pytest.fixture(scope="module")
@@ -192,11 +209,12 @@ def recalculated(exported, tmp_path_factory):
 
 
 # ---- parity with a real spreadsheet engine ----------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["esobiotec", "legend", "template", "sink"])
+@pytest.mark.parametrize("name", ["esobiotec", "legend", "template", "sink", "market"])
 def test_libreoffice_recalculation_matches_python(name, exported, recalculated):
     res, path = exported[name]
     got = named(recalculated[name])
     expected_names = {"esobiotec": set(OUTPUT_NAMES), "legend": set(OUTPUT_NAMES), "sink": set(OUTPUT_NAMES),
+                      "market": set(OUTPUT_NAMES),
                       "template": {"asset_rnpv", "asset_npv_unrisked"}}[name]  # the template has no readouts, no deal
     assert set(got) == expected_names
     summary = res.summary

@@ -151,7 +151,9 @@ def test_exclusivity_end_as_date():
 
 # ---- the scalar oracle against the vectorised core on random valid term sheets --------------------------------
 @st.composite
-def sheets(draw, profitable: bool = False):
+def sheets(draw, profitable: bool = False, market: bool = False):
+    """Random valid term sheets; ``market`` adds rivals (some before the valuation date) and a capacity ceiling
+    (docs/method.md 1, Competition; Capacity)."""
     n_phases = draw(st.integers(1, 4))
     kinds = ["phase1", "phase2", "phase3", "filing"][4 - n_phases:]
     stage = {"phase1": "phase1", "phase2": "phase2", "phase3": "phase3", "filing": "filed"}[kinds[0]]
@@ -192,6 +194,15 @@ def sheets(draw, profitable: bool = False):
         terrs.append(t)
     d = base_dict(phases=phases, territories=terrs)
     d["asset"]["stage"] = stage
+    if market:
+        for t in d["territories"]:
+            t.setdefault("net_price", draw(st.floats(0.05, 0.5)))
+            t["rivals"] = [{"name": f"R{k}", "launch": dt.date(2020, 1, 1) + dt.timedelta(days=draw(st.integers(-2000, 6000))),
+                            "strength": draw(st.floats(0.1, 3.0))} for k in range(draw(st.integers(0, 3)))]
+            t["entry_exponent"] = draw(st.floats(0.0, 1.5))
+        if draw(st.booleans()):
+            d["capacity"] = {"patients_per_year": draw(st.floats(50.0, 5000.0)),
+                             "ramp": draw(st.lists(st.floats(0.0, 1.0), max_size=4))}
     d["valuation"].update(
         discount_rate=draw(st.floats(0.0, 0.3)), horizon_years=float(draw(st.integers(20 if profitable else 5, 30))),
         period=draw(st.sampled_from(["annual", "quarterly"])), mid_period=draw(st.booleans()),
@@ -201,7 +212,7 @@ def sheets(draw, profitable: bool = False):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sheets())
+@given(st.one_of(sheets(), sheets(market=True)))
 def test_vectorised_engine_matches_scalar_oracle(d):
     plan = resolve(TermSheet.from_dict(d))
     fast = evaluate(arrays_from_plan(plan))
