@@ -199,9 +199,14 @@ def value_table(result) -> str:
         parts.append(pos_table(doc["pos"]))
     if "deal" in doc:
         parts.append(deal_table(doc["deal"], cur))
+    if result.asset.indications:
+        parts.append("Indications (one latent class; LOA given that it starts; P(approved) counts the chance that "
+                     "it starts)\n" + tables.render(result.asset.indications, INDICATION_COLUMNS))
     if result.asset.phase_rows:
+        columns = PHASE_COLUMNS if not result.asset.indications else PHASE_COLUMNS[:1] + [
+            tables.Column("indication", "indication", max_width=20)] + PHASE_COLUMNS[1:]
         parts.append("Development plan (P(pass) = P(pass | started); P(start) and P(through) are cumulative)\n"
-                     + tables.render(result.asset.phase_rows, PHASE_COLUMNS))
+                     + tables.render(result.asset.phase_rows, columns))
     cf = result.asset.table
     rows = [{k: cf[k][i] for k in cf} for i in range(len(cf["year"]))]
     parts.append(f"Cash flows by period ({cur} millions; fcf is the success path, fcf risk. is "
@@ -240,6 +245,12 @@ PHASE_COLUMNS = [tables.Column("name", "phase", max_width=32), tables.Column("ki
                  tables.Column("p_transition", "P(pass)", tables.percent),
                  tables.Column("p_start", "P(start)", tables.percent),
                  tables.Column("p_cumulative", "P(through)", tables.percent)]
+INDICATION_COLUMNS = [tables.Column("name", "indication", max_width=24), tables.Column("line", "line", max_width=16),
+                      tables.Column("start", "starts", max_width=34),
+                      tables.Column("p_start", "P(start)", tables.percent), tables.Column("loa", "LOA", tables.percent),
+                      tables.Column("p_approved", "P(appr.)", tables.percent, "P(approved)"),
+                      tables.Column("rnpv", "rNPV", tables.money, "own rNPV, taxed alone"),
+                      tables.Column("peak_sales", "peak", tables.money, "peak annual sales, success path")]
 CASHFLOW_COLUMNS = [tables.Column("year", "year", tables.integer), tables.Column("phase", "phase", max_width=20),
                     tables.Column("prob_alive", "P(alive)", tables.percent),
                     tables.Column("revenue", "sales", tables.money), tables.Column("cogs", "COGS", tables.money),

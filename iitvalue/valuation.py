@@ -12,6 +12,9 @@ from .deal.value import DealValuation, value_deal
 from .errors import InputError, Problem
 from .model import pos as P
 from .model.asset import AssetValuation, value_plan
+from .model.joint_asset import value_joint
+from .model.joint_update import joint_update
+from .deal.joint import value_deal_joint
 from .model.plan import Plan, resolve
 from .tables import html_pairs, money, percent
 from .termsheet.loading import load
@@ -121,6 +124,8 @@ class Result:
             out["pos"] = self.pos.to_dict()
         if self.deal is not None:
             out["deal"] = self.deal.to_dict()
+        if self.asset.indications is not None:
+            out["indications"] = [dict(r) for r in self.asset.indications]
         out.update(self.sections)
         out["notes"] = list(self.notes) + (list(self.deal.notes) if self.deal is not None else [])
         return out
@@ -161,17 +166,9 @@ def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None, cf
     clinical phases (pos.spread); a transportability discount, when configured, applies to both plans."""
     cfg = cfg or sheet.pos or Pos()
     model, note = find_model(sheet.asset.indication, sheet.asset.modality, sheet.asset.therapeutic_area, cfg.model)
-    chosen = P.select_readouts(sheet.readouts, sheet.valuation.date, readout or cfg.readout)
-    evidence, used = [], []
-    index = {id(r): i for i, r in enumerate(sheet.readouts)}
-    for r in chosen:
-        w = r.weight if r.weight is not None else P.default_weight(r.design, cfg.iit_weight, cfg.registrational_weight)
-        evidence.append(P.Evidence.from_counts(r.n, r.responders, r.complete, r.complete_n, weight=w,
-                                               label=r.source, trial=r.trial, date=r.date.isoformat()))
-        used.append({"index": index[id(r)], "date": r.date.isoformat(), "source": r.source, "trial": r.trial, "design": r.design,
-                     "n": r.n, "responders": r.responders, "complete": r.complete, "complete_n": r.complete_n,
-                     "mrd_negative": r.mrd_negative, "dose": r.dose,
-                     "weight": w, "weight_source": "readout" if r.weight is not None else f"pos.{r.design}_weight"})
+    evidence, used = P.readout_evidence(sheet.readouts, sheet.valuation.date, readout or cfg.readout, cfg.iit_weight,
+                                        cfg.registrational_weight)
+    chosen = used
     probs = [p.probability for p in plan.phases]
     kinds = [p.kind for p in plan.phases]
     prior_loa = math.prod(probs)
@@ -211,6 +208,8 @@ def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
     a TOML term sheet."""
     if isinstance(sheet, (str, Path)):
         sheet = load(sheet)
+    if len(sheet.indications) > 1:
+        return _value_joint(sheet, readout)
     plan = resolve(sheet)
     if not sheet.readouts and sheet.pos is None:
         result = Result(sheet, value_plan(plan))
@@ -241,6 +240,35 @@ def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
                 _, pp, qp, _, _ = posterior_plans(sheet, plan, readout, cfg=own)
                 plans[role] = (pp, qp)
         result.deal = value_deal_for(sheet, plans["licensor"][1], plans["licensee"][1], plans["licensee"][0])
+    return result
+
+
+def _value_joint(sheet: TermSheet, readout: str | None) -> Result:
+    """:func:`value` for a sheet with several indications (docs/method.md 5): the joint plans of the shared
+    class, the asset valued over the joint outcomes, the deal through the joint kernel."""
+    ju = joint_update(sheet, readout)
+    asset = value_joint(ju.posterior)
+    result = Result(sheet, asset)
+    cfg = sheet.pos or Pos()
+    if sheet.readouts or any(i.readouts for i in sheet.indications) or sheet.pos is not None:
+        result.pos = PosSection(
+            update=ju.update, prior_plan=ju.prior.lead, posterior_plan=ju.posterior.lead,
+            prior_value=value_joint(ju.prior), readouts=ju.readouts, model_note=ju.note,
+            assurance=ju.update.assurance(cfg.pivotal) if cfg.pivotal is not None else None,
+            transportability=cfg.transportability.model_dump() if cfg.transportability is not None else None,
+            posterior_value_rnpv=asset.summary["rnpv"], resolved_plan=ju.resolved[0])
+    if sheet.deal is not None:
+        plans = {}
+        for role in ("licensor", "licensee"):
+            party = getattr(sheet.deal, role)
+            if party.iit_weight is None and party.registrational_weight is None:
+                plans[role] = ju.posterior
+            else:
+                own = cfg.model_copy(update={k: v for k, v in (("iit_weight", party.iit_weight),
+                                                                ("registrational_weight", party.registrational_weight))
+                                             if v is not None})
+                plans[role] = joint_update(sheet, readout, cfg=own).posterior
+        result.deal = value_deal_joint(sheet.deal, plans["licensor"], plans["licensee"], P.spread)
     return result
 
 

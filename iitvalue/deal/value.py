@@ -33,7 +33,7 @@ from .payments import expand_payments, signing_time, trigger_time_probability, u
 from .streams import licensor_commercial_lines, licensor_rd_shares, licensor_share_lines, royalty_lines
 
 # components whose PVs make up each summary total
-_GROUPS = {"upfront": ("upfront",), "milestones": None, "royalties": ("royalties",),
+GROUPS = {"upfront": ("upfront",), "milestones": None, "royalties": ("royalties",),
            "profit_share": ("profit_share", "rd_before_signing")}
 
 
@@ -109,7 +109,7 @@ PAYMENT_COLUMNS = [Column("name", "payment"), Column("trigger", "trigger"), Colu
 
 
 def _group_pv(out: DealOutcomes, probs: np.ndarray, group: str) -> float:
-    cats = _GROUPS[group]
+    cats = GROUPS[group]
     comps = [c for c in out.components if (c.category in cats if cats else not c.stream and c.category != "upfront")]
     return float(sum(expectation(c.pv, probs)[0] for c in comps))
 
@@ -121,7 +121,7 @@ def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None
     lo, eo = outcomes or (lic.outcomes(deal, upfront), lee.outcomes(deal, upfront))
     pl, pe = lic.outcome_probabilities, lee.outcome_probabilities
     out: dict[str, float] = {}
-    for group in _GROUPS:
+    for group in GROUPS:
         out[f"pv_{group}_licensor"] = _group_pv(lo, pl, group)
         out[f"pv_{group}_licensee"] = _group_pv(eo, pe, group)
     out["pv_rd_before_signing_licensor"] = float(sum(expectation(c.pv, pl)[0] for c in lo.components
@@ -267,8 +267,12 @@ def licensee_irr(deal: Deal, lee: PartyView) -> float | None:
               - ln.loa[0] * royalty_lines(deal, plan, ln)[0].sum(0))
     times += list(ln.t_cash)
     flows += list(period)
-    t = np.array(times)
-    cf = np.array(flows)
+    return licensee_irr_of_flows(np.array(times), np.array(flows))
+
+
+def licensee_irr_of_flows(t: np.ndarray, cf: np.ndarray) -> float | None:
+    """The rate x with sum cf (1 + x)^-t = 0, for cash flows ``cf`` at times ``t`` (years); None unless the NPV
+    changes sign exactly once on a grid over (-0.95, 100)."""
 
     def npv(x: float) -> float:
         return float((cf * (1.0 + x) ** (-t)).sum())

@@ -48,7 +48,7 @@ from .inputs import write_inputs
 from .layout import finish_sheets
 from .licensee import write_licensee
 from .pos import write_pos, write_pos_inputs
-from .risk import RISK, RiskAnalysis, write_risk
+from .risk import RISK, RiskAnalysis, check_exportable, write_risk
 from .scenarios import SCENARIOS, write_scenarios
 from .sources import Edit, apply_edits, toml_comments
 from .streams import write_royalties, write_shares
@@ -87,6 +87,7 @@ def write_workbook(result, path: str | Path, risk: RiskAnalysis | None = None, t
     """
     from .. import __version__
 
+    check_exportable(result)
     sheet = result.sheet
     text, source = term_sheet_text(sheet, toml, overrides)
     book = Book(Path(path), result.asset.plan.n_periods)

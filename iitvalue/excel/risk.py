@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError, Problem
 from .cells import Book
 
 RISK = "Risk"
@@ -41,6 +42,17 @@ class RiskAnalysis:
         return f"computed by Python (iitvalue {self.version}), not live formulas"
 
 
+def check_exportable(result) -> None:
+    """Raise InputError for what the workbook cannot show as live formulas yet: several indications (the
+    workbook models one indication; the joint outcomes of docs/method.md 5 are valued by ``value``, ``simulate``
+    and the JSON/CSV outputs)."""
+    if len(result.sheet.indications) > 1:
+        raise InputError(Problem("indications", f"the sheet has {len(result.sheet.indications)} indications; the "
+                                 "workbook models one indication and cannot show the joint outcomes of several as "
+                                 "live formulas yet (issue #11): use value / simulate (text, JSON, CSV), or export "
+                                 "each indication as a sheet of its own"))
+
+
 def risk_analysis(result, paths: int = 20_000, seed: int = 1, bins: int = 40) -> RiskAnalysis | None:
     """The tornado and the Monte Carlo histogram of ``result.sheet`` for the Risk sheet.
 
@@ -62,6 +74,7 @@ def risk_analysis(result, paths: int = 20_000, seed: int = 1, bins: int = 40) ->
     RiskAnalysis or None
         None when the term sheet has no ``[[uncertainty]]`` entries.
     """
+    check_exportable(result)
     from .. import __version__
     from ..analysis.sensitivity import tornado
     from ..montecarlo import simulate

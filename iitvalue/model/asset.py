@@ -28,6 +28,8 @@ class AssetValuation:
     table: dict[str, Any]
     phase_rows: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    indications: list[dict[str, Any]] | None = None  # several indications: one row each (docs/method.md 5)
+    joint: Any = None  # several indications: the joint engine's lines (model.joint_lines.JointLines)
 
     @cached_property
     def cashflows(self):

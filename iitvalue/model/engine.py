@@ -64,6 +64,8 @@ class ModelArrays:
     entry_exponent: np.ndarray | None = None  # (M,)
     capacity: np.ndarray | None = None  # (S,) patients per year at full scale; None without a ceiling
     capacity_ramp: np.ndarray | None = None  # (Y,) share of the ceiling by year since the first launch
+    offset: np.ndarray | None = None  # (S,) years from the valuation date to the first phase's start (a
+    # follow-on indication that starts after an event of another); None: 0
 
     @property
     def n_scenarios(self) -> int:
@@ -125,6 +127,20 @@ def ramp_integral(ramp: np.ndarray, a: np.ndarray) -> np.ndarray:
     base = np.take_along_axis(cum, whole, axis=2)
     share = np.take_along_axis(ramp, np.minimum(whole, Y - 1), axis=2)
     return base + share * frac
+
+
+def market_time(launch: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Time on the market and time within the first year on the market in each period, each (S, M, N), for
+    launch times (S, M): the lines that fixed SG&A and launch costs are spread over."""
+    on = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], np.inf)
+    first = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], launch[:, :, None] + 1.0)
+    return on, first
+
+
+def fixed_cost_terms(m: "ModelArrays", on_market: np.ndarray, first_year: np.ndarray) -> list:
+    """The fixed commercial costs as (amount (S, M), line (S or 1, M, N)) pairs: fixed SG&A x time on the market,
+    launch cost x time in the first year; pairs whose amount is zero everywhere are left out."""
+    return [(c, line) for c, line in ((m.sga_fixed, on_market), (m.launch_cost, first_year)) if np.any(c != 0)]
 
 
 def entry_share(launch: np.ndarray, rival_launch: np.ndarray, strength: np.ndarray, exponent: np.ndarray,
@@ -225,17 +241,19 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
     t1 = t0 + dt
     tm = t0 + dt / 2
     t_cash = tm if m.mid_period else t1
-    shared = S > 1 and all(_same_rows(x) for x in (m.durations, m.launch_lag, m.ramp, m.exclusivity, m.erosion,
-                                                    m.price_change, m.discount_rate))
+    timing = (m.durations, m.launch_lag, m.ramp, m.exclusivity, m.erosion, m.price_change, m.discount_rate)
+    shared = S > 1 and all(_same_rows(x) for x in timing + ((m.offset,) if m.offset is not None else ()))
     T = (lambda x: x[:1]) if shared else (lambda x: x)  # noqa: E731  (the rows that timing is computed on)
 
     # development
     J = m.durations.shape[1]
     ends = np.cumsum(T(m.durations), axis=1)
+    if m.offset is not None:
+        ends = ends + T(m.offset)[:, None]
     starts = ends - T(m.durations)
     prob_start = np.concatenate([np.ones((S, 1)), np.cumprod(m.probabilities, axis=1)[:, :-1]], axis=1) if J else np.ones((S, 0))
     loa = np.prod(m.probabilities, axis=1) if J else np.ones(S)
-    approval = ends[:, -1] if J else np.zeros(ends.shape[0])
+    approval = ends[:, -1] if J else (T(m.offset).astype(float) if m.offset is not None else np.zeros(ends.shape[0]))
     # R&D per unit of phase cost (rows, J, N), then scaled by each scenario's costs in one pass
     unit_rd = np.zeros((starts.shape[0], J, N))
     for j in range(J):
@@ -256,8 +274,7 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
     uptake = ramp_integral(ramp, since0 + dt) - ramp_integral(ramp, since0)  # share-years in the period
     growth = (1.0 + T(m.price_change))[:, :, None] ** tm[None, None, :]
     erosion = (1.0 - T(m.erosion))[:, :, None] ** np.maximum(0.0, tm[None, None, :] - excl[:, :, None])
-    on_market = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], np.inf)
-    first_year = overlap(t0[None, None, :], t1[None, None, :], launch[:, :, None], launch[:, :, None] + 1.0)
+    on_market, first_year = market_time(launch, t0, t1)
     # pre-tax commercial profit by territory: sales x (1 - cogs - sga fractions) - per-patient COGS - fixed SG&A
     # - launch costs, with patients = sales / (net price (1 + g)^t): per-patient COGS = sales x cpp / price / growth
     unit = uptake * growth * erosion  # sales per unit of peak
@@ -270,7 +287,7 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
     if np.any(m.cogs_per_patient > 0):
         with np.errstate(invalid="ignore", divide="ignore"):
             per_patient = np.where(m.cogs_per_patient > 0, m.cogs_per_patient / m.net_price, 0.0)
-    fixed = [(c, line) for c, line in ((m.sga_fixed, on_market), (m.launch_cost, first_year)) if np.any(c != 0)]
+    fixed = fixed_cost_terms(m, on_market, first_year)
     cap = demand_t = None
     first_launch = np.broadcast_to(launch.min(axis=1) if launch.shape[1] else np.zeros(launch.shape[0]), (S,))
     if lean and not by_territory and shared:

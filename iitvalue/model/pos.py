@@ -85,6 +85,25 @@ def default_weight(design: str, iit_weight: float, registrational_weight: float)
     return iit_weight if design == "iit" else registrational_weight
 
 
+def readout_evidence(readouts: list, valuation_date: _dt.date, choice: str, iit_weight: float,
+                     registrational_weight: float, extra: dict | None = None) -> tuple[list["Evidence"], list[dict]]:
+    """The readouts a valuation uses (:func:`select_readouts`) as Evidence with their weights, and one record
+    per readout for the output (``index`` is its position in ``readouts``; ``extra`` is added to each)."""
+    chosen = select_readouts(readouts, valuation_date, choice)
+    index = {id(r): i for i, r in enumerate(readouts)}
+    evidence, used = [], []
+    for r in chosen:
+        w = r.weight if r.weight is not None else default_weight(r.design, iit_weight, registrational_weight)
+        evidence.append(Evidence.from_counts(r.n, r.responders, r.complete, r.complete_n, weight=w,
+                                             label=r.source, trial=r.trial, date=r.date.isoformat()))
+        used.append({"index": index[id(r)], "date": r.date.isoformat(), "source": r.source, "trial": r.trial,
+                     "design": r.design, "n": r.n, "responders": r.responders, "complete": r.complete,
+                     "complete_n": r.complete_n, "mrd_negative": r.mrd_negative, "dose": r.dose, "weight": w,
+                     "weight_source": "readout" if r.weight is not None else f"pos.{r.design}_weight",
+                     **(extra or {})})
+    return evidence, used
+
+
 def select_readouts(readouts: list, valuation_date: _dt.date, choice: str = "auto") -> list:
     """Which readouts a valuation uses (each readout of a trial is cumulative, so only its latest counts).
 

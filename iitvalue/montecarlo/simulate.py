@@ -35,6 +35,7 @@ from .draws import BLOCK, DEFAULT_CHUNK, GENERAL_CHUNK, apply_draws, check_drawn
 from .fast import drawn_columns, fast_chunk, fast_outcome, fast_setup, fast_terms
 from .outcomes import outcome_values
 from . import budget
+from .joint import simulate_joint
 from .setup import Setup, prepare
 
 PERCENTILES = (5, 10, 50, 90, 95)
@@ -156,6 +157,10 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
     if seed < 0:
         raise InputError(Problem("--seed", f"{seed} is not allowed; a seed is a non-negative integer"))
     budget.check(budget.estimate(sheet, n_paths, chunk, keep_draws), budget.default_budget())
+    if len(sheet.indications) > 1:  # several indications: the joint engine (docs/method.md 5)
+        if engine not in ("auto", "general", "joint"):
+            raise InputError(Problem("engine", "a sheet with several [[indications]] is simulated by the joint engine"))
+        return Simulation(**simulate_joint(sheet, n_paths, seed, chunk, keep_draws, progress))
     setup = prepare(sheet)
     can_fast = sheet.deal is None and not setup.shape_drawn and setup.plan.capacity is None
     if engine == "auto":

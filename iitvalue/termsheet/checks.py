@@ -15,6 +15,7 @@ from .. import catalogue
 from ..errors import InputError, Problem, suggest
 from ..stats.distributions import DISTRIBUTIONS, parameters
 from .lines import line_for
+from .indications import indication_sheet, sub_lines
 from .triggers import TriggerContext, kind_of
 from .paths import describe_bounds, get_path, loc_to_path, numeric_field, set_path, within
 from .vocabulary import KIND_RANK, MAX_WEIGHT, PHASE_KINDS, POSTERIOR_PATH, SIMULATED_FIELDS, STAGE_RANK
@@ -91,7 +92,12 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
         msg = check_readout_choice(sheet.pos.readout, sheet.valuation.date)
         if msg:
             add(("pos", "readout"), msg)
-    if sheet.deal is not None:
+    if sheet.indications or any(t.share_of_lead is not None for t in sheet.territories):
+        out += _check_indications(sheet, lines)
+    elif sheet.asset.indication is None:
+        add(("asset", "indication"), "is required (the class-model key of the Bayesian update, e.g. \"rrmm\"); "
+            "with several indications, give it as indications[0].indication")
+    if sheet.deal is not None and not out:
         out += _check_deal(sheet, lines)
     _dupes([p.name for p in sheet.phases], ("phases",), add)
     _dupes([t.name for t in sheet.territories], ("territories",), add)
@@ -213,14 +219,21 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
     def add(loc: tuple, msg: str) -> None:
         out.append(Problem(loc_to_path(loc), msg, line_for(loc, lines)))
 
-    phases = [p.name for p in sheet.phases]
-    terrs = [t.name for t in sheet.territories]
+    phases, terrs = all_phase_names(sheet), all_market_names(sheet)
     if d.closing is not None and d.closing < d.date:
         add(("deal", "closing"), f"{d.closing} is before the deal date {d.date}")
     if d.equity_premium > d.upfront:
         add(("deal", "equity_premium"), "the equity premium is part of the upfront and cannot exceed it")
 
-    ctx = TriggerContext(tuple(phases), tuple(p.kind for p in sheet.phases), tuple(terrs), d.date)
+    if sheet.indications:
+        subs = [sheet] + [indication_sheet(sheet, k) for k in range(1, len(sheet.indications))]
+        ctx = TriggerContext(tuple(phases), tuple(p.kind for sub in subs for p in sub.phases),
+                             tuple(t.name for t in sheet.territories), d.date,
+                             {ind.name: tuple(t.name for t in sub.territories) for ind, sub in zip(sheet.indications, subs)},
+                             {ind.name: tuple(p.kind for p in sub.phases) for ind, sub in zip(sheet.indications, subs)},
+                             tuple(terrs))
+    else:
+        ctx = TriggerContext(tuple(phases), tuple(p.kind for p in sheet.phases), tuple(terrs), d.date)
 
     def check_trigger(loc: tuple, t: Trigger) -> None:
         for field_name, msg in kind_of(t).check(t, ctx):
@@ -390,6 +403,92 @@ def _has_resolved_default(loc: tuple) -> bool:
     return (loc[0] == "phases" and loc[-1] in ("duration", "cost", "probability")) or (
         loc[0] == "territories" and loc[-1] in ("cogs_fraction", "cogs_per_patient", "sga_fraction", "sga_fixed",
                                                  "launch_cost"))
+
+
+def all_phase_names(sheet: TermSheet) -> list[str]:
+    """Phase names of every indication, the lead's first (unique across indications: checked)."""
+    return [p.name for p in sheet.phases] + [p.name for ind in sheet.indications[1:] for p in ind.phases]
+
+
+def all_market_names(sheet: TermSheet) -> list[str]:
+    """Territory names of every indication, each once, the lead's first."""
+    out = [t.name for t in sheet.territories]
+    for ind in sheet.indications[1:]:
+        out += [t.name for t in ind.territories if t.name not in out]
+    return out
+
+
+def _check_indications(sheet: TermSheet, lines: dict) -> list[Problem]:
+    """Several indications (docs/termsheet.md, [[indications]]): unique names, starts that follow an earlier
+    indication's event, follow-on territories that are either whole or a share of the lead's, phase names unique
+    across indications, and each follow-on indication valid as a sheet of its own."""
+    out: list[Problem] = []
+
+    def add(loc: tuple, msg: str) -> None:
+        out.append(Problem(loc_to_path(loc), msg, line_for(loc, lines)))
+
+    if not sheet.indications:
+        for m, t in enumerate(sheet.territories):
+            if t.share_of_lead is not None:
+                add(("territories", m, "share_of_lead"), "applies only to the territories of a follow-on "
+                    "[[indications]] entry (a share of the lead indication's peak in that territory)")
+        return out
+    inds = sheet.indications
+    _dupes([ind.name for ind in inds], ("indications",), add)
+    lead = inds[0]
+    if lead.start is not None:
+        add(("indications", 0, "start"), "the lead indication (the first entry) starts at the valuation date")
+    if lead.stage is not None and lead.stage != sheet.asset.stage:
+        add(("indications", 0, "stage"), f"the lead's stage is asset.stage ('{sheet.asset.stage}')")
+    for m, t in enumerate(sheet.territories):
+        if t.share_of_lead is not None:
+            add(("territories", m, "share_of_lead"), "the lead indication's territories give their own peak")
+    names = [ind.name for ind in inds]
+    lead_terrs = [t.name for t in sheet.territories]
+    owner: dict[str, int] = {p.name: 0 for p in sheet.phases}
+    for k, ind in enumerate(inds[1:], start=1):
+        st = ind.start
+        if st is not None:
+            earlier = names[:k]
+            if st.after not in earlier:
+                add(("indications", k, "start", "after"), f"'{st.after}' is not an earlier indication"
+                    f"{suggest(st.after, earlier)}; a follow-on indication starts after one listed before it: "
+                    f"{', '.join(earlier)}")
+            else:
+                parent = inds[names.index(st.after)]
+                ph_names = [p.name for p in (sheet.phases if names.index(st.after) == 0 else parent.phases)]
+                if st.event == "phase_success":
+                    if st.phase is None:
+                        add(("indications", k, "start", "phase"), "a start after 'phase_success' names the phase")
+                    elif st.phase not in ph_names:
+                        add(("indications", k, "start", "phase"), f"'{st.phase}' is not a phase of '{st.after}'"
+                            f"{suggest(st.phase, ph_names)}; its phases: {', '.join(ph_names) or 'none'}")
+                elif st.phase is not None:
+                    add(("indications", k, "start", "phase"), "applies only with event = \"phase_success\"")
+        if not ind.territories:
+            add(("indications", k, "territories"), "a follow-on indication needs [[indications.territories]] "
+                "(its own, or share_of_lead = x of a lead territory)")
+        for m, t in enumerate(ind.territories):
+            if t.share_of_lead is not None and t.name not in lead_terrs:
+                add(("indications", k, "territories", m, "name"), f"share_of_lead needs a lead territory named "
+                    f"'{t.name}'{suggest(t.name, lead_terrs)}; the lead's territories: {', '.join(lead_terrs)}")
+        for j, p in enumerate(ind.phases):
+            if p.name in owner:
+                add(("indications", k, "phases", j, "name"), f"'{p.name}' is already a phase of "
+                    f"'{inds[owner[p.name]].name}'; phase names are unique across indications (triggers and cost "
+                    "shares name them)")
+            owner[p.name] = k
+        if out:
+            continue
+        sub = indication_sheet(sheet, k)
+        sub_out = check_consistency(sub, sub_lines(lines, k))
+        for p in sub_out:
+            own = p.path.split(".")[0].split("[")[0] in ("phases", "territories", "readouts", "asset")
+            path = f"indications[{k}].{p.path}" if own else p.path
+            if p.path.startswith("asset.stage"):
+                path = f"indications[{k}].stage"
+            out.append(Problem(path, p.message, p.line))
+    return out
 
 
 def _dupes(names: list[str], table: tuple, add) -> None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from ..errors import InputError
 from .checks import check_consistency
+from .indications import lead_at_top_level
 from .messages import problems_from_validation
 from .paths import set_path
 from .vocabulary import (MAX_COUNT, MAX_MAGNITUDE, MAX_MONEY, MAX_NAME, MAX_PATIENTS, MAX_TEXT, MAX_YEARS,
@@ -59,7 +60,7 @@ class Valuation(_Model):
 class Asset(_Model):
     name: Name
     modality: Literal[MODALITIES]  # type: ignore[valid-type]
-    indication: str = Field(min_length=1, max_length=MAX_NAME)
+    indication: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)  # with [[indications]]: the lead's
     therapeutic_area: Literal[THERAPEUTIC_AREAS]  # type: ignore[valid-type]
     stage: Literal[STAGES]  # type: ignore[valid-type]
     benchmark: Name | None = None
@@ -110,6 +111,7 @@ class Territory(_Model):
     launch_cost: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
     rivals: list[Rival] = Field(default_factory=list)
     entry_exponent: float = Field(default=0.49, ge=0.0, le=5.0)
+    share_of_lead: float | None = Field(default=None, gt=0.0, le=100.0)  # follow-on indications only
 
     @property
     def peak(self) -> float:
@@ -203,6 +205,7 @@ class Trigger(_Model):
     territory: Name | None = None
     threshold: float | None = Field(default=None, gt=0.0, le=MAX_MONEY)
     date: Date | None = None
+    indication: Name | None = None  # filing, approval, sales: which indication (default: the lead; sales: all)
 
 
 class Milestone(_Model):
@@ -288,6 +291,31 @@ class Deal(_Model):
     observed: Observed | None = None
 
 
+class IndicationStart(_Model):
+    """When a follow-on indication starts: ``lag`` years after an event of an earlier indication (the success of
+    one of its phases, or its approval), and only if that event happens."""
+
+    after: Name
+    event: Literal["phase_success", "approval"]
+    phase: Name | None = None
+    lag: float = Field(default=0.0, ge=0.0, le=30.0)
+
+
+class Indication(_Model):
+    """One indication or line of therapy of the asset (docs/method.md 5). The first entry is the lead: its
+    phases, territories and readouts are the sheet's top-level ones (written here or there, not both)."""
+
+    name: Name
+    indication: str = Field(min_length=1, max_length=MAX_NAME)  # the class-model key of the Bayesian update
+    line: Text | None = None
+    stage: Literal[STAGES] | None = None  # type: ignore[valid-type]  # default: from its first phase
+    start: IndicationStart | None = None
+    phases: list[Phase] = Field(default_factory=list)
+    territories: list[Territory] = Field(default_factory=list)
+    readouts: list[Readout] = Field(default_factory=list)
+    note: Text | None = None
+
+
 class Uncertainty(_Model):
     """One uncertain input: a distribution for ``iitvalue simulate`` and/or a swing for the tornado.
 
@@ -342,11 +370,15 @@ class TermSheet(_Model):
     uncertainty: list[Uncertainty] = Field(default_factory=list)
     correlation: Correlation | None = None
     scenarios: list[Scenario] = Field(default_factory=list)
+    indications: list[Indication] = Field(default_factory=list)
 
     # ---- construction -------------------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str | None = None, lines: dict | None = None) -> "TermSheet":
         """Validate a plain dict (as read from TOML). Raises :class:`InputError` listing every problem."""
+        data, lines, moved = lead_at_top_level(data, lines or {})
+        if moved:
+            raise InputError(moved, source)
         try:
             sheet = cls.model_validate(data)
         except ValidationError as exc:

@@ -35,6 +35,11 @@ class TriggerContext:
     kinds: tuple[str, ...]
     territories: tuple[str, ...]
     deal_date: Any
+    # with [[indications]]: each indication's territories and phase kinds (the lead is the first), and the
+    # territories of any indication (a worldwide or territory sales trigger counts every indication's sales)
+    territories_of: dict[str, tuple[str, ...]] | None = None
+    kinds_of: dict[str, tuple[str, ...]] | None = None
+    markets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,20 @@ class TriggerType:
         for f in _FIELDS:
             if f != self.needs and f not in self.optional and getattr(t, f) is not None:
                 out.append((f, f"does not apply to a '{self.name}' trigger"))
+        ind = getattr(t, "indication", None)
+        if ind is not None:
+            if not self.per_indication:
+                out.append(("indication", f"does not apply to a '{self.name}' trigger"
+                            + (" (a phase belongs to one indication already)" if self.needs == "phase" else "")))
+            elif not ctx.territories_of:
+                out.append(("indication", "names an indication, but the sheet has no [[indications]]"))
+            elif ind not in ctx.territories_of:
+                names = tuple(ctx.territories_of)
+                out.append(("indication", f"no indication named '{ind}'{_suggest(ind, names)}; "
+                                          f"indications: {', '.join(names)}"))
         return out
+
+    per_indication: ClassVar[bool] = False  # takes ``indication`` (an event of one named indication)
 
     def event(self, t: Any, plan: Any, ln: Any) -> tuple[np.ndarray, np.ndarray]:
         """(time, probability) of the event per scenario, each (S,); time nan when it never happens."""
@@ -81,6 +99,17 @@ class TriggerType:
     def excel(self, t: Any, plan: Any, refs: ExcelRefs, key: str) -> tuple[str, str | None]:
         """Workbook templates of (time, probability); probability None means the constant 1."""
         raise NotImplementedError
+
+    def joint(self, t: Any, jl: Any) -> tuple[np.ndarray, np.ndarray]:
+        """With several indications: (time, happens), each (S, Omega) over the joint outcomes of ``jl`` (a
+        :class:`~iitvalue.model.joint_lines.JointLines`). An event of one indication (the owner of the phase,
+        the one named, else the lead) keeps its time on that indication's timeline and happens in the joint
+        outcomes whose own outcome for it is one where it happens."""
+        k = jl.indication_of(t)
+        plan, ln = jl.plans[k], jl.lines[k]
+        time, _ = self.event(t, plan, ln)
+        return (np.broadcast_to(np.asarray(time, dtype=float)[:, None], (time.shape[0], jl.n_outcomes)).copy(),
+                jl.lift(k, self.happens(t, plan, ln)))
 
 
 TRIGGERS: dict[str, TriggerType] = {}
@@ -118,10 +147,17 @@ def _check_phase(t: Any, ctx: TriggerContext, suggest) -> list[tuple[str, str]]:
     return []
 
 
-def _check_territory(t: Any, ctx: TriggerContext, suggest) -> list[tuple[str, str]]:
-    if t.territory is not None and t.territory not in ctx.territories:
-        return [("territory", f"no territory named '{t.territory}'{suggest(t.territory, ctx.territories)}; "
-                              f"territories: {', '.join(ctx.territories)}")]
+def _check_territory(t: Any, ctx: TriggerContext, suggest, any_indication: bool = False) -> list[tuple[str, str]]:
+    ind = getattr(t, "indication", None)
+    if ind is not None and ctx.territories_of and ind in ctx.territories_of:
+        names, where = ctx.territories_of[ind], f" of indication '{ind}'"
+    elif any_indication and ctx.markets:
+        names, where = ctx.markets, ""
+    else:
+        names, where = ctx.territories, " of the lead indication" if ctx.territories_of else ""
+    if t.territory is not None and t.territory not in names:
+        return [("territory", f"no territory named '{t.territory}'{where}{suggest(t.territory, names)}; "
+                              f"territories: {', '.join(names)}")]
     return []
 
 
@@ -189,12 +225,16 @@ class Filing(TriggerType):
     name, needs = "filing", "territory"
 
     def describe(self, t):
-        return f"filing in {t.territory}"
+        return f"filing in {t.territory}" + (f" ({t.indication})" if getattr(t, "indication", None) else "")
+
+    per_indication = True
 
     def check(self, t, ctx):
         out = super().check(t, ctx) + _check_territory(t, ctx, _suggest)
-        if "filing" not in ctx.kinds:
-            out.append(("type", "a filing trigger needs a phase of kind 'filing' in the plan"))
+        kinds = ctx.kinds_of.get(t.indication, ()) if t.indication is not None and ctx.kinds_of else ctx.kinds
+        if "filing" not in kinds:
+            out.append(("type", "a filing trigger needs a phase of kind 'filing' in the plan"
+                        + (f" of indication '{t.indication}'" if t.indication is not None else "")))
         return out
 
     def event(self, t, plan, ln):
@@ -216,9 +256,10 @@ class Approval(TriggerType):
     """Approval in territory m: its launch time T + lag_m, probability LOA; happens only when approved."""
 
     name, needs = "approval", "territory"
+    per_indication = True
 
     def describe(self, t):
-        return f"approval in {t.territory}"
+        return f"approval in {t.territory}" + (f" ({t.indication})" if getattr(t, "indication", None) else "")
 
     def check(self, t, ctx):
         return super().check(t, ctx) + _check_territory(t, ctx, _suggest)
@@ -248,12 +289,14 @@ class Sales(TriggerType):
     whose sales reach it (capped at the horizon), probability LOA; never within the horizon: probability 0."""
 
     name, needs, optional = "sales", "threshold", ("territory",)
+    per_indication = True
 
     def describe(self, t):
-        return f"annual net sales >= {t.threshold:g} ({t.territory or 'worldwide'})"
+        return (f"annual net sales >= {t.threshold:g} ({t.territory or 'worldwide'}"
+                + (f", {t.indication}" if getattr(t, "indication", None) else "") + ")")
 
     def check(self, t, ctx):
-        return super().check(t, ctx) + _check_territory(t, ctx, _suggest)
+        return super().check(t, ctx) + _check_territory(t, ctx, _suggest, any_indication=True)
 
     def _first(self, t, plan, ln):
         hit = _annual_sales(t, plan, ln) >= t.threshold * (1 - 1e-12)
@@ -268,6 +311,14 @@ class Sales(TriggerType):
     def happens(self, t, plan, ln):
         _, reached = self._first(t, plan, ln)
         return (_outcomes(ln) == ln.prob_start.shape[1]) & reached[:, None]
+
+    def joint(self, t, jl):
+        """Without ``indication``: the sales of every approved indication together, so the time depends on the
+        joint outcome: the first model year of each outcome's realised sales that reaches the threshold."""
+        if t.indication is not None:
+            return super().joint(t, jl)
+        time, reached = self._first(t, jl.flat_plan, jl.flat)
+        return jl.reshape(time), jl.reshape(reached)
 
     def excel(self, t, plan, refs, key):
         return (f"IF({{${key}_idx}}>0,MIN(INDEX({{#yidx}},1,{{${key}_idx}})+1,MAX({{#t1}})),0)",

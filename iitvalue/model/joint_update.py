@@ -1,0 +1,111 @@
+"""The Bayesian update with several indications (docs/method.md 5): one latent class for the asset, each
+indication's readouts weighed by their own indication's class model, every indication's LOA moved by all of
+them (:mod:`iitvalue.model.joint`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..catalogue import find_model
+from ..termsheet.indications import indication_sheet
+from ..termsheet.schema import Pos, TermSheet
+from . import pos as P
+from .joint import IndicationPlan, JointPlan, logit_shift
+from .plan import Plan, resolve
+
+
+@dataclass
+class JointUpdate:
+    """The update over every indication: ``update`` is the lead's PosUpdate with the Bayes factors of all the
+    readouts (its within-class rate posteriors are the lead's readouts'), the prior and posterior joint plans,
+    the readouts used (each with its ``indication``) and a note."""
+
+    update: P.PosUpdate
+    prior: JointPlan
+    posterior: JointPlan
+    readouts: list[dict[str, Any]]
+    note: str
+    resolved: list[Plan]
+
+
+def _transport(plan: Plan, cfg: Pos, source: str) -> Plan:
+    t = cfg.transportability
+    if t is None or not any(p.kind == "filing" for p in plan.phases):
+        return plan
+    probs, durs = P.apply_transportability([p.probability for p in plan.phases], [p.duration for p in plan.phases],
+                                           [p.kind for p in plan.phases], t.regulatory_factor, t.delay_years)
+    return plan.with_phases(probs, durs, source=source)
+
+
+def joint_update(sheet: TermSheet, readout: str | None = None, cfg: Pos | None = None) -> JointUpdate:
+    """Resolve every indication, fit the shared class to all readouts and spread each indication's posterior LOA
+    over its phases; transportability (when configured) applies to each indication that has a filing phase."""
+    cfg = cfg or sheet.pos or Pos()
+    choice = readout or cfg.readout
+    subs = [sheet] + [indication_sheet(sheet, k) for k in range(1, len(sheet.indications))]
+    plans = [resolve(s) for s in subs]
+    a = sheet.asset
+    models, notes = [], []
+    for s in subs:
+        model, note = find_model(s.asset.indication, a.modality, a.therapeutic_area, cfg.model)
+        models.append(model)
+        notes.append(note)
+    priors = [math.prod(p.probability for p in plan.phases) for plan in plans]
+    groups, used = [], []
+    for k, s in enumerate(subs):
+        ev, u = P.readout_evidence(s.readouts, sheet.valuation.date, choice, cfg.iit_weight, cfg.registrational_weight,
+                                   {"indication": sheet.indications[k].name})
+        groups.append(ev)
+        used += u
+    lead_prior = priors[0]
+    if not any(groups):
+        qa = cfg.p_approval_active if cfg.p_approval_active is not None else models[0].p_approval_active
+        qi = cfg.p_approval_inactive if cfg.p_approval_inactive is not None else models[0].p_approval_inactive
+        if not qi <= lead_prior <= qa:
+            qa, qi = max(qa, lead_prior), min(qi, lead_prior)
+    else:
+        qa, qi = cfg.p_approval_active, cfg.p_approval_inactive
+    lead_upd = P.update(models[0], lead_prior, groups[0], qa, qi)
+    lbf_orr, lbf_cr = lead_upd.log_bf_orr, lead_upd.log_bf_cr
+    for model, ev in zip(models[1:], groups[1:]):
+        if ev:
+            u = P.update(model, lead_prior, ev, lead_upd.p_active, lead_upd.p_inactive)
+            lbf_orr, lbf_cr = lbf_orr + u.log_bf_orr, lbf_cr + u.log_bf_cr
+    upd = replace(lead_upd, log_bf_orr=lbf_orr, log_bf_cr=lbf_cr,
+                  evidence=tuple(e for g in groups for e in g))
+    pi0, pi1 = upd.prior_class, upd.posterior_class
+    prior_inds, post_inds = [], []
+    for k, (s, plan, prior) in enumerate(zip(subs, plans, priors)):
+        ind = sheet.indications[k]
+        if k == 0:
+            q = (upd.p_active, upd.p_inactive)
+        else:
+            q = logit_shift(pi0, upd.p_active, upd.p_inactive, prior)
+        post_loa = pi1 * q[0] + (1.0 - pi1) * q[1]
+        kinds = [p.kind for p in plan.phases]
+        post_plan = (plan.with_phases(P.spread([p.probability for p in plan.phases], kinds, post_loa),
+                                      source="Bayesian update of the readouts, shared class (docs/method.md 5)",
+                                      note=f"{ind.name}: LOA {prior:.4f} -> {post_loa:.4f} (shared class)")
+                     if plan.phases and used else plan)
+        prior_t = _transport(plan, cfg, "transportability discount")
+        post_t = _transport(post_plan, cfg, "Bayesian update and transportability discount")
+        scale = (math.prod(p.probability for p in post_t.phases) / post_loa) if post_loa > 0 else 1.0
+        scale0 = (math.prod(p.probability for p in prior_t.phases) / prior) if prior > 0 else 1.0
+        parent = event = phase = None
+        lag = 0.0
+        if ind.start is not None:
+            parent = [i.name for i in sheet.indications].index(ind.start.after)
+            event, lag = ind.start.event, ind.start.lag
+            if event == "phase_success":
+                phase = [p.name for p in plans[parent].phases].index(ind.start.phase)
+        common = dict(name=ind.name, key=s.asset.indication, line=ind.line, parent=parent, event=event, phase=phase,
+                      lag=lag)
+        prior_inds.append(IndicationPlan(plan=prior_t, prior_plan=plan, q_active=q[0] * scale0,
+                                         q_inactive=q[1] * scale0, **common))
+        post_inds.append(IndicationPlan(plan=post_t, prior_plan=plan, q_active=q[0] * scale, q_inactive=q[1] * scale,
+                                        **common))
+    note = "; ".join(dict.fromkeys(notes))
+    return JointUpdate(upd, JointPlan(tuple(prior_inds), pi0), JointPlan(tuple(post_inds), pi1), used,
+                       f"{note}; one latent class shared by {len(subs)} indications", plans)
