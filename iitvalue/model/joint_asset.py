@@ -96,6 +96,22 @@ def value_joint(jp: JointPlan, jl: JointLines | None = None) -> AssetValuation:
                           "prob_alive": _alive(jl, prob)}
     for m, t in enumerate(jl.flat_plan.territories):
         cf[f"revenue_{t.name}"] = flat.revenue_by_territory[o_all, m]
+    if ln0.entry_share is not None:  # the lead's order-of-entry share where it has rivals
+        for m, t in enumerate(lead.territories):
+            if t.rival_names:
+                cf[f"entry_share_{t.name}"] = ln0.entry_share[0, m]
+    notes_extra = []
+    if flat.capacity is not None:
+        K = flat.capacity[o_all]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cf["demand"] = np.where(K > 0, flat.revenue[o_all] / K, 0.0)
+        cf["capacity_factor"] = K
+        binding = [d.year for d, k in zip(dates, K) if k < 1 - 1e-12]
+        notes_extra.append(f"capacity: {lead.capacity.patients_per_year:,.0f} patients per year at full scale for "
+                           "every indication together; " + (
+                               f"the ceiling binds in {min(binding)}-{max(binding)} when every indication is approved, "
+                               f"success-path sales lost {summary['capacity_lost_sales']:,.1f} "
+                               f"({summary['capacity_lost_share']:.1%} of demand)" if binding else "the ceiling never binds"))
     own = []
     for k, ind in enumerate(jp.indications):
         rev_k = sum(jl.lines[k].revenue_by_territory[0, mk] for mk in range(len(jl.market_of[k])))
@@ -123,7 +139,7 @@ def value_joint(jp: JointPlan, jl: JointLines | None = None) -> AssetValuation:
         t_launch = float(ln.launch_time[0].min()) if ln.launch_time.shape[1] else math.nan
         indications.append({
             "name": ind.name, "indication": ind.key, "line": ind.line, "start": _start_text(jp, k),
-            "p_start": started, "loa": float(np.prod([p.probability for p in ind.plan.phases])),
+            "p_start": started, "loa": float(prob @ approved[:, k]) / started if started > 0 else 0.0,
             "p_approved": float(prob @ approved[:, k]),
             "prior_loa": float(np.prod([p.probability for p in ind.prior_plan.phases])),
             "rnpv": float(prob @ jl.own_values(k, df)[0]),
@@ -132,7 +148,7 @@ def value_joint(jp: JointPlan, jl: JointLines | None = None) -> AssetValuation:
             "launch_date": add_years(lead.valuation_date, t_launch).isoformat() if math.isfinite(t_launch) else None,
             "q_active": ind.q_active, "q_inactive": ind.q_inactive,
         })
-    notes = list(lead.notes) + [n for i in jp.indications[1:] for n in i.plan.notes]
+    notes = list(lead.notes) + [n for i in jp.indications[1:] for n in i.plan.notes] + notes_extra
     total_own = sum(r["rnpv"] for r in indications)
     notes.append(f"{len(indications)} indications valued jointly (one latent class, docs/method.md 5); the "
                  f"indications' own rNPVs sum to {total_own:,.1f} against the asset's {summary['rnpv']:,.1f} "

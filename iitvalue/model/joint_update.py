@@ -30,6 +30,21 @@ class JointUpdate:
     resolved: list[Plan]
 
 
+def event_probability(plan: Plan, q: float, phase: int | None) -> float:
+    """P(the event happens | class) for a plan whose class approval probability is ``q``: passing phase
+    ``phase`` (None: approval), from the class-conditional chain of docs/method.md 5.2 (the prior chain tilted
+    so that approval has probability q)."""
+    probs = [p.probability for p in plan.phases]
+    loa = math.prod(probs)
+    if phase is None or phase + 1 >= len(probs):
+        return q
+    reach = math.prod(probs[: phase + 1])  # P(pass phase `phase`) on the chain
+    if not 0.0 < loa < 1.0:
+        return reach
+    # passing the phase = approval, or failing in a later phase: loa q / loa + (reach - loa) (1 - q) / (1 - loa)
+    return q + (reach - loa) * (1.0 - q) / (1.0 - loa)
+
+
 def _transport(plan: Plan, cfg: Pos, source: str) -> Plan:
     t = cfg.transportability
     if t is None or not any(p.kind == "filing" for p in plan.phases):
@@ -77,12 +92,28 @@ def joint_update(sheet: TermSheet, readout: str | None = None, cfg: Pos | None =
                   evidence=tuple(e for g in groups for e in g))
     pi0, pi1 = upd.prior_class, upd.posterior_class
     prior_inds, post_inds = [], []
+    names = [i.name for i in sheet.indications]
+    reach: list[tuple[float, float]] = []  # P(indication k starts | active), (| inactive), under the prior
+    qs: list[tuple[float, float]] = []
     for k, (s, plan, prior) in enumerate(zip(subs, plans, priors)):
         ind = sheet.indications[k]
         if k == 0:
             q = (upd.p_active, upd.p_inactive)
+            reach.append((1.0, 1.0))
         else:
-            q = logit_shift(pi0, upd.p_active, upd.p_inactive, prior)
+            # a benchmark LOA is measured on programmes that reached the phase: calibrate the follow-on's class
+            # approvals on the class probability given that it starts (its parent's event happened)
+            p = names.index(ind.start.after) if ind.start is not None else None
+            if p is None:
+                reach.append((1.0, 1.0))
+            else:
+                phase = (None if ind.start.event == "approval" else
+                         [x.name for x in plans[p].phases].index(ind.start.phase))
+                reach.append(tuple(reach[p][c] * event_probability(plans[p], qs[p][c], phase) for c in (0, 1)))
+            ra, ri = reach[k]
+            pik = pi0 * ra / (pi0 * ra + (1.0 - pi0) * ri) if pi0 * ra + (1.0 - pi0) * ri > 0 else pi0
+            q = logit_shift(pik, upd.p_active, upd.p_inactive, prior)
+        qs.append(q)
         post_loa = pi1 * q[0] + (1.0 - pi1) * q[1]
         kinds = [p.kind for p in plan.phases]
         post_plan = (plan.with_phases(P.spread([p.probability for p in plan.phases], kinds, post_loa),
@@ -91,8 +122,10 @@ def joint_update(sheet: TermSheet, readout: str | None = None, cfg: Pos | None =
                      if plan.phases and used else plan)
         prior_t = _transport(plan, cfg, "transportability discount")
         post_t = _transport(post_plan, cfg, "Bayesian update and transportability discount")
-        scale = (math.prod(p.probability for p in post_t.phases) / post_loa) if post_loa > 0 else 1.0
-        scale0 = (math.prod(p.probability for p in prior_t.phases) / prior) if prior > 0 else 1.0
+        # transportability multiplies the review phase's probability: the class approvals scale with it
+        before, before0 = math.prod(p.probability for p in post_plan.phases), prior
+        scale = math.prod(p.probability for p in post_t.phases) / before if before > 0 else 1.0
+        scale0 = math.prod(p.probability for p in prior_t.phases) / before0 if before0 > 0 else 1.0
         parent = event = phase = None
         lag = 0.0
         if ind.start is not None:

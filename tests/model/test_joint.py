@@ -82,22 +82,24 @@ def _shift(pi: float, qa: float, qi: float, target: float) -> tuple[float, float
 
 def test_two_indications_by_hand():
     """Three joint outcomes: A fails (P 0.5, value -10; B never starts); A approved and B fails (value 400 - 30 =
-    370); both approved (400 + 150 - 30 = 520). With pi = P(active) = (0.5 - 0.1) / (0.8 - 0.1) = 4/7 and B's
-    class approvals (qB_A, qB_I) shifted on the log-odds so that pi qB_A + (1 - pi) qB_I = 0.4:
-    P(both) = pi 0.8 qB_A + (1 - pi) 0.1 qB_I, P(A only) = 0.5 - P(both). At r = 0 and no tax the rNPV is
-    0.5 (-10) + P(A only) 370 + P(both) 520."""
+    370); both approved (400 + 150 - 30 = 520). With pi = P(active) = (0.5 - 0.1) / (0.8 - 0.1) = 4/7, B starts
+    only when A is approved, where P(active) is pi_B = 0.8 pi / (0.8 pi + 0.1 (1 - pi)); B's class approvals
+    (qB_A, qB_I) are shifted on the log-odds so that pi_B qB_A + (1 - pi_B) qB_I = 0.4 (its benchmark, given
+    that it starts). P(both) = pi 0.8 qB_A + (1 - pi) 0.1 qB_I = 0.5 x 0.4, P(A only) = 0.5 - P(both). At r = 0
+    and no tax the rNPV is 0.5 (-10) + P(A only) 370 + P(both) 520."""
     res = iitvalue.value(TermSheet.from_dict(two_indications()))
     pi = (0.5 - 0.1) / 0.7
-    qba, qbi = _shift(pi, 0.8, 0.1, 0.4)
+    pi_b = pi * 0.8 / (pi * 0.8 + (1 - pi) * 0.1)  # P(active | A approved): B's benchmark is given that it starts
+    qba, qbi = _shift(pi_b, 0.8, 0.1, 0.4)
     both = pi * 0.8 * qba + (1 - pi) * 0.1 * qbi
+    assert both / 0.5 == pytest.approx(0.4, rel=1e-9)  # P(B approved | B starts) is B's benchmark 0.4
     want = 0.5 * -10 + (0.5 - both) * 370 + both * 520
     assert res.asset.summary["rnpv"] == pytest.approx(want, rel=1e-10)
     rows = {r["name"]: r for r in res.to_dict()["indications"]}
     assert rows["B"]["p_approved"] == pytest.approx(both, rel=1e-10)
     assert rows["B"]["p_start"] == pytest.approx(0.5, rel=1e-12)
     assert rows["B"]["q_active"] == pytest.approx(qba, rel=1e-9)
-    # B given A approved is far likelier than B's own 0.4: the shared class (DiMasi 2013's 55 % vs 2.5 %)
-    assert both / 0.5 > 0.4
+    assert rows["B"]["loa"] == pytest.approx(0.4, rel=1e-9)
     assert rows["A"]["rnpv"] == pytest.approx(0.5 * -10 + 0.5 * 390, rel=1e-10)  # A alone: 400 - 10 if approved
     assert res.asset.summary["npv_unrisked"] == pytest.approx(520, rel=1e-12)
     assert res.asset.summary["loa"] == pytest.approx(0.5, rel=1e-12)  # B needs A approved
@@ -222,3 +224,22 @@ def test_states_of_a_follow_on_after_a_phase():
     d["indications"][1]["start"] = {"after": "A", "event": "phase_success", "phase": "A1"}
     res = iitvalue.value(TermSheet.from_dict(d))
     assert res.asset.joint.states.tolist() == [[0, -1], [1, 0], [1, 1], [2, 0], [2, 1]]
+
+
+def test_shared_class_reproduces_dimasi_conditional_rates():
+    """DiMasi et al. 2013 (cancer drugs): 9.0 % for a first indication, 8.2 % for a second; the second succeeds
+    54.9 % of the time when the first did and 2.5 % when it failed. The generic class (q 0.75 / 0.02) with those
+    two unconditional rates implies 56.6 % and 3.4 % (docs/method.md 5.2); independence would give 8.2 %."""
+    from iitvalue.catalogue import find_model
+    from iitvalue.model.joint import logit_shift
+
+    m, _ = find_model("x", "antibody", "oncology", None)
+    qa, qi = m.p_approval_active, m.p_approval_inactive
+    pi = (0.090 - qi) / (qa - qi)
+    qba, qbi = logit_shift(pi, qa, qi, 0.082)
+    after_success = pi * qa / 0.090
+    after_failure = pi * (1 - qa) / (1 - 0.090)
+    given_success = after_success * qba + (1 - after_success) * qbi
+    given_failure = after_failure * qba + (1 - after_failure) * qbi
+    assert given_success == pytest.approx(0.566, abs=0.001) and given_failure == pytest.approx(0.034, abs=0.001)
+    assert abs(given_success - 0.549) < 0.03 and abs(given_failure - 0.025) < 0.015
