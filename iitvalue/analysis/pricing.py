@@ -122,8 +122,6 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
         calib = load_calibration(None)
     elif isinstance(calib, Calibration):
         calib = calib.to_dict()
-    if comparables is None:
-        comparables = [load(c) for c in shipped_comparables()]
     p = calib["params"]
     kappa, weight = float(p["kappa"]), float(p["weight"])
     premium = float(p.get("premium", 0.0)) if sheet.deal.platform else 0.0  # the premium is for platform deals
@@ -151,7 +149,9 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
         out["basis"] = "the term sheet's proposed milestones and royalties"
         out["notes"] = []
     else:
-        struct = suggest_structure(with_weight(sheet, weight), total, comparables or [])
+        if comparables is None:  # read only when a structure is suggested
+            comparables = [load(c) for c in shipped_comparables()]
+        struct = suggest_structure(with_weight(sheet, weight), total, comparables)
         out.update(struct)
         # the suggested structure scales with the total: the upfront's range follows the total's
         ratio = struct["upfront"] / total
