@@ -95,9 +95,9 @@ PORTFOLIO_COLUMNS = [tables.Column("name", "sheet", max_width=40), tables.Column
                      tables.Column("error", "error", max_width=60)]
 
 
-def portfolio_table(rows: list[dict[str, Any]]) -> str:
-    """One row per term sheet (money in each sheet's currency, millions)."""
-    return "Portfolio (millions of each sheet's currency)\n" + tables.render(rows, PORTFOLIO_COLUMNS) + "\n"
+def portfolio_table(rows: list[dict[str, Any]], wide: bool = False) -> str:
+    """One row per term sheet (money in each sheet's currency, millions); ``wide``: one block, however wide."""
+    return "Portfolio (millions of each sheet's currency)\n" + tables.render(rows, PORTFOLIO_COLUMNS, wide=wide) + "\n"
 
 
 def _plain(v: Any) -> Any:
@@ -173,9 +173,9 @@ def verdict(result) -> str | None:
     return key_values(f"Verdict ({cur} millions; each side at its own discount rate)", rows)
 
 
-def value_table(result) -> str:
+def value_table(result, wide: bool = False) -> str:
     """The readable report of ``iitvalue value``: the verdict (with a deal), summary, phases, per-period table
-    and notes."""
+    and notes; fitted to the terminal width, or with ``wide`` every table in one block and no line wrapped."""
     doc = result.to_dict()
     a = doc["asset"]
     cur = doc["valuation"]["currency"]
@@ -198,23 +198,24 @@ def value_table(result) -> str:
     if "pos" in doc:
         parts.append(pos_table(doc["pos"]))
     if "deal" in doc:
-        parts.append(deal_table(doc["deal"], cur))
+        parts.append(deal_table(doc["deal"], cur, wide))
     if result.asset.phase_rows:
         parts.append("Development plan (P(pass) = P(pass | started); P(start) and P(through) are cumulative)\n"
-                     + tables.render(result.asset.phase_rows, PHASE_COLUMNS))
+                     + tables.render(result.asset.phase_rows, PHASE_COLUMNS, wide=wide))
     cf = result.asset.table
     rows = [{k: cf[k][i] for k in cf} for i in range(len(cf["year"]))]
     parts.append(f"Cash flows by period ({cur} millions; fcf is the success path, fcf risk. is "
-                 "probability-weighted)\n" + tables.render(rows, CASHFLOW_COLUMNS))
+                 "probability-weighted)\n" + tables.render(rows, CASHFLOW_COLUMNS, wide=wide))
     if result.notes:
         parts.append("Notes\n" + "\n".join(f"  - {n}" for n in result.notes))
-    return fit_lines("\n\n".join(parts)) + "\n"
+    text = "\n\n".join(parts)
+    return (text if wide else fit_lines(text)) + "\n"
 
 
-def screen_text(text: str) -> str:
+def screen_text(text: str, wide: bool = False) -> str:
     """A command's text output for the terminal: control characters escaped (:func:`terminal_text`) and every
-    line fitted to the terminal width (:func:`fit_lines`)."""
-    return fit_lines(terminal_text(text))
+    line fitted to the terminal width (:func:`fit_lines`), unless ``wide`` (``--wide``)."""
+    return terminal_text(text) if wide else fit_lines(terminal_text(text))
 
 
 def fit_lines(text: str, width: int | None = None) -> str:
@@ -248,6 +249,8 @@ CASHFLOW_COLUMNS = [tables.Column("year", "year", tables.integer), tables.Column
                     tables.Column("fcf_risked", "fcf risk.", tables.money, "risk-adjusted cash flow"),
                     tables.Column("discount_factor", "DF", tables.factor, "discount factor"),
                     tables.Column("pv_risked", "PV", tables.money, "present value of fcf risk.")]
+STRUCTURE_COLUMNS = [tables.Column("name", "payment", max_width=32), tables.Column("amount", "amount", tables.money),
+                     tables.Column("pv_buyer", "PV to buyer", tables.money), tables.Column("trigger", "trigger")]
 PAYMENT_COLUMNS = [tables.Column("name", "payment", max_width=60), tables.Column("trigger", "trigger", max_width=28),
                    tables.Column("amount", "amount", tables.money), tables.Column("probability", "P(paid)", tables.percent),
                    tables.Column("date", "expected"), tables.Column("pv_licensor", "PV seller", tables.money),
@@ -289,7 +292,7 @@ def pos_table(p: dict[str, Any]) -> str:
     return out
 
 
-def deal_table(d: dict[str, Any], currency: str) -> str:
+def deal_table(d: dict[str, Any], currency: str, wide: bool = False) -> str:
     """Party summary and the payment table of a deal."""
     def opt(x, fmt="{:,.1f}"):
         return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
@@ -312,28 +315,35 @@ def deal_table(d: dict[str, Any], currency: str) -> str:
     ]
     out = key_values(f"Deal ({currency} millions; PVs are each party's own, signed: + receives, - pays)", rows)
     return (out + "\n\nPayments (probability and expected date from the buyer's view; PVs at each side's rate)\n"
-            + tables.render(d["payments"], PAYMENT_COLUMNS))
+            + tables.render(d["payments"], PAYMENT_COLUMNS, wide=wide))
 
 
-def calibration_table(c: dict[str, Any]) -> str:
+def _signed(x: Any) -> str:
+    return "n/a" if x is None else f"{x:+.4f}"
+
+
+CALIBRATION_COLUMNS = [tables.Column("name", "deal", max_width=32),
+                       tables.Column("observed_upfront", "observed", tables.money),
+                       tables.Column("predicted_upfront", "fitted", tables.money),
+                       tables.Column("residual_log", "log resid", _signed, "log(fitted / observed)"),
+                       tables.Column("loo_predicted_upfront", "left out", tables.money,
+                                     "predicted with the deal left out of the fit"),
+                       tables.Column("loo_note", "note", max_width=60)]
+
+
+def calibration_table(c: dict[str, Any], wide: bool = False) -> str:
     rows = [(k, f"{v:.4f}  (95% profile interval {c['intervals'][k][0]:.4f} to {c['intervals'][k][1]:.4f})"
              if k in c["intervals"] else f"{v:.4f}  (fixed)") for k, v in c["params"].items()]
     rows.append(("sum of squares (log upfront)", f"{c['sse']:.3g}"))
     out = key_values("Calibration of the pricing model (docs/method.md section 4)", rows)
     out += "\n  " + c["fit_vs_prediction"]
-    lines = ["", "", "Deals (upfront, millions)", f"  {'deal':<14}{'observed':>10}{'fitted':>10}{'log resid':>11}{'leave-one-out':>15}"]
-    for d in c["deals"]:
-        res = "n/a" if d["residual_log"] is None else f"{d['residual_log']:+.4f}"
-        loo = d.get("loo_predicted_upfront")
-        lines.append(f"  {d['name']:<14}{d['observed_upfront']:>10,.1f}{d['predicted_upfront']:>10,.1f}{res:>11}"
-                     f"{('n/a' if loo is None else f'{loo:,.1f}'):>15}" + (f"   ({d['loo_note']})" if d.get("loo_note") else ""))
-    out += "\n".join(lines)
+    out += "\n\nDeals (upfront, millions)\n" + tables.render(c["deals"], CALIBRATION_COLUMNS, wide=wide)
     if c["warnings"]:
         out += "\n\nWarnings\n" + "\n".join(f"  - {w}" for w in c["warnings"])
     return out + "\n"
 
 
-def price_table(p: dict[str, Any], sheet) -> str:
+def price_table(p: dict[str, Any], sheet, wide: bool = False) -> str:
     cur = sheet.valuation.currency
     rows = [
         ("fair upfront", p["upfront"]),
@@ -346,7 +356,8 @@ def price_table(p: dict[str, Any], sheet) -> str:
     ]
     out = key_values(f"Fair price for {sheet.asset.name} ({cur} millions; docs/method.md section 4)", rows)
     if p.get("structure"):
-        out += "\n\nSuggested structure\n" + "\n".join(
-            f"  {r['name']:<24}{r['amount']:>10,.1f}  PV to buyer {r['pv_buyer']:>8,.1f}  ({r['trigger']})" for r in p["structure"])
+        out += "\n\nSuggested structure\n" + tables.render(p["structure"], STRUCTURE_COLUMNS, wide=wide)
         out += f"\n  headline value {p['headline_value']:,.1f}"
+    if p.get("notes"):
+        out += "\n\nNotes\n" + "\n".join(f"  - {n}" for n in p["notes"])
     return out + "\n"
