@@ -145,9 +145,10 @@ def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def html_pairs(title: str, pairs: Sequence[tuple[str, str]]) -> str:
-    """A headline block for notebooks: a title and label/value rows (values already formatted)."""
-    rows = "".join(f"<tr><th style='text-align:left'>{_esc(k)}</th><td style='text-align:right'>{_esc(v)}</td></tr>"
+def html_pairs(title: str, pairs: Sequence[tuple[str, str]], align: str = "right") -> str:
+    """A headline block for notebooks: a title and label/value rows (values already formatted; ``align`` "left"
+    for text)."""
+    rows = "".join(f"<tr><th style='text-align:left'>{_esc(k)}</th><td style='text-align:{align}'>{_esc(v)}</td></tr>"
                    for k, v in pairs)
     return f"<h4>{_esc(title)}</h4><table>{rows}</table>"
 

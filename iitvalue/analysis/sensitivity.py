@@ -78,7 +78,11 @@ class Tornado(Rows):
 
         if not self:
             raise InputError(Problem("uncertainty", "no [[uncertainty]] entries to draw a tornado of"))
-        return plot_tornado(list(self), self.base[metric], metric)
+        fig = plot_tornado(list(self), self.base[metric], metric)
+        fig.axes[0].set_title(f"{self.title.split(' (')[0]}: base {money(self.base[metric])}" if metric == "asset.rnpv"
+                              else f"{metric}: base {self.base[metric]:,.4g}")
+        fig.tight_layout()
+        return fig
 
 
 def _swing_text(x: Any) -> str:
