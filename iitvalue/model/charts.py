@@ -8,6 +8,7 @@ Monte Carlo histogram and the tornado are in :mod:`iitvalue.montecarlo.plots`.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Sequence
 
 import numpy as np
@@ -19,12 +20,13 @@ MISSING = "plots need matplotlib, which is not installed: pip install 'iitvalue[
 
 
 def pyplot():
-    """matplotlib.pyplot with a non-interactive backend unless one is chosen already; an
+    """matplotlib.pyplot with the non-interactive Agg backend (in a notebook, its inline one); an
     :class:`~iitvalue.errors.InputError` saying how to install it when matplotlib is missing."""
     try:
         import matplotlib
 
-        matplotlib.use("Agg", force=False)
+        if "ipykernel" not in sys.modules:  # a notebook keeps its inline backend
+            matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError:
         raise InputError(MISSING) from None
