@@ -318,26 +318,16 @@ def deal_table(d: dict[str, Any], currency: str, wide: bool = False) -> str:
             + tables.render(d["payments"], PAYMENT_COLUMNS, wide=wide))
 
 
-def _signed(x: Any) -> str:
-    return "n/a" if x is None else f"{x:+.4f}"
-
-
-CALIBRATION_COLUMNS = [tables.Column("name", "deal", max_width=32),
-                       tables.Column("observed_upfront", "observed", tables.money),
-                       tables.Column("predicted_upfront", "fitted", tables.money),
-                       tables.Column("residual_log", "log resid", _signed, "log(fitted / observed)"),
-                       tables.Column("loo_predicted_upfront", "left out", tables.money,
-                                     "predicted with the deal left out of the fit"),
-                       tables.Column("loo_note", "note", max_width=60)]
-
-
 def calibration_table(c: dict[str, Any], wide: bool = False) -> str:
+    """The fitted parameters with their intervals, the deals (observed, fitted, left out) and the warnings."""
+    from .analysis.calibrate import DEAL_COLUMNS
+
     rows = [(k, f"{v:.4f}  (95% profile interval {c['intervals'][k][0]:.4f} to {c['intervals'][k][1]:.4f})"
              if k in c["intervals"] else f"{v:.4f}  (fixed)") for k, v in c["params"].items()]
     rows.append(("sum of squares (log upfront)", f"{c['sse']:.3g}"))
     out = key_values("Calibration of the pricing model (docs/method.md section 4)", rows)
     out += "\n  " + c["fit_vs_prediction"]
-    out += "\n\nDeals (upfront, millions)\n" + tables.render(c["deals"], CALIBRATION_COLUMNS, wide=wide)
+    out += "\n\nDeals (upfront, millions)\n" + tables.render(c["deals"], DEAL_COLUMNS + [tables.Column("loo_note", "note", max_width=60)], wide=wide)
     if c["warnings"]:
         out += "\n\nWarnings\n" + "\n".join(f"  - {w}" for w in c["warnings"])
     return out + "\n"
