@@ -128,12 +128,14 @@ def to_json(doc: dict[str, Any]) -> str:
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return "n/a"
-        return f"{v:,.4f}" if abs(v) < 10 else f"{v:,.1f}"
+    """A value of a key-value block: text as it is, None as n/a, a number as money (callers format
+    probabilities, rates and factors themselves with :mod:`iitvalue.tables`)."""
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float)):
+        return tables.money(v)
     return str(v)
 
 
@@ -185,14 +187,14 @@ def value_table(result, wide: bool = False) -> str:
         [
             ("rNPV (risk-adjusted)", a["rnpv"]),
             ("NPV if every phase succeeds", a["npv_unrisked"]),
-            ("LOA (probability of approval)", a["loa"]),
+            ("LOA (probability of approval)", tables.percent(a["loa"])),
             ("expected approval", f"{a['approval_date']} ({a['approval_time']:.2f} years)"),
             ("first launch", f"{a['launch_date']} ({a['launch_time']:.2f} years)"),
-            ("peak annual sales (success path)", f"{a['peak_sales']:,.1f}"
+            ("peak annual sales (success path)", tables.money(a["peak_sales"])
              + (f" in the model year starting in {a['peak_sales_year']}" if a["peak_sales_year"] else " (no sales)")),
             ("PV of risk-adjusted R&D", a["pv_rd_risked"]),
             ("PV of risk-adjusted commercial cash flow", a["pv_commercial_risked"]),
-            ("discount rate", doc["valuation"]["discount_rate"]),
+            ("discount rate (reference)", tables.percent(doc["valuation"]["discount_rate"])),
         ],
     )]
     if "pos" in doc:
@@ -259,25 +261,30 @@ PAYMENT_COLUMNS = [tables.Column("name", "payment", max_width=60), tables.Column
 
 def pos_table(p: dict[str, Any]) -> str:
     """The Bayesian update: LOA prior and posterior, Bayes factors, posterior rates, readout value."""
+    pct, f4 = tables.percent, tables.factor
+
+    def interval(key: str) -> str:
+        return f"{pct(p[key + '_mean'])} [{pct(p[key + '_low'])}, {pct(p[key + '_high'])}]"
+
     rows = [
         ("class model", p["model"]),
-        ("prior LOA", p["prior_loa"]),
-        ("posterior LOA", p["posterior_loa"]),
+        ("prior LOA", pct(p["prior_loa"])),
+        ("posterior LOA", pct(p["posterior_loa"])),
         ("Bayes factor (total = ORR x CR)", f"{p['bayes_factor']:.4g} = {p['bayes_factor_orr']:.4g} x {p['bayes_factor_cr']:.4g}"),
-        ("P(active): prior -> posterior", f"{p['prior_class_probability']:.4f} -> {p['posterior_class_probability']:.4f}"),
-        ("P(approval | active), P(approval | inactive)", f"{p['p_approval_active']:g}, {p['p_approval_inactive']:g}"),
-        ("evidence weight w", p["weight"]),
-        ("effective patients (w x n)", p["effective_n"]),
+        ("P(active): prior -> posterior", f"{pct(p['prior_class_probability'])} -> {pct(p['posterior_class_probability'])}"),
+        ("P(approval | active), P(approval | inactive)", f"{pct(p['p_approval_active'])}, {pct(p['p_approval_inactive'])}"),
+        ("evidence weight w", "n/a (no readouts)" if p["weight"] is None else f"{p['weight']:.2f}"),
+        ("effective patients (w x n)", f"{p['effective_n']:.2f}"),
         ("ORR effective sample size, prior -> posterior", f"{p['prior_ess']:.2f} -> {p['posterior_ess']:.2f}"),
-        ("ORR: posterior mean [95% interval]", f"{p['orr_mean']:.3f} [{p['orr_low']:.3f}, {p['orr_high']:.3f}]"),
-        ("CR share of responders", f"{p['cr_share_mean']:.3f} [{p['cr_share_low']:.3f}, {p['cr_share_high']:.3f}]"),
-        ("CR rate (all patients)", f"{p['cr_rate_mean']:.3f} [{p['cr_rate_low']:.3f}, {p['cr_rate_high']:.3f}]"),
+        ("ORR: posterior mean [95% interval]", interval("orr")),
+        ("CR share of responders", interval("cr_share")),
+        ("CR rate (all patients)", interval("cr_rate")),
     ]
     if p.get("assurance") is not None:
-        rows.append(("pivotal assurance", p["assurance"]))
+        rows.append(("pivotal assurance", pct(p["assurance"])))
     if "readout_value" in p:
         rows += [("rNPV with prior", p["prior_rnpv"]), ("rNPV with posterior", p["posterior_rnpv"]),
-                 ("value of the readout", p["readout_value"])]
+                 ("value of the readout (posterior - prior rNPV)", p["readout_value"])]
     out = key_values("Probability of success from the readouts (docs/method.md section 2)", rows)
     if p.get("readouts"):
         out += "\n  readouts used:" + "".join(
@@ -288,30 +295,30 @@ def pos_table(p: dict[str, Any]) -> str:
         out += "\n  readouts used: none (posterior = prior)"
     if p.get("phases"):
         out += "\n  phase probabilities, prior -> posterior:" + "".join(
-            f"\n    {ph['name']}: {ph['prior_probability']:.4f} -> {ph['posterior_probability']:.4f}" for ph in p["phases"])
+            f"\n    {ph['name']}: {tables.percent(ph['prior_probability'])} -> {tables.percent(ph['posterior_probability'])}"
+            for ph in p["phases"])
     return out
 
 
 def deal_table(d: dict[str, Any], currency: str, wide: bool = False) -> str:
     """Party summary and the payment table of a deal."""
-    def opt(x, fmt="{:,.1f}"):
-        return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
-
+    pct = tables.percent
     rows = [
         ("kind", d["kind"]),
-        ("licensor (seller), discount rate", f"{d['licensor']}, {d['licensor_discount_rate']:g}"),
-        ("licensee (buyer), discount rate", f"{d['licensee']}, {d['licensee_discount_rate']:g}"),
+        ("licensor (seller), discount rate", f"{d['licensor']}, {pct(d['licensor_discount_rate'])}"),
+        ("licensee (buyer), discount rate", f"{d['licensee']}, {pct(d['licensee_discount_rate'])}"),
         ("upfront", d["upfront"]),
         ("headline value (upfront + all milestones)", d["headline_value"]),
         ("risk-adjusted value of payments, licensee view", d["risk_adjusted_value"]),
         ("risk-adjusted value of payments, licensor view", d["risk_adjusted_value_licensor_view"]),
         ("licensor NPV", d["licensor_npv"]),
         ("licensee NPV", d["licensee_npv"]),
-        ("licensor share of total deal value", opt(d["licensor_share"], "{:.1%}")),
+        ("licensor share of the two NPVs", pct(d["licensor_share"])
+         + (" (over 100%: the buyer's NPV is negative)" if (d["licensor_share"] or 0) > 1 else "")),
         ("asset rNPV at the licensee's rate and beliefs", d["asset_rnpv_licensee_view"]),
-        ("break-even upfront (licensee NPV = 0)", opt(d["breakeven_upfront"])),
-        ("break-even LOA (licensee NPV = 0)", opt(d["breakeven_loa"], "{:.4f}")),
-        ("licensee IRR on expected cash flows", opt(d["licensee_irr"], "{:.2%}")),
+        ("break-even upfront (licensee NPV = 0)", d["breakeven_upfront"]),
+        ("break-even LOA (licensee NPV = 0)", pct(d["breakeven_loa"])),
+        ("licensee IRR on expected cash flows", pct(d["licensee_irr"])),
     ]
     out = key_values(f"Deal ({currency} millions; PVs are each party's own, signed: + receives, - pays)", rows)
     return (out + "\n\nPayments (probability and expected date from the buyer's view; PVs at each side's rate)\n"
@@ -322,8 +329,12 @@ def calibration_table(c: dict[str, Any], wide: bool = False) -> str:
     """The fitted parameters with their intervals, the deals (observed, fitted, left out) and the warnings."""
     from .analysis.calibrate import DEAL_COLUMNS
 
-    rows = [(k, f"{v:.4f}  (95% profile interval {c['intervals'][k][0]:.4f} to {c['intervals'][k][1]:.4f})"
-             if k in c["intervals"] else f"{v:.4f}  (fixed)") for k, v in c["params"].items()]
+    def shown(k: str, x: float) -> str:  # the premium is money, kappa and the weight are factors
+        return tables.money(x) if k == "premium" else tables.factor(x)
+
+    rows = [(k, f"{shown(k, v)}  (95% profile interval {shown(k, c['intervals'][k][0])} to "
+                f"{shown(k, c['intervals'][k][1])})" if k in c["intervals"] else f"{shown(k, v)}  (fixed)")
+            for k, v in c["params"].items()]
     rows.append(("sum of squares (log upfront)", f"{c['sse']:.3g}"))
     out = key_values("Calibration of the pricing model (docs/method.md section 4)", rows)
     out += "\n  " + c["fit_vs_prediction"]
@@ -337,17 +348,18 @@ def price_table(p: dict[str, Any], sheet, wide: bool = False) -> str:
     cur = sheet.valuation.currency
     rows = [
         ("fair upfront", p["upfront"]),
-        ("range from calibration uncertainty", f"{p['upfront_low']:,.1f} to {p['upfront_high']:,.1f}"),
+        ("range from calibration uncertainty", f"{tables.money(p['upfront_low'])} to {tables.money(p['upfront_high'])}"),
         ("fair total risk-adjusted consideration (buyer view)", p["total_pv"]),
-        ("buyer value V_b / seller reservation value V_s", f"{p['v_buyer']:,.1f} / {p['v_seller']:,.1f}"),
-        ("kappa, evidence weight, platform premium", f"{p['kappa']:.4f}, {p['weight']:.4f}, {p['premium']:,.1f}"),
-        ("LOA (buyer)", p["loa"]),
+        ("buyer value V_b / seller reservation value V_s", f"{tables.money(p['v_buyer'])} / {tables.money(p['v_seller'])}"),
+        ("kappa, evidence weight, platform premium",
+         f"{tables.factor(p['kappa'])}, {tables.factor(p['weight'])}, {tables.money(p['premium'])}"),
+        ("LOA (buyer)", tables.percent(p["loa"])),
         ("basis", p["basis"]),
     ]
     out = key_values(f"Fair price for {sheet.asset.name} ({cur} millions; docs/method.md section 4)", rows)
     if p.get("structure"):
         out += "\n\nSuggested structure\n" + tables.render(p["structure"], STRUCTURE_COLUMNS, wide=wide)
-        out += f"\n  headline value {p['headline_value']:,.1f}"
+        out += f"\n  headline value {tables.money(p['headline_value'])}"
     if p.get("notes"):
         out += "\n\nNotes\n" + "\n".join(f"  - {n}" for n in p["notes"])
     return out + "\n"

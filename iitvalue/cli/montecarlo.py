@@ -98,19 +98,20 @@ def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int | None, fmt: str
 
 def _table(sheet, s: dict[str, Any], sim) -> str:
     from ..report import key_values
+    from ..tables import money, percent
 
     cur = sheet.valuation.currency
     rows = [("paths (seed)", f"{s['mc.paths']:,} ({s['mc.seed']})"), ("engine", s["mc.engine"]),
             ("deterministic rNPV", s["mc.deterministic_rnpv"])]
     if "mc.mean_conditional" in s:
         rows.append(("mean of E[NPV | drawn inputs]", s["mc.mean_conditional"]))
-    rows.append(("P(approval) on the paths", s["mc.prob_approval"]))
+    rows.append(("P(approval) on the paths", percent(s["mc.prob_approval"])))
 
     def block(prefix: str) -> list[tuple[str, Any]]:
         return [("mean", s[f"{prefix}mean"]), ("standard error", s[f"{prefix}std_error"]),
-                ("P5 / P10 / P50", f"{s[prefix + 'p5']:,.1f} / {s[prefix + 'p10']:,.1f} / {s[prefix + 'p50']:,.1f}"),
-                ("P90 / P95", f"{s[prefix + 'p90']:,.1f} / {s[prefix + 'p95']:,.1f}"),
-                ("P(NPV < 0)", s[f"{prefix}prob_negative"])]
+                ("P5 / P10 / P50", " / ".join(money(s[f"{prefix}p{q}"]) for q in (5, 10, 50))),
+                ("P90 / P95", " / ".join(money(s[f"{prefix}p{q}"]) for q in (90, 95))),
+                ("P(NPV < 0)", percent(s[f"{prefix}prob_negative"]))]
 
     parts = [key_values(f"{sheet.asset.name}: Monte Carlo ({cur} millions, realised NPV per path)",
                         rows + block("mc."))]
@@ -124,7 +125,7 @@ def _table(sheet, s: dict[str, Any], sim) -> str:
             ("nominal P10 / P50 / P90",
              f"{s['mc.receipts.nominal_p10']:,.1f} / {s['mc.receipts.nominal_p50']:,.1f} / {s['mc.receipts.nominal_p90']:,.1f}"),
         ]))
-    parts.append(key_values("outcomes", [(r["outcome"], f"{r['share']:.2%}") for r in sim.outcomes()]))
+    parts.append(key_values("outcomes", [(r["outcome"], percent(r["share"])) for r in sim.outcomes()]))
     parts.append(key_values("convergence (paths: mean +/- standard error)",
                             [(f"{r['paths']:,}", f"{r['mean']:,.2f} +/- {r['std_error']:,.2f}") for r in sim.convergence()]))
     if sim.notes:

@@ -90,11 +90,14 @@ def implied_cmd(file, param, calib_file, target, fmt, wide, sets):
     if fmt == "json":
         click.echo(report.to_json({"implied": res}), nl=False)
     else:
+        from ..tables import factor, money, percent
+
         who = sheet.deal.licensee.name
-        val = f"{res['value']:.2%}" if param in ("loa", "weight", "buyer_rate") else f"x {res['value']:.3f}"
-        text = (f"{who}'s upfront of {res['target_upfront']:,.1f} implies {res['meaning']} = {val}\n"
-                f"  (pricing model with kappa = {res['kappa']:.4f}, weight = {res['weight']:.4f}, platform premium "
-                f"= {res['premium']:,.1f}; docs/method.md section 4)\n"
+        val = (percent(res["value"]) if param in ("loa", "buyer_rate") else factor(res["value"]) if param == "weight"
+               else f"x {res['value']:.3f}")
+        text = (f"{who}'s upfront of {money(res['target_upfront'])} implies {res['meaning']} = {val}\n"
+                f"  (pricing model with kappa = {factor(res['kappa'])}, weight = {factor(res['weight'])}, platform "
+                f"premium = {money(res['premium'])}; docs/method.md section 4)\n"
                 + ("  note: more than one value reproduces it; the smallest is shown\n" if res["multiple_roots"]
                    else ""))
         click.echo(report.screen_text(text, wide))
@@ -172,10 +175,21 @@ def solve_cmd(file, path, target, low, high, fmt, wide, sets):
     if fmt == "json":
         click.echo(report.to_json({"solve": res}), nl=False)
     else:
-        text = (f"{path} = {res['value']:.10g} gives {res['output']} = {res['target']:g} (was {res['base_value']:g}; "
-                f"searched [{res['bounds'][0]:g}, {res['bounds'][1]:g}])\n"
+        def shown(key: str, x: float) -> str:  # a probability, rate, share or weight as a percentage, else money
+            return percent(x) if any(w in key for w in FRACTIONS) else money(x) if abs(x) >= 1 else f"{x:.4g}"
+
+        from ..tables import money, percent
+
+        field = path.rsplit(".", 1)[-1]
+        text = (f"{path} = {shown(field, res['value'])} gives {res['output']} = {shown(res['output'], res['target'])} "
+                f"(the sheet's {shown(field, res['base_value'])}; searched {shown(field, res['bounds'][0])} to "
+                f"{shown(field, res['bounds'][1])})\n"
                 + ("  note: several values reach the target; the smallest is shown\n" if res["multiple_roots"] else ""))
         click.echo(report.screen_text(text, wide))
+
+
+# words of field and output names that hold fractions (shown as percentages)
+FRACTIONS = ("probability", "rate", "share", "weight", "loa", "fraction", "irr", "factor")
 
 
 def _get_value(sheet, path):

@@ -167,3 +167,25 @@ def test_wide_keeps_long_lines_whole(monkeypatch):
     source = next(line for line in wide.splitlines() if "prior LOA from" in line)
     assert len(source) > 60 and source not in fitted.splitlines()
     assert max(map(len, fitted.splitlines())) <= 60
+
+
+# ---- one format per kind of number (#16) -----------------------------------------------------------------------
+def test_probabilities_and_rates_are_percentages_and_money_has_one_decimal(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    text = run("value", ESO).output
+    labels = ("LOA", "P(active)", "P(approval", "discount rate", "IRR", "pivotal assurance", "ORR: posterior")
+    lines = [line for line in text.splitlines()  # the key-value lines (notes keep the JSON's wording)
+             if line.startswith("  ") and not line.startswith("  - ") and any(w in line for w in labels)]
+    assert len(lines) >= 10
+    for line in lines:
+        assert re.search(r"\d%", line), line  # 21.0%, not 0.2095
+    assert re.search(r"rNPV \(risk-adjusted\)\s+415\.8$", text, re.M)
+    assert re.search(r"NPV if every phase succeeds\s+2,239\.3$", text, re.M)
+    solved = run("solve", ESO, "--for", "deal.upfront", "--target", "deal.licensee_npv=0").output
+    assert solved.startswith("deal.upfront = 409.1 gives") and "409.12" not in solved
+    prob = run("solve", ESO, "--for", "phases[0].probability", "--target", "asset.rnpv=500").output
+    assert re.match(r"phases\[0\]\.probability = \d+\.\d% gives asset\.rnpv = 500\.0", prob), prob
+    sim = run("simulate", ESO, "-n", "2000").output
+    assert re.search(r"P\(NPV < 0\)\s+\d+\.\d%$", sim, re.M) and re.search(r"P\(approval\) on the paths\s+\d+\.\d%$", sim, re.M)
+    cal = run("calibrate").output
+    assert re.search(r"premium\s+\d{3}\.\d  \(95% profile interval", cal), cal
