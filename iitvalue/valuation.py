@@ -13,7 +13,7 @@ from .errors import InputError, Problem
 from .model import pos as P
 from .model.asset import AssetValuation, value_plan
 from .model.plan import Plan, resolve
-from .tables import html_pairs, money, percent
+from .tables import Column, factor, html_pairs, html_table, integer, money, percent
 from .termsheet.loading import load
 from .termsheet.schema import Pos, TermSheet
 
@@ -38,6 +38,27 @@ class PosSection:
         return self.posterior_value_rnpv - self.prior_value.summary["rnpv"]
 
     posterior_value_rnpv: float = math.nan
+
+    def __repr__(self) -> str:
+        u = self.update
+        return (f"<PosSection LOA {percent(u.prior_loa)} -> {percent(u.posterior_loa)} from {len(self.readouts)} "
+                f"readout(s); value of the readout {money(self.readout_value)}>")
+
+    def _repr_html_(self) -> str:
+        phases = [{"name": a.name, "prior": a.probability, "posterior": b.probability}
+                  for a, b in zip(self.prior_plan.phases, self.posterior_plan.phases)]
+        html = self.update._repr_html_() + html_pairs("Value of the readouts", [
+            ("rNPV with the prior, with the posterior",
+             f"{money(self.prior_value.summary['rnpv'])}, {money(self.posterior_value_rnpv)}"),
+            ("value of the readouts", money(self.readout_value))])
+        html += html_table(phases, [Column("name", "phase"), Column("prior", "P(pass), prior", percent),
+                                    Column("posterior", "P(pass), posterior", percent)], "Phase probabilities")
+        if self.readouts:
+            html += html_table(self.readouts, [Column("date", "date"), Column("n", "n", integer),
+                                               Column("responders", "responders", integer),
+                                               Column("complete", "CR/sCR", integer), Column("weight", "weight", factor),
+                                               Column("source", "source")], "Readouts used")
+        return html
 
     def to_dict(self) -> dict[str, Any]:
         d = self.update.summary()

@@ -100,3 +100,11 @@ def test_plots_without_matplotlib_say_how_to_install_it(result, monkeypatch):
     for draw in (result.plot, result.pos.update.plot, lambda: result.plot("payments")):
         with pytest.raises(iitvalue.InputError, match=r"pip install 'iitvalue\[plot\]'"):
             draw()
+
+
+def test_the_update_section_displays_briefly(result):
+    text = repr(result.pos)
+    assert text == "<PosSection LOA 17.3% -> 21.0% from 1 readout(s); value of the readout 81.0>"
+    html = result.pos._repr_html_()
+    assert html.startswith("<h4>Probability of success") and "Phase probabilities" in html and "Readouts used" in html
+    assert "np.float64" not in html and "np.float64" not in text
