@@ -162,7 +162,15 @@ def _class_metrics(sheet: TermSheet) -> tuple[dict[str, float], dict[str, float]
 
 def scenarios(sheet: TermSheet) -> Rows:
     """The base case and each ``[[scenarios]]`` entry valued side by side (metrics as in :func:`tornado`): rows
-    ``name``, ``set`` and the metrics, also as a DataFrame indexed by name (``.frame``)."""
+    ``name``, ``set`` and the metrics, also as a DataFrame indexed by name (``.frame``).
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> rows = scenarios(iitvalue.load("examples/esobiotec.toml"))
+    >>> [r["name"] for r in rows], round(float(rows.frame.loc["bear", "asset.rnpv"]), 1)
+    (['base', 'bear', 'bull'], 155.9)
+    """
     rows = [{"name": "base", "set": {}, **_metrics(value(sheet))}]
     for i, sc in enumerate(sheet.scenarios):
         rows.append({"name": sc.name, "set": dict(sc.set), **_value_with(sheet, dict(sc.set), f"scenarios[{i}]")})
