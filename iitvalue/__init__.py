@@ -34,6 +34,7 @@ _LAZY = {
     "simulate": "montecarlo.simulate",
     "Simulation": "montecarlo.simulate",
     "tornado": "analysis.sensitivity",
+    "price": "analysis.pricing",
     "value_many": "analysis.portfolio",
 }
 

@@ -95,9 +95,9 @@ PORTFOLIO_COLUMNS = [tables.Column("name", "sheet", max_width=40), tables.Column
                      tables.Column("error", "error", max_width=60)]
 
 
-def portfolio_table(rows: list[dict[str, Any]]) -> str:
-    """One row per term sheet (money in each sheet's currency, millions)."""
-    return "Portfolio (millions of each sheet's currency)\n" + tables.render(rows, PORTFOLIO_COLUMNS) + "\n"
+def portfolio_table(rows: list[dict[str, Any]], wide: bool = False) -> str:
+    """One row per term sheet (money in each sheet's currency, millions); ``wide``: one block, however wide."""
+    return "Portfolio (millions of each sheet's currency)\n" + tables.render(rows, PORTFOLIO_COLUMNS, wide=wide) + "\n"
 
 
 def _plain(v: Any) -> Any:
@@ -128,12 +128,14 @@ def to_json(doc: dict[str, Any]) -> str:
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return "n/a"
-        return f"{v:,.4f}" if abs(v) < 10 else f"{v:,.1f}"
+    """A value of a key-value block: text as it is, None as n/a, a number as money (callers format
+    probabilities, rates and factors themselves with :mod:`iitvalue.tables`)."""
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float)):
+        return tables.money(v)
     return str(v)
 
 
@@ -173,9 +175,9 @@ def verdict(result) -> str | None:
     return key_values(f"Verdict ({cur} millions; each side at its own discount rate)", rows)
 
 
-def value_table(result) -> str:
+def value_table(result, wide: bool = False) -> str:
     """The readable report of ``iitvalue value``: the verdict (with a deal), summary, phases, per-period table
-    and notes."""
+    and notes; fitted to the terminal width, or with ``wide`` every table in one block and no line wrapped."""
     doc = result.to_dict()
     a = doc["asset"]
     cur = doc["valuation"]["currency"]
@@ -185,41 +187,42 @@ def value_table(result) -> str:
         [
             ("rNPV (risk-adjusted)", a["rnpv"]),
             ("NPV if every phase succeeds", a["npv_unrisked"]),
-            ("LOA (probability of approval)", a["loa"]),
+            ("LOA (probability of approval)", tables.percent(a["loa"])),
             ("expected approval", f"{a['approval_date']} ({a['approval_time']:.2f} years)"),
             ("first launch", f"{a['launch_date']} ({a['launch_time']:.2f} years)"),
-            ("peak annual sales (success path)", f"{a['peak_sales']:,.1f}"
+            ("peak annual sales (success path)", tables.money(a["peak_sales"])
              + (f" in the model year starting in {a['peak_sales_year']}" if a["peak_sales_year"] else " (no sales)")),
             ("PV of risk-adjusted R&D", a["pv_rd_risked"]),
             ("PV of risk-adjusted commercial cash flow", a["pv_commercial_risked"]),
-            ("discount rate", doc["valuation"]["discount_rate"]),
+            ("discount rate (reference)", tables.percent(doc["valuation"]["discount_rate"])),
         ],
     )]
     if "pos" in doc:
         parts.append(pos_table(doc["pos"]))
     if "deal" in doc:
-        parts.append(deal_table(doc["deal"], cur))
+        parts.append(deal_table(doc["deal"], cur, wide))
     if result.asset.indications:
         parts.append("Indications (one latent class; LOA given that it starts; P(approved) counts the chance that "
-                     "it starts)\n" + tables.render(result.asset.indications, INDICATION_COLUMNS))
+                     "it starts)\n" + tables.render(result.asset.indications, INDICATION_COLUMNS, wide=wide))
     if result.asset.phase_rows:
         columns = PHASE_COLUMNS if not result.asset.indications else PHASE_COLUMNS[:1] + [
             tables.Column("indication", "indication", max_width=20)] + PHASE_COLUMNS[1:]
         parts.append("Development plan (P(pass) = P(pass | started); P(start) and P(through) are cumulative)\n"
-                     + tables.render(result.asset.phase_rows, columns))
+                     + tables.render(result.asset.phase_rows, columns, wide=wide))
     cf = result.asset.table
     rows = [{k: cf[k][i] for k in cf} for i in range(len(cf["year"]))]
     parts.append(f"Cash flows by period ({cur} millions; fcf is the success path, fcf risk. is "
-                 "probability-weighted)\n" + tables.render(rows, CASHFLOW_COLUMNS))
+                 "probability-weighted)\n" + tables.render(rows, CASHFLOW_COLUMNS, wide=wide))
     if result.notes:
         parts.append("Notes\n" + "\n".join(f"  - {n}" for n in result.notes))
-    return fit_lines("\n\n".join(parts)) + "\n"
+    text = "\n\n".join(parts)
+    return (text if wide else fit_lines(text)) + "\n"
 
 
-def screen_text(text: str) -> str:
+def screen_text(text: str, wide: bool = False) -> str:
     """A command's text output for the terminal: control characters escaped (:func:`terminal_text`) and every
-    line fitted to the terminal width (:func:`fit_lines`)."""
-    return fit_lines(terminal_text(text))
+    line fitted to the terminal width (:func:`fit_lines`), unless ``wide`` (``--wide``)."""
+    return terminal_text(text) if wide else fit_lines(terminal_text(text))
 
 
 def fit_lines(text: str, width: int | None = None) -> str:
@@ -259,6 +262,8 @@ CASHFLOW_COLUMNS = [tables.Column("year", "year", tables.integer), tables.Column
                     tables.Column("fcf_risked", "fcf risk.", tables.money, "risk-adjusted cash flow"),
                     tables.Column("discount_factor", "DF", tables.factor, "discount factor"),
                     tables.Column("pv_risked", "PV", tables.money, "present value of fcf risk.")]
+STRUCTURE_COLUMNS = [tables.Column("name", "payment", max_width=32), tables.Column("amount", "amount", tables.money),
+                     tables.Column("pv_buyer", "PV to buyer", tables.money), tables.Column("trigger", "trigger")]
 PAYMENT_COLUMNS = [tables.Column("name", "payment", max_width=60), tables.Column("trigger", "trigger", max_width=28),
                    tables.Column("amount", "amount", tables.money), tables.Column("probability", "P(paid)", tables.percent),
                    tables.Column("date", "expected"), tables.Column("pv_licensor", "PV seller", tables.money),
@@ -267,25 +272,30 @@ PAYMENT_COLUMNS = [tables.Column("name", "payment", max_width=60), tables.Column
 
 def pos_table(p: dict[str, Any]) -> str:
     """The Bayesian update: LOA prior and posterior, Bayes factors, posterior rates, readout value."""
+    pct, f4 = tables.percent, tables.factor
+
+    def interval(key: str) -> str:
+        return f"{pct(p[key + '_mean'])} [{pct(p[key + '_low'])}, {pct(p[key + '_high'])}]"
+
     rows = [
         ("class model", p["model"]),
-        ("prior LOA", p["prior_loa"]),
-        ("posterior LOA", p["posterior_loa"]),
+        ("prior LOA", pct(p["prior_loa"])),
+        ("posterior LOA", pct(p["posterior_loa"])),
         ("Bayes factor (total = ORR x CR)", f"{p['bayes_factor']:.4g} = {p['bayes_factor_orr']:.4g} x {p['bayes_factor_cr']:.4g}"),
-        ("P(active): prior -> posterior", f"{p['prior_class_probability']:.4f} -> {p['posterior_class_probability']:.4f}"),
-        ("P(approval | active), P(approval | inactive)", f"{p['p_approval_active']:g}, {p['p_approval_inactive']:g}"),
-        ("evidence weight w", p["weight"]),
-        ("effective patients (w x n)", p["effective_n"]),
+        ("P(active): prior -> posterior", f"{pct(p['prior_class_probability'])} -> {pct(p['posterior_class_probability'])}"),
+        ("P(approval | active), P(approval | inactive)", f"{pct(p['p_approval_active'])}, {pct(p['p_approval_inactive'])}"),
+        ("evidence weight w", "n/a (no readouts)" if p["weight"] is None else f"{p['weight']:.2f}"),
+        ("effective patients (w x n)", f"{p['effective_n']:.2f}"),
         ("ORR effective sample size, prior -> posterior", f"{p['prior_ess']:.2f} -> {p['posterior_ess']:.2f}"),
-        ("ORR: posterior mean [95% interval]", f"{p['orr_mean']:.3f} [{p['orr_low']:.3f}, {p['orr_high']:.3f}]"),
-        ("CR share of responders", f"{p['cr_share_mean']:.3f} [{p['cr_share_low']:.3f}, {p['cr_share_high']:.3f}]"),
-        ("CR rate (all patients)", f"{p['cr_rate_mean']:.3f} [{p['cr_rate_low']:.3f}, {p['cr_rate_high']:.3f}]"),
+        ("ORR: posterior mean [95% interval]", interval("orr")),
+        ("CR share of responders", interval("cr_share")),
+        ("CR rate (all patients)", interval("cr_rate")),
     ]
     if p.get("assurance") is not None:
-        rows.append(("pivotal assurance", p["assurance"]))
+        rows.append(("pivotal assurance", pct(p["assurance"])))
     if "readout_value" in p:
         rows += [("rNPV with prior", p["prior_rnpv"]), ("rNPV with posterior", p["posterior_rnpv"]),
-                 ("value of the readout", p["readout_value"])]
+                 ("value of the readout (posterior - prior rNPV)", p["readout_value"])]
     out = key_values("Probability of success from the readouts (docs/method.md section 2)", rows)
     if p.get("readouts"):
         out += "\n  readouts used:" + "".join(
@@ -296,68 +306,71 @@ def pos_table(p: dict[str, Any]) -> str:
         out += "\n  readouts used: none (posterior = prior)"
     if p.get("phases"):
         out += "\n  phase probabilities, prior -> posterior:" + "".join(
-            f"\n    {ph['name']}: {ph['prior_probability']:.4f} -> {ph['posterior_probability']:.4f}" for ph in p["phases"])
+            f"\n    {ph['name']}: {tables.percent(ph['prior_probability'])} -> {tables.percent(ph['posterior_probability'])}"
+            for ph in p["phases"])
     return out
 
 
-def deal_table(d: dict[str, Any], currency: str) -> str:
+def deal_table(d: dict[str, Any], currency: str, wide: bool = False) -> str:
     """Party summary and the payment table of a deal."""
-    def opt(x, fmt="{:,.1f}"):
-        return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
-
+    pct = tables.percent
     rows = [
         ("kind", d["kind"]),
-        ("licensor (seller), discount rate", f"{d['licensor']}, {d['licensor_discount_rate']:g}"),
-        ("licensee (buyer), discount rate", f"{d['licensee']}, {d['licensee_discount_rate']:g}"),
+        ("licensor (seller), discount rate", f"{d['licensor']}, {pct(d['licensor_discount_rate'])}"),
+        ("licensee (buyer), discount rate", f"{d['licensee']}, {pct(d['licensee_discount_rate'])}"),
         ("upfront", d["upfront"]),
         ("headline value (upfront + all milestones)", d["headline_value"]),
         ("risk-adjusted value of payments, licensee view", d["risk_adjusted_value"]),
         ("risk-adjusted value of payments, licensor view", d["risk_adjusted_value_licensor_view"]),
         ("licensor NPV", d["licensor_npv"]),
         ("licensee NPV", d["licensee_npv"]),
-        ("licensor share of total deal value", opt(d["licensor_share"], "{:.1%}")),
+        ("licensor share of the two NPVs", pct(d["licensor_share"])
+         + (" (over 100%: the buyer's NPV is negative)" if (d["licensor_share"] or 0) > 1 else "")),
         ("asset rNPV at the licensee's rate and beliefs", d["asset_rnpv_licensee_view"]),
-        ("break-even upfront (licensee NPV = 0)", opt(d["breakeven_upfront"])),
-        ("break-even LOA (licensee NPV = 0)", opt(d["breakeven_loa"], "{:.4f}")),
-        ("licensee IRR on expected cash flows", opt(d["licensee_irr"], "{:.2%}")),
+        ("break-even upfront (licensee NPV = 0)", d["breakeven_upfront"]),
+        ("break-even LOA (licensee NPV = 0)", pct(d["breakeven_loa"])),
+        ("licensee IRR on expected cash flows", pct(d["licensee_irr"])),
     ]
     out = key_values(f"Deal ({currency} millions; PVs are each party's own, signed: + receives, - pays)", rows)
     return (out + "\n\nPayments (probability and expected date from the buyer's view; PVs at each side's rate)\n"
-            + tables.render(d["payments"], PAYMENT_COLUMNS))
+            + tables.render(d["payments"], PAYMENT_COLUMNS, wide=wide))
 
 
-def calibration_table(c: dict[str, Any]) -> str:
-    rows = [(k, f"{v:.4f}  (95% profile interval {c['intervals'][k][0]:.4f} to {c['intervals'][k][1]:.4f})"
-             if k in c["intervals"] else f"{v:.4f}  (fixed)") for k, v in c["params"].items()]
+def calibration_table(c: dict[str, Any], wide: bool = False) -> str:
+    """The fitted parameters with their intervals, the deals (observed, fitted, left out) and the warnings."""
+    from .analysis.calibrate import DEAL_COLUMNS
+
+    def shown(k: str, x: float) -> str:  # the premium is money, kappa and the weight are factors
+        return tables.money(x) if k == "premium" else tables.factor(x)
+
+    rows = [(k, f"{shown(k, v)}  (95% profile interval {shown(k, c['intervals'][k][0])} to "
+                f"{shown(k, c['intervals'][k][1])})" if k in c["intervals"] else f"{shown(k, v)}  (fixed)")
+            for k, v in c["params"].items()]
     rows.append(("sum of squares (log upfront)", f"{c['sse']:.3g}"))
     out = key_values("Calibration of the pricing model (docs/method.md section 4)", rows)
     out += "\n  " + c["fit_vs_prediction"]
-    lines = ["", "", "Deals (upfront, millions)", f"  {'deal':<14}{'observed':>10}{'fitted':>10}{'log resid':>11}{'leave-one-out':>15}"]
-    for d in c["deals"]:
-        res = "n/a" if d["residual_log"] is None else f"{d['residual_log']:+.4f}"
-        loo = d.get("loo_predicted_upfront")
-        lines.append(f"  {d['name']:<14}{d['observed_upfront']:>10,.1f}{d['predicted_upfront']:>10,.1f}{res:>11}"
-                     f"{('n/a' if loo is None else f'{loo:,.1f}'):>15}" + (f"   ({d['loo_note']})" if d.get("loo_note") else ""))
-    out += "\n".join(lines)
+    out += "\n\nDeals (upfront, millions)\n" + tables.render(c["deals"], DEAL_COLUMNS + [tables.Column("loo_note", "note", max_width=60)], wide=wide)
     if c["warnings"]:
         out += "\n\nWarnings\n" + "\n".join(f"  - {w}" for w in c["warnings"])
     return out + "\n"
 
 
-def price_table(p: dict[str, Any], sheet) -> str:
+def price_table(p: dict[str, Any], sheet, wide: bool = False) -> str:
     cur = sheet.valuation.currency
     rows = [
         ("fair upfront", p["upfront"]),
-        ("range from calibration uncertainty", f"{p['upfront_low']:,.1f} to {p['upfront_high']:,.1f}"),
+        ("range from calibration uncertainty", f"{tables.money(p['upfront_low'])} to {tables.money(p['upfront_high'])}"),
         ("fair total risk-adjusted consideration (buyer view)", p["total_pv"]),
-        ("buyer value V_b / seller reservation value V_s", f"{p['v_buyer']:,.1f} / {p['v_seller']:,.1f}"),
-        ("kappa, evidence weight, platform premium", f"{p['kappa']:.4f}, {p['weight']:.4f}, {p['premium']:,.1f}"),
-        ("LOA (buyer)", p["loa"]),
+        ("buyer value V_b / seller reservation value V_s", f"{tables.money(p['v_buyer'])} / {tables.money(p['v_seller'])}"),
+        ("kappa, evidence weight, platform premium",
+         f"{tables.factor(p['kappa'])}, {tables.factor(p['weight'])}, {tables.money(p['premium'])}"),
+        ("LOA (buyer)", tables.percent(p["loa"])),
         ("basis", p["basis"]),
     ]
     out = key_values(f"Fair price for {sheet.asset.name} ({cur} millions; docs/method.md section 4)", rows)
     if p.get("structure"):
-        out += "\n\nSuggested structure\n" + "\n".join(
-            f"  {r['name']:<24}{r['amount']:>10,.1f}  PV to buyer {r['pv_buyer']:>8,.1f}  ({r['trigger']})" for r in p["structure"])
-        out += f"\n  headline value {p['headline_value']:,.1f}"
+        out += "\n\nSuggested structure\n" + tables.render(p["structure"], STRUCTURE_COLUMNS, wide=wide)
+        out += f"\n  headline value {tables.money(p['headline_value'])}"
+    if p.get("notes"):
+        out += "\n\nNotes\n" + "\n".join(f"  - {n}" for n in p["notes"])
     return out + "\n"

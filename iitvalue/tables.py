@@ -1,7 +1,8 @@
 """Plain-text tables that fit the terminal: fixed columns, one format per column kind, no index, split into
 blocks of columns (each repeating the first, key column) when the table is wider than the screen.
 
-The width is the ``COLUMNS`` environment variable, else 100 characters; ``wide=True`` never splits. Formats are
+The width is the ``COLUMNS`` environment variable, else 100 characters; ``wide=True`` (``--wide``) never splits
+and never shortens a cell. Formats are
 the same everywhere (docs/cli.md): money with thousands separators and one decimal, probabilities and rates as
 percentages with one decimal, factors with four decimals, counts and years as integers.
 """
@@ -79,21 +80,22 @@ class Column:
         return self.fmt is not text
 
 
-def _cells(rows: Sequence[dict[str, Any]], col: Column) -> list[str]:
+def _cells(rows: Sequence[dict[str, Any]], col: Column, cut: bool = True) -> list[str]:
     out = []
     for r in rows:
         s = col.fmt(r.get(col.key))
-        out.append(s if len(s) <= col.max_width else s[: col.max_width - 1] + "…")
+        out.append(s if len(s) <= col.max_width or not cut else s[: col.max_width - 1] + "…")
     return out
 
 
 def render(rows: Sequence[dict[str, Any]], columns: Sequence[Column], width: int | None = None,
            wide: bool = False, indent: int = 2) -> str:
     """The rows as a table of the given columns, split into blocks no wider than ``width`` (see the module
-    docstring); abbreviated headers are explained once below the table."""
+    docstring), or with ``wide`` one block with every cell whole; abbreviated headers are explained once below
+    the table."""
     width = width or terminal_width()
     cols = [c for c in columns]
-    cells = {c.key: _cells(rows, c) for c in cols}
+    cells = {c.key: _cells(rows, c, cut=not wide) for c in cols}
     widths = {c.key: max([len(c.header)] + [len(s) for s in cells[c.key]]) for c in cols}
     pad = " " * indent
     blocks: list[list[Column]] = []
@@ -122,7 +124,8 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[Column], width: int
     legend = [f"{c.header} = {c.long}" for c in cols if c.long]
     text_out = "\n\n".join(parts)
     if legend:
-        text_out += "\n" + _wrap(pad + "(" + "; ".join(legend) + ")", width, indent + 1)
+        line = pad + "(" + "; ".join(legend) + ")"
+        text_out += "\n" + (line if wide else _wrap(line, width, indent + 1))
     return text_out
 
 
@@ -142,9 +145,10 @@ def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def html_pairs(title: str, pairs: Sequence[tuple[str, str]]) -> str:
-    """A headline block for notebooks: a title and label/value rows (values already formatted)."""
-    rows = "".join(f"<tr><th style='text-align:left'>{_esc(k)}</th><td style='text-align:right'>{_esc(v)}</td></tr>"
+def html_pairs(title: str, pairs: Sequence[tuple[str, str]], align: str = "right") -> str:
+    """A headline block for notebooks: a title and label/value rows (values already formatted; ``align`` "left"
+    for text)."""
+    rows = "".join(f"<tr><th style='text-align:left'>{_esc(k)}</th><td style='text-align:{align}'>{_esc(v)}</td></tr>"
                    for k, v in pairs)
     return f"<h4>{_esc(title)}</h4><table>{rows}</table>"
 
@@ -156,3 +160,67 @@ def html_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], title:
         f"<td style='text-align:{'right' if c.right else 'left'}'>{_esc(s)}</td>"
         for c, s in zip(columns, (c.fmt(r.get(c.key)) for c in columns))) + "</tr>" for r in rows)
     return (f"<h4>{_esc(title)}</h4>" if title else "") + f"<table><tr>{head}</tr>{body}</table>"
+
+
+class Rows(list):
+    """Records as the JSON output shows them (a list of dicts) that also give a pandas DataFrame with numeric
+    dtypes (:attr:`frame`), print as a table that fits the terminal and display as a formatted table in a
+    notebook. Tornado rows, scenarios and the Monte Carlo outcomes and convergence are ``Rows``.
+
+    Examples
+    --------
+    >>> rows = Rows([{"paths": 1000, "mean": 1.5}, {"paths": 2000, "mean": 2.0}], title="convergence")
+    >>> rows.frame.dtypes.tolist()
+    [dtype('int64'), dtype('float64')]
+    >>> rows[0]["mean"]
+    1.5
+    """
+
+    def __init__(self, rows: Sequence[dict[str, Any]] = (), columns: Sequence[Column] | None = None, title: str = "",
+                 index: str | None = None, numeric: Sequence[str] = ()):
+        super().__init__(rows)
+        self.columns, self.title, self.index, self.numeric = columns, title, index, tuple(numeric)
+
+    def _columns(self) -> list[Column]:
+        if self.columns:
+            return list(self.columns)
+        keys = list(dict.fromkeys(k for r in self for k in r))
+        return [Column(k, k, _auto(k, [r.get(k) for r in self])) for k in keys]
+
+    @property
+    def frame(self):
+        """The rows as a DataFrame: columns of numbers (or None) as int64 or float64, the ``numeric`` columns
+        coerced to float (text in them becomes NaN), indexed by ``index`` when it is set."""
+        import pandas as pd
+
+        df = pd.DataFrame(list(self))
+        for c in df.columns:
+            values = [v for v in df[c] if v is not None and not (isinstance(v, float) and math.isnan(v))]
+            if c in self.numeric:
+                df[c] = pd.to_numeric(df[c].map(lambda v: v if _is_number(v) else None), errors="coerce").astype(float)
+            elif values and all(_is_number(v) for v in values):
+                df[c] = df[c].astype("int64" if all(isinstance(v, int) for v in values) and len(values) == len(df)
+                                     else float)
+        return df.set_index(self.index) if self.index and self.index in df.columns else df
+
+    def __repr__(self) -> str:
+        return (self.title + "\n" if self.title else "") + render(self, self._columns())
+
+    def _repr_html_(self) -> str:
+        return html_table(self, self._columns(), self.title or None)
+
+
+def _is_number(v: Any) -> bool:
+    import numbers
+
+    return isinstance(v, numbers.Number) and not isinstance(v, bool)
+
+
+def _auto(key: str, values: list[Any]) -> Callable[[Any], str]:
+    """The format of a column without a declared one: text, integers, or numbers with four significant digits."""
+    nums = [v for v in values if v is not None]
+    if not nums or not all(_is_number(v) for v in nums):
+        return text
+    if all(isinstance(v, int) for v in nums):
+        return lambda x: _num(x, "{:,.0f}")
+    return lambda x: _num(x, "{:,.4g}")

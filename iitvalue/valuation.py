@@ -16,7 +16,7 @@ from .model.joint_asset import value_joint
 from .model.joint_update import joint_update
 from .deal.joint import value_deal_joint
 from .model.plan import Plan, resolve
-from .tables import html_pairs, money, percent
+from .tables import Column, factor, html_pairs, html_table, integer, money, percent
 from .termsheet.loading import load
 from .termsheet.schema import Pos, TermSheet
 
@@ -42,6 +42,27 @@ class PosSection:
 
     posterior_value_rnpv: float = math.nan
 
+    def __repr__(self) -> str:
+        u = self.update
+        return (f"<PosSection LOA {percent(u.prior_loa)} -> {percent(u.posterior_loa)} from {len(self.readouts)} "
+                f"readout(s); value of the readout {money(self.readout_value)}>")
+
+    def _repr_html_(self) -> str:
+        phases = [{"name": a.name, "prior": a.probability, "posterior": b.probability}
+                  for a, b in zip(self.prior_plan.phases, self.posterior_plan.phases)]
+        html = self.update._repr_html_() + html_pairs("Value of the readouts", [
+            ("rNPV with the prior, with the posterior",
+             f"{money(self.prior_value.summary['rnpv'])}, {money(self.posterior_value_rnpv)}"),
+            ("value of the readouts", money(self.readout_value))])
+        html += html_table(phases, [Column("name", "phase"), Column("prior", "P(pass), prior", percent),
+                                    Column("posterior", "P(pass), posterior", percent)], "Phase probabilities")
+        if self.readouts:
+            html += html_table(self.readouts, [Column("date", "date"), Column("n", "n", integer),
+                                               Column("responders", "responders", integer),
+                                               Column("complete", "CR/sCR", integer), Column("weight", "weight", factor),
+                                               Column("source", "source")], "Readouts used")
+        return html
+
     def to_dict(self) -> dict[str, Any]:
         d = self.update.summary()
         d["readout_value"] = self.readout_value
@@ -60,9 +81,10 @@ class PosSection:
 
 @dataclass
 class Result:
-    """What :func:`value` returns. ``summary`` is a pandas Series whose index is the JSON key path
-    (``asset.rnpv``, ``pos.posterior_loa``, ...); ``cashflows`` is the per-period DataFrame; ``to_dict()`` is the
-    JSON document."""
+    """What :func:`value` returns. ``summary`` is a float Series of the numeric outputs whose index is the JSON
+    key path (``asset.rnpv``, ``pos.posterior_loa``, ...), ``outputs`` the same with the text outputs;
+    ``cashflows`` is the per-period DataFrame; ``to_dict()`` is the JSON document; ``plot()`` draws the cash flows
+    (or, ``kind="payments"``, the deal's payment timeline)."""
 
     sheet: TermSheet
     asset: AssetValuation
@@ -84,19 +106,46 @@ class Result:
 
     @property
     def summary(self):
+        """The numeric outputs as a float Series keyed like the JSON output (``asset.rnpv``, ``pos.posterior_loa``,
+        ``deal.licensee_npv``, ...): every number of :meth:`to_dict` outside its lists, NaN where the JSON has
+        null (no IRR, no break-even), so ``result.summary.round(1)`` and arithmetic work. Text and flags
+        (``asset.name``, ``valuation.currency``, ``deal.licensee``) are in :attr:`outputs`.
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> s = iitvalue.value("examples/esobiotec.toml").summary
+        >>> print(s.dtype, s.round(1)["asset.rnpv"])
+        float64 415.8
+        >>> s[["deal.licensor_npv", "deal.licensee_npv"]].round(1).tolist()
+        [480.4, -15.6]
+        """
         import pandas as pd
 
+        flat = {k: (math.nan if v is None else float(v)) for k, v in self._flat().items()
+                if (v is None and k not in _NOT_NUMBERS) or (isinstance(v, (int, float)) and not isinstance(v, bool))}
+        return pd.Series(flat, name=self.sheet.asset.name, dtype=float)
+
+    @property
+    def outputs(self):
+        """Every output outside the lists of :meth:`to_dict`, text and flags included (object Series keyed like the
+        JSON output); :attr:`summary` is its numeric part as floats."""
+        import pandas as pd
+
+        return pd.Series(self._flat(), name=self.sheet.asset.name, dtype=object)
+
+    def _flat(self) -> dict[str, Any]:
         flat: dict[str, Any] = {}
         for section, values in self.to_dict().items():
             if isinstance(values, dict):
                 for k, v in values.items():
                     if not isinstance(v, (list, dict)):
                         flat[f"{section}.{k}"] = v
-        return pd.Series(flat, name=self.sheet.asset.name, dtype=object)
+        return flat
 
     def value_of(self, key: str) -> Any:
-        """One published output (``asset.rnpv``, ``deal.licensee_npv``, ``pos.posterior_loa``, ...) without
-        building the whole summary; KeyError when there is no such key."""
+        """One published output (``asset.rnpv``, ``deal.licensee_npv``, ``pos.posterior_loa``, ``asset.name``, ...)
+        without building the whole summary; KeyError when there is no such key."""
         section, _, name = key.partition(".")
         if section == "asset" and name in self.asset.summary:
             return self.asset.summary[name]
@@ -104,7 +153,7 @@ class Result:
             return self.deal.summary[name]
         if section == "pos" and self.pos is not None and name in ("posterior_loa", "prior_loa"):
             return getattr(self.pos.update, name)
-        return self.summary[key]
+        return self._flat()[key]
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -129,6 +178,24 @@ class Result:
         out.update(self.sections)
         out["notes"] = list(self.notes) + (list(self.deal.notes) if self.deal is not None else [])
         return out
+
+    def plot(self, kind: str = "cashflows"):
+        """A chart of the valuation (matplotlib figure; needs the ``plot`` extra, ``pip install 'iitvalue[plot]'``):
+        ``kind="cashflows"`` the risk-adjusted R&D and commercial cash flow by year, ``"payments"`` the deal's
+        payment timeline, ``"orr"`` the ORR prior against the posterior of the update."""
+        from .model import charts
+
+        cur = self.sheet.valuation.currency
+        if kind == "cashflows":
+            return charts.plot_cashflows(self.cashflows, cur, f"{self.sheet.asset.name}: rNPV "
+                                                              f"{money(self.asset.summary['rnpv'])} ({cur} millions)")
+        if kind == "payments" and self.deal is not None:
+            return self.deal.plot(cur)
+        if kind == "orr" and self.pos is not None:
+            return self.pos.update.plot()
+        raise InputError(Problem("kind", f"{kind!r} is not a chart of this result; choose cashflows"
+                                         + (", payments" if self.deal is not None else "")
+                                         + (", orr" if self.pos is not None else "")))
 
     def __repr__(self) -> str:
         a = self.asset.summary
@@ -157,6 +224,10 @@ class Result:
         if self.deal is not None:
             html += self.deal._repr_html_()
         return html
+
+
+# outputs that are null when absent but never numbers (kept out of Result.summary)
+_NOT_NUMBERS = {"pos.transportability", "asset.approval_date", "asset.launch_date"}
 
 
 def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None, cfg: Pos | None = None):

@@ -19,6 +19,8 @@ on log(predicted / observed upfront) across the comparables.
 from __future__ import annotations
 
 import math
+import sys
+import types
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -28,6 +30,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..stats.roots import brent
+from ..tables import Column, Rows, html_pairs, money
 from ..termsheet import load
 from ..termsheet.lines import line_for, toml_key_lines
 from ..termsheet.loading import parse_toml, read_text
@@ -189,11 +192,29 @@ class Calibration:
     sigma_log: float = SIGMA_LOG
     files: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.deals = Rows(self.deals, DEAL_COLUMNS, "Deals (upfront, millions)", index="name")
+
+    def __repr__(self) -> str:
+        p = ", ".join(f"{k} {v:.4g}" for k, v in self.params.items())
+        return f"<Calibration to {len(self.deals)} deal(s): {p}; sse {self.sse:.3g}>"
+
+    def _repr_html_(self) -> str:
+        pairs = [(k, f"{v:.4f}" + (f" (95% profile interval {self.intervals[k][0]:.4f} to {self.intervals[k][1]:.4f})"
+                                   if k in self.intervals else " (fixed)")) for k, v in self.params.items()]
+        pairs += [("sum of squares (log upfront)", f"{self.sse:.3g}"),
+                  ("fit or prediction", fit_statement(len(self.deals), len(self.free)))]
+        html = html_pairs(f"Calibration of the pricing model to {len(self.deals)} deal(s)", pairs)
+        html += self.deals._repr_html_()
+        if self.warnings:
+            html += "<p>" + "<br>".join(f"warning: {html_escape(w)}" for w in self.warnings) + "</p>"
+        return html
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "params": dict(self.params), "free": list(self.free),
             "intervals": {k: list(v) for k, v in self.intervals.items()},
-            "sse": self.sse, "sigma_log": self.sigma_log, "deals": self.deals, "warnings": list(self.warnings),
+            "sse": self.sse, "sigma_log": self.sigma_log, "deals": list(self.deals), "warnings": list(self.warnings),
             "files": list(self.files),
             "fit_vs_prediction": fit_statement(len(self.deals), len(self.free)),
         }
@@ -419,5 +440,59 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-__all__ = ["Calibration", "Comparable", "DealValues", "fit", "fit_statement", "load_calibration", "load_comparables",
+def _signed(x: Any) -> str:
+    return "n/a" if x is None else f"{x:+.4f}"
+
+
+DEAL_COLUMNS = [Column("name", "deal", max_width=32), Column("observed_upfront", "observed", money),
+                Column("predicted_upfront", "fitted", money), Column("residual_log", "log resid", _signed),
+                Column("loo_predicted_upfront", "left out", money, "predicted with the deal left out of the fit")]
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def calibrate(paths: list[str | Path] | None = None, free: tuple[str, ...] = ("kappa", "weight", "premium"),
+              start: dict[str, float] | None = None) -> Calibration:
+    """Fit the pricing model to comparable deals: :func:`fit` of :func:`load_comparables` of ``paths`` (default:
+    the shipped comparables). The module itself is callable the same way: ``iitvalue.calibrate()``.
+
+    Parameters
+    ----------
+    paths : list of str or Path, optional
+        Term sheets of comparable deals with ``[deal.observed]``.
+    free : tuple of str
+        The parameters to fit (kappa, weight, premium).
+    start : dict, optional
+        Start values, and the values of the parameters not freed.
+
+    Returns
+    -------
+    Calibration
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> cal = iitvalue.calibrate()
+    >>> sorted(cal.params), float(cal.deals.frame.loc["legend", "observed_upfront"])
+    (['kappa', 'premium', 'weight'], 350.0)
+    """
+    return fit(load_comparables(list(paths) if paths else shipped_comparables()), tuple(free), start)
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`calibrate` (``iitvalue.calibrate()``), so that ``iitvalue.calibrate``
+    stays the module of ``from iitvalue import calibrate; calibrate.fit(...)``."""
+
+    def __call__(self, paths: list[str | Path] | None = None, free: tuple[str, ...] = ("kappa", "weight", "premium"),
+                 start: dict[str, float] | None = None) -> Calibration:
+        return calibrate(paths, free, start)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
+__all__ = ["Calibration", "calibrate", "Comparable", "DealValues", "fit", "fit_statement", "load_calibration", "load_comparables",
            "predict_upfront", "fair_total", "shipped_comparables", "values_for", "with_weight"]

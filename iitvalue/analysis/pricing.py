@@ -12,9 +12,12 @@ from ..deal.value import PartyView, value_deal
 from ..errors import InputError, NumericalError, Problem
 from ..model.plan import resolve
 from ..stats.roots import brent
+from ..tables import Column, factor, html_pairs, html_table, money, percent
+from ..termsheet.loading import load
 from ..termsheet.schema import TermSheet, Trigger
 from ..valuation import plan_at_loa, posterior_plans, value
-from .calibrate import BOUNDS, DealValues, deal_values, fair_total, predict_upfront, values_for, with_weight
+from .calibrate import (BOUNDS, Calibration, DealValues, deal_values, fair_total, load_calibration, predict_upfront,
+                        shipped_comparables, values_for, with_weight)
 
 IMPLIED = {
     "loa": "posterior LOA (both parties)",
@@ -83,8 +86,42 @@ def _values_at_loa(sheet: TermSheet, loa: float) -> DealValues:
 
 
 # ---- pricing a new asset ------------------------------------------------------------------------------------------
-def price(sheet: TermSheet, calib: dict[str, Any], comparables: list[TermSheet] | None = None) -> dict[str, Any]:
-    """Fair upfront for ``sheet``'s proposed milestones (or a suggested structure when it has none)."""
+def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | None = None) -> "Price":
+    """Fair upfront for ``sheet``'s proposed milestones (or a suggested structure when it has none).
+
+    Parameters
+    ----------
+    sheet : TermSheet
+        A term sheet with a ``[deal]``.
+    calib : Calibration, dict or None
+        A fitted :class:`~iitvalue.analysis.calibrate.Calibration`, the dict of a calibration TOML
+        (``load_calibration``), or None for the shipped calibration.
+    comparables : list of TermSheet, optional
+        The deals whose proportions a suggested structure follows (default: the shipped comparables).
+
+    Returns
+    -------
+    Price
+        A dict with the keys of ``iitvalue price --format json`` (docs/cli.md) that displays in a notebook.
+
+    Raises
+    ------
+    InputError
+        The sheet has no ``[deal]``.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> p = iitvalue.price(iitvalue.load("examples/legend.toml"))
+    >>> round(p["upfront"])
+    350
+    """
+    if sheet.deal is None:
+        raise InputError(Problem("deal", "pricing needs a [deal] table (kind, parties and their rates)"))
+    if calib is None:
+        calib = load_calibration(None)
+    elif isinstance(calib, Calibration):
+        calib = calib.to_dict()
     p = calib["params"]
     kappa, weight = float(p["kappa"]), float(p["weight"])
     premium = float(p.get("premium", 0.0)) if sheet.deal.platform else 0.0  # the premium is for platform deals
@@ -110,13 +147,48 @@ def price(sheet: TermSheet, calib: dict[str, Any], comparables: list[TermSheet] 
         out["contingent_pv_buyer"] = v.contingent_buyer
         out["structure"] = []
         out["basis"] = "the term sheet's proposed milestones and royalties"
+        out["notes"] = []
     else:
-        struct = suggest_structure(with_weight(sheet, weight), total, comparables or [])
+        if comparables is None:  # read only when a structure is suggested
+            comparables = [load(c) for c in shipped_comparables()]
+        struct = suggest_structure(with_weight(sheet, weight), total, comparables)
         out.update(struct)
         # the suggested structure scales with the total: the upfront's range follows the total's
         ratio = struct["upfront"] / total
         out["upfront_low"], out["upfront_high"] = min(corners) * ratio, max(corners) * ratio
-    return out
+    return Price(out, asset=sheet.asset.name, currency=sheet.valuation.currency)
+
+
+class Price(dict):
+    """The result of :func:`price`: a dict of the JSON keys (docs/cli.md, ``price``) with a short repr and a
+    notebook headline (the fair upfront and its range first)."""
+
+    def __init__(self, data: dict[str, Any], asset: str = "", currency: str = ""):
+        super().__init__(data)
+        self.asset, self.currency = asset, currency
+
+    def __repr__(self) -> str:
+        return (f"<Price {self.asset!r}: fair upfront {money(self['upfront'])} {self.currency} m "
+                f"(range {money(self['upfront_low'])} to {money(self['upfront_high'])}), total PV "
+                f"{money(self['total_pv'])}>")
+
+    def _repr_html_(self) -> str:
+        pairs = [("fair upfront", money(self["upfront"])),
+                 ("range from calibration uncertainty", f"{money(self['upfront_low'])} to {money(self['upfront_high'])}"),
+                 ("fair total risk-adjusted consideration (buyer view)", money(self["total_pv"])),
+                 ("buyer value V_b / seller reservation value V_s", f"{money(self['v_buyer'])} / {money(self['v_seller'])}"),
+                 ("LOA (buyer)", percent(self["loa"])),
+                 ("kappa, evidence weight, platform premium",
+                  f"{factor(self['kappa'])}, {factor(self['weight'])}, {money(self['premium'])}"),
+                 ("basis", self["basis"])]
+        html = html_pairs(f"Fair price for {self.asset} ({self.currency} millions)", pairs)
+        if self["structure"]:
+            html += html_table(self["structure"], STRUCTURE_COLUMNS, "Suggested structure")
+        return html
+
+
+STRUCTURE_COLUMNS = [Column("name", "payment"), Column("trigger", "trigger"), Column("amount", "amount", money),
+                     Column("pv_buyer", "PV to buyer", money)]
 
 
 def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermSheet]) -> dict[str, Any]:
@@ -130,7 +202,9 @@ def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermS
     kinds = [c for c in comparables if c.deal is not None and c.deal.kind == sheet.deal.kind] or \
             [c for c in comparables if c.deal is not None]
     if not kinds:
-        raise InputError(Problem("--comparables", "no comparable deals to take a structure from"))
+        raise InputError(Problem("comparables", "no comparable deal with a [deal] table to take a structure from; "
+                                               "pass comparables (term sheets with a [deal]) or give the sheet its "
+                                               "own milestones"))
     cats = ("upfront", "development", "regulatory", "sales")
     shares = np.zeros(len(cats))
     for c in kinds:

@@ -12,6 +12,7 @@ from ..model.asset import value_plan
 from ..model.plan import resolve
 from ..montecarlo.setup import TERR_ARRAY, prepare
 from ..stats.distributions import DISTRIBUTIONS, distribution
+from ..tables import Column, Rows, integer, money, percent, text
 from ..termsheet.paths import get_path, parse_path
 from ..termsheet.schema import TermSheet, Uncertainty
 from ..valuation import value, value_deal_for
@@ -60,12 +61,66 @@ def _value_with(sheet: TermSheet, changes: dict[str, Any], label: str) -> dict[s
         raise InputError([Problem(f"{label}: {p.path}" if p.path else label, p.message) for p in exc.problems]) from None
 
 
-def tornado(sheet: TermSheet, pct: float = 0.20) -> list[dict[str, Any]]:
+class Tornado(Rows):
+    """The ranked rows of :func:`tornado` (a list of dicts, as ``iitvalue sensitivity --format json`` shows them
+    nested) with the base case's metrics (``base``), a DataFrame with numeric dtypes (``frame``: ``low``,
+    ``high`` and ``base`` are NaN for the posterior's class row), a formatted notebook table and :meth:`plot`."""
+
+    def __init__(self, rows: list[dict[str, Any]], base: dict[str, float], asset: str = "", currency: str = ""):
+        super().__init__(rows, TORNADO_COLUMNS, f"Tornado of the asset rNPV of {asset} ({currency} millions; base "
+                                                f"{money(base['asset.rnpv'])})", index="path",
+                         numeric=("base", "low", "high"))
+        self.base = base
+
+    def plot(self, metric: str = "asset.rnpv"):
+        """A tornado chart of ``metric`` (matplotlib figure; needs the ``plot`` extra)."""
+        from ..montecarlo.plots import plot_tornado
+
+        if not self:
+            raise InputError(Problem("uncertainty", "no [[uncertainty]] entries to draw a tornado of"))
+        fig = plot_tornado(list(self), self.base[metric], metric)
+        fig.axes[0].set_title(f"{self.title.split(' (')[0]}: base {money(self.base[metric])}" if metric == "asset.rnpv"
+                              else f"{metric}: base {self.base[metric]:,.4g}")
+        fig.tight_layout()
+        return fig
+
+
+def _swing_text(x: Any) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else text(x)
+
+
+TORNADO_COLUMNS = [Column("rank", "#", integer), Column("path", "input", max_width=36),
+                   Column("low", "low", _swing_text), Column("high", "high", _swing_text),
+                   Column("asset.rnpv_low", "rNPV low", money, "rNPV at low"),
+                   Column("asset.rnpv_high", "rNPV high", money, "rNPV at high"), Column("swing", "swing", money),
+                   Column("basis", "basis")]
+
+
+def tornado(sheet: TermSheet, pct: float = 0.20) -> Tornado:
     """One-way swings of every ``[[uncertainty]]`` input, all else at base, ranked by |rNPV(high) - rNPV(low)|.
 
     Each row: path, basis, base, low, high, and for each metric (asset.rnpv, asset.loa, deal.* when a deal
     exists) its value at low and high. The posterior entry swings the class: P(approval | inactive) against
-    P(approval | active), spread over the phases like the Bayesian update."""
+    P(approval | active), spread over the phases like the Bayesian update.
+
+    Parameters
+    ----------
+    sheet : TermSheet
+    pct : float
+        The relative swing of an input that declares neither a swing, low/high nor a distribution.
+
+    Returns
+    -------
+    Tornado
+        The rows (largest swing first), also as ``.frame``; ``.plot()`` draws them.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> t = iitvalue.tornado(iitvalue.load("examples/esobiotec.toml"))
+    >>> t.frame["swing"].dtype, t[0]["rank"]
+    (dtype('float64'), 1)
+    """
     base = _metrics(value(sheet))
     rows = []
     for i, u in enumerate(sheet.uncertainty):
@@ -86,7 +141,7 @@ def tornado(sheet: TermSheet, pct: float = 0.20) -> list[dict[str, Any]]:
     rows.sort(key=lambda r: -r["swing"])
     for k, r in enumerate(rows, start=1):
         r["rank"] = k
-    return rows
+    return Tornado(rows, base, sheet.asset.name, sheet.valuation.currency)
 
 
 def _class_metrics(sheet: TermSheet) -> tuple[dict[str, float], dict[str, float]]:
@@ -105,12 +160,23 @@ def _class_metrics(sheet: TermSheet) -> tuple[dict[str, float], dict[str, float]
     return out[0], out[1]
 
 
-def scenarios(sheet: TermSheet) -> list[dict[str, Any]]:
-    """The base case and each ``[[scenarios]]`` entry valued side by side (metrics as in :func:`tornado`)."""
+def scenarios(sheet: TermSheet) -> Rows:
+    """The base case and each ``[[scenarios]]`` entry valued side by side (metrics as in :func:`tornado`): rows
+    ``name``, ``set`` and the metrics, also as a DataFrame indexed by name (``.frame``).
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> rows = scenarios(iitvalue.load("examples/esobiotec.toml"))
+    >>> [r["name"] for r in rows], round(float(rows.frame.loc["bear", "asset.rnpv"]), 1)
+    (['base', 'bear', 'bull'], 155.9)
+    """
     rows = [{"name": "base", "set": {}, **_metrics(value(sheet))}]
     for i, sc in enumerate(sheet.scenarios):
         rows.append({"name": sc.name, "set": dict(sc.set), **_value_with(sheet, dict(sc.set), f"scenarios[{i}]")})
-    return rows
+    cols = [Column("name", "scenario")] + [Column(k, k, percent if k.endswith("loa") else money)
+                                           for k in rows[0] if k not in ("name", "set")]
+    return Rows(rows, cols, f"Scenarios of {sheet.asset.name} ({sheet.valuation.currency} millions)", index="name")
 
 
 def grid(sheet: TermSheet, x_path: str, x_values: list[float], y_path: str, y_values: list[float],

@@ -291,3 +291,6 @@ SEED_TYPE = Count(0, MAX_SEED, "a seed")
 READOUT = click.option("--readout", default=None, metavar="auto|latest|none|DATE",
                        help="Which readouts to use: auto (default: each trial's latest on or before the valuation date), "
                             "latest (the single most recent), none (prior only), or a cut-off date YYYY-MM-DD.")
+WIDE = click.option("--wide", is_flag=True,
+                    help="Print every table whole and no line wrapped, instead of fitting the terminal width "
+                         "(COLUMNS, default 100).")

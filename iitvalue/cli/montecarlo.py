@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ._shell import (DEFAULT_CHUNK, FORCE, MAX_MEMORY, MAX_PATHS, SEED_TYPE, SET, Count, attach_source, emit,
+from ._shell import (DEFAULT_CHUNK, FORCE, MAX_MEMORY, MAX_PATHS, SEED_TYPE, SET, WIDE, Count, attach_source, emit,
                      handle_errors, memory_guard, no_output, open_output, parse_sets, require_finite)
 
 MAX_GRID = 100  # values per axis of a two-way grid
@@ -57,9 +57,10 @@ def _run_simulation(sheet, n_paths: int, seed: int, chunk: int, keep_draws: bool
               help="Also write one row per path to a .csv or .parquet file (parquet needs pyarrow).")
 @FORCE
 @MAX_MEMORY
+@WIDE
 @handle_errors
 def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int | None, fmt: str, sets: tuple[str, ...],
-                 output: str | None, force: bool, max_memory: int | None) -> None:
+                 output: str | None, force: bool, max_memory: int | None, wide: bool) -> None:
     """Monte Carlo simulation of the term sheet FILE: drawn inputs from its [[uncertainty]] table, then each phase
     passes or fails. Prints the mean, standard error, percentiles and P(NPV < 0) of the realised NPV, for the
     asset and, with a [deal], for each party."""
@@ -82,8 +83,8 @@ def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int | None, fmt: str
         summary = sim.summary()
         require_finite(summary, ("mc.mean", "mc.p5", "mc.p95", "mc.deterministic_rnpv"), "the simulation")
         doc = nest(summary)
-        doc["mc"]["convergence"] = sim.convergence()
-        doc["mc"]["outcomes"] = sim.outcomes()
+        doc["mc"]["convergence"] = list(sim.convergence())
+        doc["mc"]["outcomes"] = list(sim.outcomes())
         doc["notes"] = sim.notes
         if output is not None:
             frame = sim.paths_frame()
@@ -92,24 +93,25 @@ def simulate_cmd(file: str, n_paths: int, seed: int, chunk: int | None, fmt: str
     if fmt == "json":
         click.echo(report.to_json(doc), nl=False)
     else:
-        click.echo(report.screen_text(_table(sheet, summary, sim)), nl=False)
+        click.echo(report.screen_text(_table(sheet, summary, sim), wide), nl=False)
 
 
 def _table(sheet, s: dict[str, Any], sim) -> str:
     from ..report import key_values
+    from ..tables import money, percent
 
     cur = sheet.valuation.currency
     rows = [("paths (seed)", f"{s['mc.paths']:,} ({s['mc.seed']})"), ("engine", s["mc.engine"]),
             ("deterministic rNPV", s["mc.deterministic_rnpv"])]
     if "mc.mean_conditional" in s:
         rows.append(("mean of E[NPV | drawn inputs]", s["mc.mean_conditional"]))
-    rows.append(("P(approval) on the paths", s["mc.prob_approval"]))
+    rows.append(("P(approval) on the paths", percent(s["mc.prob_approval"])))
 
     def block(prefix: str) -> list[tuple[str, Any]]:
         return [("mean", s[f"{prefix}mean"]), ("standard error", s[f"{prefix}std_error"]),
-                ("P5 / P10 / P50", f"{s[prefix + 'p5']:,.1f} / {s[prefix + 'p10']:,.1f} / {s[prefix + 'p50']:,.1f}"),
-                ("P90 / P95", f"{s[prefix + 'p90']:,.1f} / {s[prefix + 'p95']:,.1f}"),
-                ("P(NPV < 0)", s[f"{prefix}prob_negative"])]
+                ("P5 / P10 / P50", " / ".join(money(s[f"{prefix}p{q}"]) for q in (5, 10, 50))),
+                ("P90 / P95", " / ".join(money(s[f"{prefix}p{q}"]) for q in (90, 95))),
+                ("P(NPV < 0)", percent(s[f"{prefix}prob_negative"]))]
 
     parts = [key_values(f"{sheet.asset.name}: Monte Carlo ({cur} millions, realised NPV per path)",
                         rows + block("mc."))]
@@ -123,7 +125,7 @@ def _table(sheet, s: dict[str, Any], sim) -> str:
             ("nominal P10 / P50 / P90",
              f"{s['mc.receipts.nominal_p10']:,.1f} / {s['mc.receipts.nominal_p50']:,.1f} / {s['mc.receipts.nominal_p90']:,.1f}"),
         ]))
-    parts.append(key_values("outcomes", [(r["outcome"], f"{r['share']:.2%}") for r in sim.outcomes()]))
+    parts.append(key_values("outcomes", [(r["outcome"], percent(r["share"])) for r in sim.outcomes()]))
     parts.append(key_values("convergence (paths: mean +/- standard error)",
                             [(f"{r['paths']:,}", f"{r['mean']:,.2f} +/- {r['std_error']:,.2f}") for r in sim.convergence()]))
     if sim.notes:
@@ -160,9 +162,10 @@ def _parse_grid(text: str) -> tuple[str, list[float]]:
 @SET
 @click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of standard output.")
 @FORCE
+@WIDE
 @handle_errors
 def sensitivity_cmd(file: str, fmt: str, grids: tuple[str, ...], sets: tuple[str, ...], output: str | None,
-                    force: bool) -> None:
+                    force: bool, wide: bool) -> None:
     """Tornado of the [[uncertainty]] inputs (one-way swings, ranked), the [[scenarios]] side by side with the
     base case, and an optional two-way grid. Deterministic: every number is an rNPV."""
     from ..analysis import sensitivity as sens
@@ -177,45 +180,53 @@ def sensitivity_cmd(file: str, fmt: str, grids: tuple[str, ...], sets: tuple[str
         sheet = load(file, overrides=parse_sets(sets))
         rows = sens.tornado(sheet)
         scen = sens.scenarios(sheet)
-        doc: dict[str, Any] = {"sensitivity": {"metric": "asset.rnpv", "base": scen[0], "tornado": rows,
-                                               "scenarios": scen, "grid": None}}
+        grid = None
         if parsed:
             (xp, xv), (yp, yv) = parsed
-            doc["sensitivity"]["grid"] = sens.grid(sheet, xp, xv, yp, yv)
+            grid = sens.grid(sheet, xp, xv, yp, yv)
         notes = [] if sheet.uncertainty else ["no [[uncertainty]] entries: the tornado is empty (docs/termsheet.md)"]
-        doc["notes"] = notes
-        text = (report.to_json(doc) if fmt == "json"
-                else report.screen_text(_sensitivity_table(sheet, doc["sensitivity"], notes)))
+        if fmt == "json":
+            doc: dict[str, Any] = {"sensitivity": {
+                "metric": "asset.rnpv", "base": nest_metrics(scen[0]), "tornado": [nest_metrics(r) for r in rows],
+                "scenarios": [nest_metrics(r) for r in scen], "grid": grid}, "notes": notes}
+            text = report.to_json(doc)
+        else:
+            text = report.screen_text(_sensitivity_table(sheet, rows, scen, grid, notes, wide), wide)
         emit(text, out)
+
+
+def nest_metrics(row: dict[str, Any]) -> dict[str, Any]:
+    """A tornado or scenario row with its output keys nested like ``value``'s JSON (docs/cli.md, "JSON keys"):
+    ``asset.rnpv_low`` -> ``{"asset": {"rnpv_low": ...}}``; other keys (``set``'s term-sheet paths among them)
+    stay as they are."""
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        section, dot, name = k.partition(".")
+        if dot and section in ("asset", "deal", "pos"):
+            out.setdefault(section, {})[name] = v
+        else:
+            out[k] = v
+    return out
 
 
 def _num(x: Any) -> str:
     return f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
-def _sensitivity_table(sheet, d: dict[str, Any], notes: list[str]) -> str:
-    cur = sheet.valuation.currency
-    out = [f"{sheet.asset.name}: sensitivity of the asset rNPV ({cur} millions); base {d['base']['asset.rnpv']:,.1f}", ""]
-    if d["tornado"]:
-        w = max(len(r["path"]) for r in d["tornado"])
-        out.append(f"  {'#':>2}  {'input'.ljust(w)}  {'low':>10}  {'high':>10}  {'rNPV at low':>12}  {'rNPV at high':>12}  {'swing':>9}  basis")
-        for r in d["tornado"]:
-            out.append(f"  {r['rank']:>2}  {r['path'].ljust(w)}  {_num(r['low']):>10}  {_num(r['high']):>10}  "
-                       f"{r['asset.rnpv_low']:>12,.1f}  {r['asset.rnpv_high']:>12,.1f}  {r['swing']:>9,.1f}  {r['basis']}")
-        out.append("")
-    keys = [k for k in ("asset.rnpv", "asset.loa", "deal.licensor_npv", "deal.licensee_npv") if k in d["scenarios"][0]]
-    w = max(len(s["name"]) for s in d["scenarios"])
-    out.append("Scenarios")
-    out.append("  " + "scenario".ljust(w) + "".join(f"  {k:>18}" for k in keys))
-    for s in d["scenarios"]:
-        out.append("  " + s["name"].ljust(w) + "".join(f"  {s[k]:>18,.4f}" if k == "asset.loa" else f"  {s[k]:>18,.1f}"
-                                                      for k in keys))
-    if d["grid"] is not None:
-        g = d["grid"]
-        out += ["", f"Grid of {g['metric']}: rows {g['y_path']}, columns {g['x_path']}",
-                "  " + " " * 12 + "".join(f"  {x:>12.4g}" for x in g["x_values"])]
-        for y, row in zip(g["y_values"], g["values"]):
-            out.append(f"  {y:>12.4g}" + "".join(f"  {v:>12,.1f}" for v in row))
+def _sensitivity_table(sheet, rows, scen, grid, notes: list[str], wide: bool) -> str:
+    from .. import tables
+
+    out = [f"{sheet.asset.name}: sensitivity of the asset rNPV ({sheet.valuation.currency} millions); base "
+           f"{tables.money(scen[0]['asset.rnpv'])}", ""]
+    if rows:
+        out += [tables.render(rows, rows.columns, wide=wide), ""]
+    out += ["Scenarios", tables.render(scen, scen.columns, wide=wide)]
+    if grid is not None:
+        cols = [tables.Column("y", grid["y_path"], _num)] + [
+            tables.Column(str(i), f"{x:.4g}", tables.money) for i, x in enumerate(grid["x_values"])]
+        cells = [{"y": y, **{str(i): v for i, v in enumerate(row)}} for y, row in zip(grid["y_values"], grid["values"])]
+        out += ["", f"Grid of {grid['metric']}: rows {grid['y_path']}, columns {grid['x_path']}",
+                tables.render(cells, cols, wide=wide)]
     if notes:
         out += ["", "Notes"] + [f"  * {n}" for n in notes]
     return "\n".join(out) + "\n"

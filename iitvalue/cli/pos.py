@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._shell import Count, Finite, handle_errors
+from ._shell import WIDE, Count, Finite, handle_errors
 
 PATIENTS = 1_000_000  # = termsheet.vocabulary.MAX_PATIENTS, the most patients of a readout
 
@@ -30,9 +30,10 @@ PATIENTS = 1_000_000  # = termsheet.vocabulary.MAX_PATIENTS, the most patients o
               help="Planned single-arm pivotal size, for the assurance.")
 @click.option("--pivotal-threshold", type=Finite(), default=None, help="ORR the pivotal's lower bound must exceed.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@WIDE
 @handle_errors
 def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, stage, p_approval_active,
-            p_approval_inactive, pivotal_n, pivotal_threshold, fmt):
+            p_approval_inactive, pivotal_n, pivotal_threshold, fmt, wide):
     """Quick probability-of-success update from one readout, without a term sheet."""
     from .. import catalogue
     from ..model import pos as P
@@ -72,4 +73,4 @@ def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, s
     if fmt == "json":
         click.echo(report.to_json({"pos": d}), nl=False)
     else:
-        click.echo(report.screen_text(report.pos_table(d) + f"\n  prior LOA from {source}\n  {note}\n"))
+        click.echo(report.screen_text(report.pos_table(d) + f"\n  prior LOA from {source}\n  {note}\n", wide))

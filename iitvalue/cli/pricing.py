@@ -6,7 +6,7 @@ import math
 
 import click
 
-from ._shell import FORCE, SET, Finite, attach_source, handle_errors, no_output, open_output, parse_sets
+from ._shell import FORCE, SET, WIDE, Finite, attach_source, handle_errors, no_output, open_output, parse_sets
 
 
 def _parse_params(text: str | None) -> tuple[str, ...]:
@@ -18,10 +18,11 @@ def _parse_params(text: str | None) -> tuple[str, ...]:
 @click.option("--free", default=None, metavar="P1,P2", help="Parameters to fit: kappa, weight, premium (default all three).")
 @click.option("--start", default=None, metavar="P=V,...", help="Start values (and the fixed values of parameters not freed).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@WIDE
 @click.option("-o", "--output", default=None, metavar="calibration.toml", help="Also write the calibration as TOML.")
 @FORCE
 @handle_errors
-def calibrate_cmd(files, free, start, fmt, output, force):
+def calibrate_cmd(files, free, start, fmt, wide, output, force):
     """Fit the pricing model's shared parameters (kappa, evidence weight, platform premium) to comparable deals
     (default: the shipped comparables) by least squares on log(predicted / observed upfront)."""
     from ..analysis import calibrate as C
@@ -34,7 +35,7 @@ def calibrate_cmd(files, free, start, fmt, output, force):
             out.write_text(cal.to_toml())
             click.echo(f"wrote {out}", err=True)
     doc = {"calibration": cal.to_dict()}
-    text = report.to_json(doc) if fmt == "json" else report.screen_text(report.calibration_table(doc["calibration"]))
+    text = report.to_json(doc) if fmt == "json" else report.screen_text(report.calibration_table(doc["calibration"], wide), wide)
     click.echo(text, nl=False)
 
 
@@ -71,9 +72,10 @@ def _parse_start(text: str | None) -> dict[str, float] | None:
 @click.option("--target", type=Finite(0.0, 1e9), default=None,
               help="Upfront to reproduce, in millions (default: deal.observed.upfront).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@WIDE
 @SET
 @handle_errors
-def implied_cmd(file, param, calib_file, target, fmt, sets):
+def implied_cmd(file, param, calib_file, target, fmt, wide, sets):
     """The value of one input (posterior LOA, evidence weight, peak-sales multiplier or the buyer's discount rate)
     that makes the calibrated pricing model reproduce the deal's observed upfront."""
     from ..analysis import calibrate as C, pricing
@@ -88,14 +90,17 @@ def implied_cmd(file, param, calib_file, target, fmt, sets):
     if fmt == "json":
         click.echo(report.to_json({"implied": res}), nl=False)
     else:
+        from ..tables import factor, money, percent
+
         who = sheet.deal.licensee.name
-        val = f"{res['value']:.2%}" if param in ("loa", "weight", "buyer_rate") else f"x {res['value']:.3f}"
-        text = (f"{who}'s upfront of {res['target_upfront']:,.1f} implies {res['meaning']} = {val}\n"
-                f"  (pricing model with kappa = {res['kappa']:.4f}, weight = {res['weight']:.4f}, platform premium "
-                f"= {res['premium']:,.1f}; docs/method.md section 4)\n"
+        val = (percent(res["value"]) if param in ("loa", "buyer_rate") else factor(res["value"]) if param == "weight"
+               else f"x {res['value']:.3f}")
+        text = (f"{who}'s upfront of {money(res['target_upfront'])} implies {res['meaning']} = {val}\n"
+                f"  (pricing model with kappa = {factor(res['kappa'])}, weight = {factor(res['weight'])}, platform "
+                f"premium = {money(res['premium'])}; docs/method.md section 4)\n"
                 + ("  note: more than one value reproduces it; the smallest is shown\n" if res["multiple_roots"]
                    else ""))
-        click.echo(report.screen_text(text))
+        click.echo(report.screen_text(text, wide))
 
 
 @click.command("price")
@@ -103,9 +108,10 @@ def implied_cmd(file, param, calib_file, target, fmt, sets):
 @click.option("--calibration", "calib_file", default=None, type=click.Path(dir_okay=False),
               help="Calibration TOML (default: the shipped one).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@WIDE
 @SET
 @handle_errors
-def price_cmd(file, calib_file, fmt, sets):
+def price_cmd(file, calib_file, fmt, wide, sets):
     """Fair upfront (with its range) and total risk-adjusted consideration for the deal in FILE; with no
     milestones in FILE, a suggested structure in the comparables' proportions."""
     from ..analysis import calibrate as C, pricing
@@ -120,7 +126,7 @@ def price_cmd(file, calib_file, fmt, sets):
     comps = [load(p) for p in C.shipped_comparables()]
     with attach_source(file):
         res = pricing.price(sheet, cal, comps)
-    text = report.to_json({"price": res}) if fmt == "json" else report.screen_text(report.price_table(res, sheet))
+    text = report.to_json({"price": res}) if fmt == "json" else report.screen_text(report.price_table(res, sheet, wide), wide)
     click.echo(text, nl=False)
 
 
@@ -132,9 +138,10 @@ def price_cmd(file, calib_file, fmt, sets):
 @click.option("--low", type=Finite(), default=None, help="Lower end of the search range.")
 @click.option("--high", type=Finite(), default=None, help="Upper end of the search range.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@WIDE
 @SET
 @handle_errors
-def solve_cmd(file, path, target, low, high, fmt, sets):
+def solve_cmd(file, path, target, low, high, fmt, wide, sets):
     """Goal-seek: the value of one numeric term-sheet field at which an output reaches a target."""
     from ..analysis import goalseek
     from .. import report
@@ -168,10 +175,21 @@ def solve_cmd(file, path, target, low, high, fmt, sets):
     if fmt == "json":
         click.echo(report.to_json({"solve": res}), nl=False)
     else:
-        text = (f"{path} = {res['value']:.10g} gives {res['output']} = {res['target']:g} (was {res['base_value']:g}; "
-                f"searched [{res['bounds'][0]:g}, {res['bounds'][1]:g}])\n"
+        def shown(key: str, x: float) -> str:  # a probability, rate, share or weight as a percentage, else money
+            return percent(x) if any(w in key for w in FRACTIONS) else money(x) if abs(x) >= 1 else f"{x:.4g}"
+
+        from ..tables import money, percent
+
+        field = path.rsplit(".", 1)[-1]
+        text = (f"{path} = {shown(field, res['value'])} gives {res['output']} = {shown(res['output'], res['target'])} "
+                f"(the sheet's {shown(field, res['base_value'])}; searched {shown(field, res['bounds'][0])} to "
+                f"{shown(field, res['bounds'][1])})\n"
                 + ("  note: several values reach the target; the smallest is shown\n" if res["multiple_roots"] else ""))
-        click.echo(report.screen_text(text))
+        click.echo(report.screen_text(text, wide))
+
+
+# words of field and output names that hold fractions (shown as percentages)
+FRACTIONS = ("probability", "rate", "share", "weight", "loa", "fraction", "irr", "factor")
 
 
 def _get_value(sheet, path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ._shell import (FORCE, FORMAT, OUTPUT, READOUT, SET, attach_source, emit, handle_errors, open_output, parse_sets,
-                     require_finite)
+from ._shell import (FORCE, FORMAT, OUTPUT, READOUT, SET, WIDE, attach_source, emit, handle_errors, open_output,
+                     parse_sets, require_finite)
 
 # outputs that are always numbers (others, such as the IRR or a break-even, may be null: docs/cli.md)
 FINITE_OUTPUTS = ("asset.rnpv", "asset.npv_unrisked", "asset.loa", "pos.prior_loa", "pos.posterior_loa",
@@ -23,16 +23,17 @@ FINITE_OUTPUTS = ("asset.rnpv", "asset.npv_unrisked", "asset.loa", "pos.prior_lo
               help="With several sheets: value them in N worker processes.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="With several sheets: value them on the Dask cluster at ADDRESS (the 'dask' extra).")
+@WIDE
 @handle_errors
 def value_cmd(files: tuple[str, ...], fmt: str, sets: tuple[str, ...], readout: str | None, output: str | None,
-              force: bool, jobs: int, scheduler: str | None) -> None:
+              force: bool, jobs: int, scheduler: str | None, wide: bool) -> None:
     """Value the term sheet FILE: rNPV, LOA, launch and peak sales, the PoS update from its readouts, and the
     per-period cash flows. With several files or a folder of *.toml: one row per sheet (table, CSV, or JSON
     lines), in --jobs processes or on a Dask --scheduler."""
     from pathlib import Path
 
     if len(files) > 1 or Path(files[0]).is_dir():
-        _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler)
+        _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler, wide)
         return
     file = files[0]
     from .. import report
@@ -54,11 +55,11 @@ def value_cmd(files: tuple[str, ...], fmt: str, sets: tuple[str, ...], readout: 
         elif fmt == "csv":
             text = report.table_to_csv(result.asset.table)
         else:
-            text = report.screen_text(report.value_table(result))
+            text = report.screen_text(report.value_table(result, wide), wide)
         emit(text, out)
 
 
-def _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler) -> None:
+def _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler, wide=False) -> None:
     """``iitvalue value`` on several sheets: one row per sheet; exit 2 after writing when a sheet failed."""
     import sys
 
@@ -86,7 +87,7 @@ def _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler) -> Non
         elif fmt == "csv":
             text = report.rows_to_csv(rows, list(COLUMNS))
         else:
-            text = report.screen_text(report.portfolio_table(rows))
+            text = report.screen_text(report.portfolio_table(rows, wide), wide)
         emit(text, out)
     failed = [r for r in rows if r.get("error")]
     if failed:
@@ -97,7 +98,7 @@ def _portfolio(files, fmt, sets, readout, output, force, jobs, scheduler) -> Non
 @click.option("-o", "--output", required=True, metavar="FILE", help="Where to write the commented template (- prints it).")
 @click.option("--with-deal", is_flag=True,
               help="Add a readout, a [deal] with milestones and royalties, [[uncertainty]] entries and a scenario.")
-@FORCE
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @handle_errors
 def new_cmd(output: str, with_deal: bool, force: bool) -> None:
     """Write a fully commented term-sheet template to FILE (it validates as it is); --with-deal adds the sections

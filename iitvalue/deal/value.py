@@ -88,6 +88,13 @@ class DealValuation:
         d["payments"] = [dict(r) for r in self.payment_rows]
         return d
 
+    def plot(self, currency: str = ""):
+        """The payment timeline: amounts and expected amounts by time (matplotlib figure; the ``plot`` extra)."""
+        from ..model.charts import plot_payments
+
+        s = self.summary
+        return plot_payments(self.payment_rows, currency, f"Payments from {s['licensee']} to {s['licensor']}")
+
     def __repr__(self) -> str:
         s = self.summary
         return (f"<DealValuation {s['licensee']} NPV {money(s['licensee_npv'])}, {s['licensor']} NPV "

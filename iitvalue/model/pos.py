@@ -262,6 +262,12 @@ class PosUpdate:
             ("CR rate, posterior mean [95%]",
              f"{percent(s['cr_rate_mean'])} [{percent(s['cr_rate_low'])}, {percent(s['cr_rate_high'])}]")])
 
+    def plot(self):
+        """The ORR density before and after the readouts (matplotlib figure; the ``plot`` extra)."""
+        from .charts import plot_orr
+
+        return plot_orr(self)
+
 
 def _blend(active: BetaMix, inactive: BetaMix, p: float) -> BetaMix:
     if p >= 1.0:

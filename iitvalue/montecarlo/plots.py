@@ -7,19 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..model.charts import pyplot
 from .simulate import PERCENTILES, Simulation, stats
 
 
 def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError("plots need matplotlib: pip install 'iitvalue[plot]'") from None
-    return plt
+    """matplotlib.pyplot as every chart gets it (:func:`iitvalue.model.charts.pyplot`: Agg, or a notebook's
+    inline backend; an InputError naming the ``plot`` extra without matplotlib)."""
+    return pyplot()
 
 
 def plot_histogram(sim: Simulation, bins: int = 80, currency: str = ""):

@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import InputError, Problem
 from ..model.engine import arrays_from_plan, evaluate
 from ..model.outcomes import outcome_probabilities, realised_outcome
-from ..tables import html_pairs, money, percent
+from ..tables import Rows, html_pairs, money, percent
 from ..termsheet.schema import TermSheet
 from .draws import BLOCK, DEFAULT_CHUNK, GENERAL_CHUNK, apply_draws, check_drawn, draw_chunk, path_probabilities
 from .fast import drawn_columns, fast_chunk, fast_outcome, fast_setup, fast_terms
@@ -99,8 +99,9 @@ class Simulation:
                 out[f"mc.receipts.nominal_p{q}"] = float(np.percentile(self.receipts_nominal, q))
         return out
 
-    def convergence(self) -> list[dict[str, float]]:
-        """Mean and standard error of the asset NPV over the first n paths, n = 1e3, 2e3, 5e3, 1e4, ..."""
+    def convergence(self) -> Rows:
+        """Mean and standard error of the asset NPV over the first n paths, n = 1e3, 2e3, 5e3, 1e4, ... (rows;
+        ``.frame`` is the DataFrame)."""
         rows, n = [], 1000
         steps = []
         while n < self.n:
@@ -111,13 +112,21 @@ class Simulation:
             x = self.asset[:k]
             rows.append({"paths": k, "mean": float(x.mean()),
                          "std_error": float(x.std(ddof=1) / math.sqrt(k)) if k > 1 else math.nan})
-        return rows
+        return Rows(rows, title="Convergence of the mean NPV")
 
-    def outcomes(self) -> list[dict[str, Any]]:
-        """Share of paths ending in each outcome."""
+    def outcomes(self) -> Rows:
+        """Share of paths ending in each outcome (rows; ``.frame`` is the DataFrame)."""
         names = [f"fails in {p}" for p in self.phase_names] + ["approved"]
         counts = np.bincount(self.outcome.astype(np.int64), minlength=len(names))
-        return [{"outcome": n, "share": float(c) / self.n} for n, c in zip(names, counts)]
+        return Rows([{"outcome": n, "share": float(c) / self.n} for n, c in zip(names, counts)], title="Outcomes",
+                    index="outcome")
+
+    def plot(self, bins: int = 80, currency: str = ""):
+        """Histogram of the realised asset NPV with the mean and percentiles (matplotlib figure; the ``plot``
+        extra)."""
+        from .plots import plot_histogram
+
+        return plot_histogram(self, bins, currency)
 
     def paths_frame(self):
         """One row per path: outcome, NPVs and the drawn inputs (pandas DataFrame)."""

@@ -410,6 +410,48 @@ class TermSheet(_Model):
             set_path(data, path, value, TermSheet)
         return TermSheet.from_dict(data)
 
+    # ---- display (notebooks and the REPL) ------------------------------------------------------------------
+    def _outline(self) -> list[tuple[str, str]]:
+        from ..tables import money, percent
+
+        v, a, d = self.valuation, self.asset, self.deal
+        rows = [("asset", f"{a.name}: {a.modality}, {a.indication} ({a.therapeutic_area}), stage {a.stage}"),
+                ("valuation", f"{v.date}, {v.currency} millions at {percent(v.discount_rate)}, {v.period}, "
+                              f"{v.horizon_years:g} years"),
+                ("phases", ", ".join(p.name for p in self.phases) or "none (approved)"),
+                ("territories", ", ".join(t.name for t in self.territories))]
+        if self.readouts:
+            rows.append(("readouts", "; ".join(f"{r.date} {r.responders}/{r.n} ({r.design})" for r in self.readouts)))
+        if d is not None:
+            parts = [f"{len(getattr(d, k))} {k.replace('_', ' ')}" for k in
+                     ("milestones", "pools", "royalties", "profit_shares", "cost_shares") if getattr(d, k)]
+            rows.append(("deal", f"{d.kind}: {d.licensee.name} (buyer, {percent(d.licensee.discount_rate)}) and "
+                                 f"{d.licensor.name} (seller, {percent(d.licensor.discount_rate)}); upfront "
+                                 f"{money(d.upfront)}" + "".join(f", {p}" for p in parts)))
+        if self.uncertainty:
+            rows.append(("uncertain inputs", ", ".join(u.path for u in self.uncertainty)))
+        if self.scenarios:
+            rows.append(("scenarios", ", ".join(sc.name for sc in self.scenarios)))
+        return rows
+
+    def __repr__(self) -> str:
+        parts = [f"{len(self.phases)} phase(s)", f"{len(self.territories)} territory(ies)"]
+        if self.readouts:
+            parts.append(f"{len(self.readouts)} readout(s)")
+        if self.deal is not None:
+            parts.append(f"{self.deal.kind} {self.deal.licensee.name}-{self.deal.licensor.name}")
+        if self.uncertainty:
+            parts.append(f"{len(self.uncertainty)} uncertain input(s)")
+        return f"<TermSheet {self.asset.name!r} at {self.valuation.date}: {', '.join(parts)}>"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..tables import html_pairs
+
+        return html_pairs(f"Term sheet: {self.valuation.name}", self._outline(), align="left")
+
 
 def _merged(base: dict, update: dict) -> dict:
     """``base`` with ``update`` merged in, recursively for nested dicts."""

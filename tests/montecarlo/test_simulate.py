@@ -278,7 +278,8 @@ def test_sensitivity_json_keys(esobiotec_path):
     assert res.exit_code == 0, res.output
     d = json.loads(res.output)["sensitivity"]
     assert {"metric", "base", "tornado", "scenarios", "grid"} <= set(d)
-    assert {"path", "rank", "low", "high", "asset.rnpv_low", "asset.rnpv_high", "swing", "basis"} <= set(d["tornado"][0])
+    assert {"path", "rank", "low", "high", "asset", "swing", "basis"} <= set(d["tornado"][0])
+    assert {"rnpv_low", "rnpv_high", "loa_low", "loa_high"} == set(d["tornado"][0]["asset"])  # nested like value's
     assert d["tornado"][0]["path"] == "pos.orr"  # the class dominates: LOA 0.02 vs 0.75
     assert len(d["grid"]["values"]) == 2 and len(d["grid"]["values"][0]) == 2
     assert run("sensitivity", str(esobiotec_path)).exit_code == 0
