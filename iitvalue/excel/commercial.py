@@ -171,14 +171,19 @@ def _write_capacity(b: Book, result, inputs: Inputs, time: Timeline, demands: li
     ln, plan = result.asset.lines, result.asset.plan
     b.section(CALC, "Manufacturing capacity (docs/method.md 1, Capacity)")
     pats = []
-    for d, cells in zip(demands, inputs.territories):
+    plant = [d for d in demands if plan.territories[d.m].capacity_limited]
+    for d in plant:
+        cells = inputs.territories[d.m]
         pats.append(b.line(f"cap_dpt{d.m}", f"Demand in patients, {d.name} = demand / (net price x price factor)",
                            "patients", f"{d.demand}/({cells.price}*{d.growth})",
                            d.demand.values / (plan.territories[d.m].net_price * d.growth.values), "num"))
-    total = b.line("cap_dpat", "Demand in patients, all territories", "patients", "+".join(str(p) for p in pats),
-                   sum(p.values for p in pats), "num", total=True)
-    L1 = b.scalar("cap_L1", "First launch L1 = min over territories of L", "years",
-                  f"MIN({','.join(str(d.launch) for d in demands)})", float(ln.launch_time[0].min()), "years")
+    zero = np.zeros(len(time.t0.values))
+    total = b.line("cap_dpat", "Demand in patients, territories the plant supplies", "patients",
+                   "+".join(str(p) for p in pats) if pats else f"0*{time.t0}", sum((p.values for p in pats), zero),
+                   "num", total=True)
+    first = min((float(ln.launch_time[0, d.m]) for d in plant), default=float(ln.launch_time[0].min()))
+    L1 = b.scalar("cap_L1", "First launch L1 = min of L over the territories the plant supplies", "years",
+                  f"MIN({','.join(str(d.launch) for d in (plant or demands))})", first, "years")
     Yc = b.const("cap_Y", "Years in the capacity-ramp table", "years", float(inputs.n_years), "int")
     t0 = time.t0.values
     c0 = b.line("cap_c0", "Years since the first launch at period start (>= 0)", "years", f"MAX(0,{time.t0}-{L1})",
@@ -199,8 +204,14 @@ def _write_costs(b: Book, result, d: _Demand, inputs: Inputs, time: Timeline, fa
     t0, t1 = time.t0.values, time.t1.values
     L, cost, gr = d.launch, d.cost, d.growth
     rev_values = ln.revenue_by_territory[0, m]
-    rev = d.demand if factor is None else b.line(f"rev{m}", f"Net sales, {d.name} = demand x K", "millions",
-                                                 f"{d.demand}*{factor}", rev_values, total=True)
+    if factor is None:
+        rev = d.demand
+    elif pt.capacity_limited:
+        rev = b.line(f"rev{m}", f"Net sales, {d.name} = demand x K", "millions", f"{d.demand}*{factor}", rev_values,
+                     total=True)
+    else:
+        rev = b.line(f"rev{m}", f"Net sales, {d.name} = demand (supplied by another plant)", "millions",
+                     f"{d.demand}", rev_values, total=True)
     pts_values = rev_values / (pt.net_price * gr.values) if pt.cogs_per_patient > 0 else np.zeros_like(rev_values)
     cpp = cost["cogs_per_patient"]
     pts = b.line(f"pts{m}", "Treated patients = sales / price (when COGS per patient is used)", "patients",

@@ -279,6 +279,10 @@ def _territory_inputs(b: Book, m: int, t) -> dict[str, Any]:
                            "order of entry)", f"{rp}.strength", r.strength, "relative", source(r, "strength"), "num",
                            POSITIVE)))
     out["rivals"] = tuple(rivals)
+    if "capacity_limited" in t.model_fields_set:
+        inp(None, f"{t.name}: supplied by the [capacity] plant", f"{pre}.capacity_limited",
+            int(t.capacity_limited), "flag", "1 = yes; shapes the capacity block; " + STRUCT_NOTE, "int",
+            style="struct")
     out["exponent"] = (inp(f"entry_exp{m}", f"{t.name}: order-of-entry exponent a (share ~ order^-a)",
                            f"{pre}.entry_exponent", t.entry_exponent, "",
                            source(t, "entry_exponent", "default 0.49 (Urban et al. 1986; docs/method.md 1)"), "num",

@@ -64,6 +64,7 @@ class ModelArrays:
     entry_exponent: np.ndarray | None = None  # (M,)
     capacity: np.ndarray | None = None  # (S,) patients per year at full scale; None without a ceiling
     capacity_ramp: np.ndarray | None = None  # (Y,) share of the ceiling by year since the first launch
+    capacity_mask: np.ndarray | None = None  # (M,) 1.0 for territories the plant supplies, else 0.0
     offset: np.ndarray | None = None  # (S,) years from the valuation date to the first phase's start (a
     # follow-on indication that starts after an event of another); None: 0
 
@@ -90,7 +91,8 @@ def arrays_from_plan(plan: Plan, n_scenarios: int = 1) -> ModelArrays:
         rivals = dict(rival_launch=rl, rival_strength=rs, entry_exponent=np.array([t.entry_exponent for t in te]))
     if plan.capacity is not None:
         rivals.update(capacity=np.full(S, plan.capacity.patients_per_year),
-                      capacity_ramp=np.asarray(plan.capacity.ramp, dtype=float))
+                      capacity_ramp=np.asarray(plan.capacity.ramp, dtype=float),
+                      capacity_mask=np.array([1.0 if t.capacity_limited else 0.0 for t in te]))
     return ModelArrays(
         dt=plan.dt, n_periods=plan.n_periods, mid_period=plan.mid_period, tax_loss_carryforward=plan.tax_loss_carryforward,
         discount_rate=np.full(S, plan.discount_rate), tax_rate=np.full(S, plan.tax_rate),
@@ -143,6 +145,15 @@ def fixed_cost_terms(m: "ModelArrays", on_market: np.ndarray, first_year: np.nda
     return [(c, line) for c, line in ((m.sga_fixed, on_market), (m.launch_cost, first_year)) if np.any(c != 0)]
 
 
+def _first_launch(launch: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """The first launch among the territories the plant supplies (all without a mask), (S,)."""
+    if not launch.shape[1]:
+        return np.zeros(launch.shape[0])
+    if mask is None or not np.any(mask > 0):
+        return launch.min(axis=1)
+    return np.where(mask[None, :] > 0, launch, np.inf).min(axis=1)
+
+
 def entry_share(launch: np.ndarray, rival_launch: np.ndarray, strength: np.ndarray, exponent: np.ndarray,
                 tm: np.ndarray) -> np.ndarray:
     """The asset's order-of-entry share of its territory's treated patients at each period midpoint, (S, M, N).
@@ -177,7 +188,7 @@ def capacity_factor(demand: np.ndarray, ceiling: np.ndarray, ramp: np.ndarray, f
     a0 = (t0[None, :] - first_launch[:, None])[:, None, :]  # ramp_integral counts only a >= 0
     rc = ramp[None, None, :]
     slots = ceiling[:, None] * (ramp_integral(rc, a0 + dt) - ramp_integral(rc, a0))[:, 0, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         return np.where(demand > slots, slots / demand, 1.0)
 
 
@@ -289,29 +300,37 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
             per_patient = np.where(m.cogs_per_patient > 0, m.cogs_per_patient / m.net_price, 0.0)
     fixed = fixed_cost_terms(m, on_market, first_year)
     cap = demand_t = None
-    first_launch = np.broadcast_to(launch.min(axis=1) if launch.shape[1] else np.zeros(launch.shape[0]), (S,))
+    first_launch = np.broadcast_to(_first_launch(launch, m.capacity_mask), (S,))
     if lean and not by_territory and shared:
         # one unit line per territory for every scenario: sum over territories without (S, M, N) arrays
         u = unit[0]
         revenue = np.einsum("sm,mn->sn", m.peak, u)
         comm = np.einsum("sm,mn->sn", m.peak * margin, u)
-        if m.capacity is not None:
-            cap = capacity_factor(np.einsum("sm,mn->sn", m.peak / m.net_price, u / growth[0]), m.capacity,
-                                  m.capacity_ramp, first_launch, t0, dt)
-            revenue *= cap
-            comm *= cap
+        if m.capacity is not None:  # capped part (plant territories) x K + the rest
+            w = m.capacity_mask
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pat = np.where(w > 0, m.peak / m.net_price, 0.0)
+            cap = capacity_factor(np.einsum("sm,mn->sn", pat, u / growth[0]), m.capacity, m.capacity_ramp,
+                                  first_launch, t0, dt)
+            revenue = cap * np.einsum("sm,mn->sn", m.peak * w, u) + np.einsum("sm,mn->sn", m.peak * (1 - w), u)
+            comm = cap * np.einsum("sm,mn->sn", m.peak * margin * w, u) + np.einsum("sm,mn->sn", m.peak * margin * (1 - w), u)
         if per_patient is not None:
-            comm -= np.einsum("sm,mn->sn", m.peak * per_patient, u / growth[0]) * (cap if cap is not None else 1.0)
+            pp = np.einsum("sm,mn->sn", m.peak * per_patient, u / growth[0]) if cap is None else (
+                cap * np.einsum("sm,mn->sn", m.peak * per_patient * m.capacity_mask, u / growth[0])
+                + np.einsum("sm,mn->sn", m.peak * per_patient * (1 - m.capacity_mask), u / growth[0]))
+            comm -= pp
         for c, line in fixed:
             comm -= np.einsum("sm,mn->sn", c, line[0])
         rev_t = comm_t = None
     else:
         rev_t = m.peak[:, :, None] * unit  # one pass over (S, M, N)
         if m.capacity is not None:
-            cap = capacity_factor((rev_t / (m.net_price[:, :, None] * growth)).sum(1), m.capacity, m.capacity_ramp,
-                                  first_launch, t0, dt)
+            w = m.capacity_mask
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pat = np.where(w[None, :, None] > 0, rev_t / (m.net_price[:, :, None] * growth), 0.0)
+            cap = capacity_factor(pat.sum(1), m.capacity, m.capacity_ramp, first_launch, t0, dt)
             demand_t = rev_t
-            rev_t = rev_t * cap[:, None, :]
+            rev_t = rev_t * np.where(w[None, :, None] > 0, cap[:, None, :], 1.0)
         comm_t = rev_t * (margin[:, :, None] - per_patient[:, :, None] / growth if per_patient is not None
                           else margin[:, :, None])
         for c, line in fixed:

@@ -32,15 +32,27 @@ def _success_outcome(jl: JointLines) -> int:
 
 
 def _costs_on(jl: JointLines, k: int, o: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """COGS, SG&A and launch costs (N,) of indication k in joint outcome o (scenario 0), after the plant's factor."""
+    """COGS, SG&A and launch costs (N,) of indication k in joint outcome o (scenario 0), after the plant's factor
+    on the territories it supplies (COGS and the variable SG&A follow the patients treated)."""
     ln, arr = jl.lines[k], jl.arrays[k]
     if jl.states[o, k] != len(jl.plans[k].phases):
         z = np.zeros(ln.t_start.size)
         return z, z, z
-    K = jl.reshape(jl.flat.capacity)[0, o] if jl.flat.capacity is not None else 1.0
-    on, first = market_time(ln.launch_time[:1], ln.t_start, ln.t_end)
+    on, _ = market_time(ln.launch_time[:1], ln.t_start, ln.t_end)
     fixed_sga = (arr.sga_fixed[0, :, None] * on[0]).sum(0)
-    return ln.cogs[0] * K, (ln.sga[0] - fixed_sga) * K + fixed_sga, ln.launch_costs[0]
+    if jl.flat.capacity is None:
+        return ln.cogs[0], ln.sga[0], ln.launch_costs[0]
+    K = jl.reshape(jl.flat.capacity)[0, o]
+    plant = np.array([t.capacity_limited for t in jl.plans[k].territories], dtype=float)
+    rev = ln.revenue_by_territory[0]
+    growth = (1.0 + arr.price_change[0])[:, None] ** ((ln.t_start + ln.t_end) / 2)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_patient = np.where(arr.cogs_per_patient[0][:, None] > 0,
+                               arr.cogs_per_patient[0][:, None] / (arr.net_price[0][:, None] * growth), 0.0)
+    cogs_t = rev * (arr.cogs_fraction[0][:, None] + per_patient)
+    sga_t = rev * arr.sga_fraction[0][:, None]
+    f = np.where(plant[:, None] > 0, K[None, :], 1.0)
+    return (cogs_t * f).sum(0), (sga_t * f).sum(0) + fixed_sga, ln.launch_costs[0]
 
 
 def value_joint(jp: JointPlan, jl: JointLines | None = None) -> AssetValuation:

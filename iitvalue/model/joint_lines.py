@@ -128,8 +128,10 @@ class JointLines:
         comm = ln.commercial_by_territory.sum(1)  # (S, N)
         if self.flat.capacity is not None:
             K = self.reshape(self.flat.capacity)
-            fixed = self.fixed[k].sum(1)
-            comm_o = K * (comm + fixed)[:, None, :] - fixed[:, None, :]
+            plant = np.array([t.capacity_limited for t in self.plans[k].territories], dtype=float)
+            c_in = np.einsum("m,smn->sn", plant, ln.commercial_by_territory)
+            fixed = np.einsum("m,smn->sn", plant, self.fixed[k])
+            comm_o = K * (c_in + fixed)[:, None, :] - fixed[:, None, :] + (comm - c_in)[:, None, :]
         else:
             comm_o = np.broadcast_to(comm[:, None, :], (S, O, comm.shape[-1]))
         profit = np.where((st == J)[None, :, None], comm_o, 0.0) - rd
@@ -184,12 +186,15 @@ def evaluate_joint(jp: JointPlan, arrays: list[ModelArrays] | None = None, rate:
             idx.append(markets.index(t.name))
         market_of.append(idx)
     M = len(markets)
-    rev = np.zeros((S, O, M, N))
+    rev = np.zeros((S, O, M, N))  # territories the plant supplies (all without a ceiling) ...
     comm = np.zeros((S, O, M, N))
     fixed_all = np.zeros((S, O, M, N))
+    rev_free = np.zeros((S, O, M, N))  # ... and the others, never capped
+    comm_free = np.zeros((S, O, M, N))
     patients = np.zeros((S, O, N))
     launch = np.full((S, O, M), np.inf)
     excl = np.full((S, O, M), np.inf)
+    first_plant = np.full((S, O), np.inf)  # first launch among the territories the plant supplies
     rd_parts, phase_owner, fixed = [], [], []
     for k, (ind, ln, arr) in enumerate(zip(inds, lines, arrs)):
         st = states[:, k]
@@ -205,24 +210,28 @@ def evaluate_joint(jp: JointPlan, arrays: list[ModelArrays] | None = None, rate:
         fixed.append(fx)
         growth = (1.0 + arr.price_change)[:, :, None] ** ((t0 + t1) / 2)[None, None, :]
         for mk, mi in enumerate(market_of[k]):
-            rev[:, :, mi, :] += appr * ln.revenue_by_territory[:, None, mk, :]
-            comm[:, :, mi, :] += appr * ln.commercial_by_territory[:, None, mk, :]
-            fixed_all[:, :, mi, :] += appr * fx[:, None, mk, :]
-            if capacity is not None:
-                patients += appr * (ln.revenue_by_territory[:, mk, :] / (arr.net_price[:, mk, None] * growth[:, mk, :]))[:, None, :]
+            plant = capacity is None or ind.plan.territories[mk].capacity_limited
+            (rev if plant else rev_free)[:, :, mi, :] += appr * ln.revenue_by_territory[:, None, mk, :]
+            (comm if plant else comm_free)[:, :, mi, :] += appr * ln.commercial_by_territory[:, None, mk, :]
+            if plant:
+                fixed_all[:, :, mi, :] += appr * fx[:, None, mk, :]
             cand = np.where(appr[..., 0] > 0, np.broadcast_to(ln.launch_time[:, mk, None], (S, O)), np.inf)
+            if capacity is not None and plant:
+                patients += appr * (ln.revenue_by_territory[:, mk, :] / (arr.net_price[:, mk, None] * growth[:, mk, :]))[:, None, :]
+                first_plant = np.minimum(first_plant, cand)
             better = cand < launch[:, :, mi]
             launch[:, :, mi] = np.where(better, cand, launch[:, :, mi])
             excl[:, :, mi] = np.where(better, np.broadcast_to(ln.exclusivity_end[:, mk, None], (S, O)), excl[:, :, mi])
     R = S * O
     K = None
     if capacity is not None:
-        first_launch = launch.min(axis=2).reshape(R) if M else np.full(R, np.inf)
+        first_launch = first_plant.reshape(R)
         ceiling = np.full(R, capacity.patients_per_year)
         K = capacity_factor(patients.reshape(R, N), ceiling, np.asarray(capacity.ramp, dtype=float),
                             np.where(np.isfinite(first_launch), first_launch, 1e300), t0, dt)
         rev = rev * K.reshape(S, O, 1, N)
         comm = K.reshape(S, O, 1, N) * (comm + fixed_all) - fixed_all
+    rev, comm = rev + rev_free, comm + comm_free
     rd_by_phase = np.concatenate(rd_parts, axis=2).reshape(R, -1, N) if rd_parts else np.zeros((R, 0, N))
     revenue = rev.sum(2).reshape(R, N)
     rd = rd_by_phase.sum(1)

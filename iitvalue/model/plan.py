@@ -48,6 +48,7 @@ class PlannedTerritory:
     rival_launch: tuple[float, ...] = ()  # years from the valuation date (negative: already on the market)
     rival_strength: tuple[float, ...] = ()
     entry_exponent: float = 0.49
+    capacity_limited: bool = True  # supplied by the [capacity] plant
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def resolve(sheet: TermSheet) -> Plan:
             rival_names=tuple(r.name for r in t.rivals),
             rival_launch=tuple(year_fraction(sheet.valuation.date, r.launch) for r in t.rivals),
             rival_strength=tuple(float(r.strength) for r in t.rivals), entry_exponent=float(t.entry_exponent),
+            capacity_limited=bool(t.capacity_limited),
         ))
     cap = None
     if sheet.capacity is not None:

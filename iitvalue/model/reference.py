@@ -87,18 +87,19 @@ def rnpv(plan: Plan) -> dict[str, float]:
             erosion = (1.0 - te.erosion) ** max(0.0, mid - excl)
             sales = te.peak * share_years(te.ramp, launch, t0, t1) * growth * erosion * entry_share(te, launch, mid)
             demand.append(sales)
-            if plan.capacity is not None:
+            if plan.capacity is not None and te.capacity_limited:
                 patients += sales / (te.net_price * growth)
         factor = 1.0
         if plan.capacity is not None and plan.territories:
-            first = approval + min(te.launch_lag for te in plan.territories)
+            first = approval + min(te.launch_lag for te in plan.territories if te.capacity_limited) \
+                if any(te.capacity_limited for te in plan.territories) else math.inf
             slots = plan.capacity.patients_per_year * share_years(plan.capacity.ramp, first, t0, t1)
             if patients > slots:
                 factor = slots / patients
         for te, sales in zip(plan.territories, demand):
             launch = approval + te.launch_lag
             growth = (1.0 + te.price_change) ** mid
-            sales *= factor
+            sales *= factor if te.capacity_limited else 1.0
             cogs = te.cogs_fraction * sales
             if te.cogs_per_patient > 0:
                 cogs += te.cogs_per_patient * sales / (te.net_price * growth)

@@ -130,7 +130,7 @@ def check_consistency(sheet: TermSheet, lines: dict) -> list[Problem]:
         if isinstance(t.ramp, list):
             if not t.ramp or any(not (0.0 <= x <= 1.0) for x in t.ramp):
                 add(("territories", i, "ramp"), "a custom ramp is a list of shares of peak in [0, 1], one per launch year")
-        if sheet.capacity is not None and t.net_price is None:
+        if sheet.capacity is not None and t.capacity_limited and t.net_price is None:
             add(("territories", i, "net_price"), "a [capacity] ceiling counts patients as sales / net price: give "
                 "every territory its net_price (millions per patient)")
         _dupes([r.name for r in t.rivals], ("territories", i, "rivals"), add)

@@ -112,6 +112,7 @@ class Territory(_Model):
     rivals: list[Rival] = Field(default_factory=list)
     entry_exponent: float = Field(default=0.49, ge=0.0, le=5.0)
     share_of_lead: float | None = Field(default=None, gt=0.0, le=100.0)  # follow-on indications only
+    capacity_limited: bool = True  # with [capacity]: supplied by that plant (False: by another, not capped)
 
     @property
     def peak(self) -> float:

@@ -177,6 +177,7 @@ def market_sheet() -> dict:
     t[1]["entry_exponent"] = 0.8
     for x in t:
         x.setdefault("net_price", 0.3)
+    t[2]["capacity_limited"] = False  # supplied by another plant: never capped, not in the demand
     d["capacity"] = {"patients_per_year": 1500.0, "ramp": [0.1, 0.4, 0.7]}
     return d
 

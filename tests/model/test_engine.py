@@ -200,6 +200,7 @@ def sheets(draw, profitable: bool = False, market: bool = False):
             t["rivals"] = [{"name": f"R{k}", "launch": dt.date(2020, 1, 1) + dt.timedelta(days=draw(st.integers(-2000, 6000))),
                             "strength": draw(st.floats(0.1, 3.0))} for k in range(draw(st.integers(0, 3)))]
             t["entry_exponent"] = draw(st.floats(0.0, 1.5))
+            t["capacity_limited"] = draw(st.booleans())
         if draw(st.booleans()):
             d["capacity"] = {"patients_per_year": draw(st.floats(50.0, 5000.0)),
                              "ramp": draw(st.lists(st.floats(0.0, 1.0), max_size=4))}

@@ -243,3 +243,22 @@ def test_shared_class_reproduces_dimasi_conditional_rates():
     given_failure = after_failure * qba + (1 - after_failure) * qbi
     assert given_success == pytest.approx(0.566, abs=0.001) and given_failure == pytest.approx(0.034, abs=0.001)
     assert abs(given_success - 0.549) < 0.03 and abs(given_failure - 0.025) < 0.015
+
+
+def test_forecast_against_actual_table_is_current():
+    """The table of docs/method.md 5.6 is what the two example sheets give (rounded as printed)."""
+    import re
+
+    from conftest import ROOT
+
+    text = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
+    section = text[text.index("### 5.6"):]
+    rows = re.findall(r"^\| (20\d\d) \| ([\d,]+) \| ([\d,]+) \| ([\d.]+) \| ([\d,]+) \| ([\d.]+) \|$", section, re.M)
+    assert [r[0] for r in rows] == ["2022", "2023", "2024", "2025"]
+    a = iitvalue.value(EXAMPLES / "legend.toml").asset.table
+    b = iitvalue.value(EXAMPLES / "legend-lines.toml").asset.table
+    for i, (year, actual, x, rx, z, rz) in zip(range(4, 8), rows):
+        assert a["period_start"][i].startswith(f"{int(year) - 1}-12-21")
+        act = float(actual.replace(",", ""))
+        assert f"{float(a['revenue'][i]):,.0f}" == x and f"{float(a['revenue'][i]) / act:.2f}" == rx
+        assert f"{float(b['revenue'][i]):,.0f}" == z and f"{float(b['revenue'][i]) / act:.2f}" == rz

@@ -133,3 +133,21 @@ def test_bad_rival_input_is_located():
         TermSheet.from_dict(d)
     text = str(e.value)
     assert "territories[0].rivals[0].strength" in text
+
+
+def test_a_territory_supplied_elsewhere_is_not_capped_and_not_counted():
+    """US (1,000 patients a year of demand) is supplied by the plant of 400 a year, EU (50 a year, 500 patients
+    at 0.1) by another: K = 0.4 on the US only; the EU's patients do not count against the ceiling, and the
+    plant's ramp starts at the first launch among its own territories (the EU launching first changes nothing)."""
+    d = base_dict()
+    d["territories"][0].update(net_price=0.1, launch_lag=1.0)
+    d["territories"].append({"name": "EU", "peak_sales": 50.0, "net_price": 0.1, "ramp": [1.0],
+                             "exclusivity_years": 100.0, "capacity_limited": False})
+    d["capacity"] = {"patients_per_year": 400.0}
+    plan, ln = lines(d)
+    assert ln.capacity_factor[0] == pytest.approx([1.0] + [0.4] * 9, rel=1e-14)
+    assert ln.revenue_by_territory[0, 0] == pytest.approx([0.0] + [40.0] * 9, rel=1e-14)
+    assert ln.revenue_by_territory[0, 1] == pytest.approx([50.0] * 10, rel=1e-14)
+    assert reference.rnpv(plan)["rnpv"] == pytest.approx(ln.rnpv[0], rel=1e-13)
+    d["territories"][1].pop("net_price")  # not needed for a territory the plant does not supply
+    TermSheet.from_dict(d)
