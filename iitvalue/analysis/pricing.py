@@ -10,7 +10,11 @@ import numpy as np
 from ..deal.payments import describe, expand_payments, trigger_time_probability, upfront_time
 from ..deal.value import PartyView, value_deal
 from ..errors import InputError, NumericalError, Problem
+from ..deal.joint import value_deal_joint
+from ..model.joint import at_class
+from ..model.joint_update import joint_update
 from ..model.plan import resolve
+from ..model.pos import spread
 from ..stats.roots import brent
 from ..tables import Column, factor, html_pairs, html_table, money, percent
 from ..termsheet.loading import load
@@ -77,8 +81,15 @@ def implied(sheet: TermSheet, solve: str, kappa: float, weight: float, premium: 
 
 
 def _values_at_loa(sheet: TermSheet, loa: float) -> DealValues:
-    """Deal values with both parties' probabilities spread to ``loa`` (docs/method.md 2.6)."""
-
+    """Deal values with both parties' probabilities spread to ``loa`` (docs/method.md 2.6). With several
+    indications ``loa`` is the lead's, moved through the shared class (docs/method.md 5.4): P(active) =
+    (loa - q_I) / (q_A - q_I), clamped to [0, 1], and every indication's LOA follows."""
+    if len(sheet.indications) > 1:
+        jp = joint_update(sheet).posterior
+        lead = jp.indications[0]
+        p = min(1.0, max(0.0, (loa - lead.q_inactive) / (lead.q_active - lead.q_inactive)))
+        at = at_class(jp, p, spread)
+        return deal_values(sheet, value_deal_joint(sheet.deal, at, at, spread).summary, sheet.asset.name)
     plan = resolve(sheet)
     prior = posterior_plans(sheet, plan)[1] if (sheet.readouts or sheet.pos is not None) else plan
     at = plan_at_loa(prior, loa)

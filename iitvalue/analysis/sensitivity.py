@@ -146,6 +146,9 @@ def tornado(sheet: TermSheet, pct: float = 0.20) -> Tornado:
 
 def _class_metrics(sheet: TermSheet) -> tuple[dict[str, float], dict[str, float]]:
     """Metrics with the phase probabilities of the inactive and of the active class (deal: both parties)."""
+    if len(sheet.indications) > 1:
+        raise InputError(Problem("uncertainty", "a posterior entry with several [[indications]]: the shared class "
+                                 "sets every indication's probabilities; swing an input instead (docs/method.md 5)"))
     setup = prepare(sheet)
     out = []
     for probs in (setup.posterior.probs_inactive, setup.posterior.probs_active):
