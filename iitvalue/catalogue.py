@@ -71,10 +71,81 @@ def _row(table: str, filename: str, key: str) -> BenchmarkRow:
     raise KeyError(f"no row '{key}' in {filename}")
 
 
+# A thin benchmark row (few transitions behind a rate) is shrunk toward its parent row: beta-binomial shrinkage
+# with a prior worth SHRINK_TRANSITIONS transitions at the parent's rate, p~ = (n p + m p_parent) / (n + m)
+# (docs/method.md 1, Defaults). Rows without counts in transition_counts.csv are used as published.
+SHRINK_TRANSITIONS = 10.0
+
+
+def _shrunk(row: BenchmarkRow) -> BenchmarkRow:
+    counts = {rec["key"]: rec for rec in _read("transition_counts.csv")}
+    rec = counts.get(row.key)
+    if rec is None:
+        return row
+    parent = _row(row.table, "transition_probabilities.csv", rec["parent"])
+    m = SHRINK_TRANSITIONS
+    values = {}
+    for c in PHASE_COLUMNS:
+        n = float(rec[f"n_{c}"])
+        values[c] = (n * row.values[c] + m * parent.values[c]) / (n + m)
+    ns = "/".join(rec[f"n_{c}"] for c in PHASE_COLUMNS)
+    return BenchmarkRow(row.table, row.key, row.label, values,
+                        f"{row.source}; shrunk toward '{parent.key}' with n = {ns} transitions against "
+                        f"{m:g} (docs/method.md 1)")
+
+
+# Benchmark columns: phase k covers the transitions from the first one not yet covered up to its own column
+# (a pivotal trial is the phase-3 transition); the last phase absorbs the rest, review included. So the
+# prior LOA is the benchmark's LOA from the current stage however the remaining phases are labelled.
+OWN_COLUMN = {"phase1": 0, "phase2": 1, "phase3": 2, "pivotal": 2, "filing": 3}
+STAGE_COLUMN = {"preclinical": 0, "iit": 0, "phase1": 0, "phase2": 1, "phase3": 2, "filed": 3, "approved": 4}
+
+
+def covered_columns(kinds: list[str], stage: str) -> list[tuple[int, ...]]:
+    """For each phase, the benchmark columns (0 = phase1 .. 3 = filing) its default probability multiplies.
+
+    Walking the phases in order from the stage's column, each covers every column from the first uncovered
+    one up to its own (a skipped transition is carried into the phase that absorbs it), the last one up to the
+    review; a phase whose own column is already covered (two phase-2 studies in a row) shares that column
+    with the phases before it (see :func:`benchmark_probabilities`). Preclinical phases cover nothing."""
+    nxt = STAGE_COLUMN.get(stage, 0)
+    clinical = [j for j, k in enumerate(kinds) if k in OWN_COLUMN]
+    out: list[tuple[int, ...]] = [() for _ in kinds]
+    for i, j in enumerate(clinical):
+        own = OWN_COLUMN[kinds[j]]
+        last = len(PHASE_COLUMNS) - 1 if i == len(clinical) - 1 else own
+        cols = tuple(range(nxt, last + 1))
+        out[j] = cols if cols else (own,)
+        nxt = max(nxt, last + 1)
+    return out
+
+
+def benchmark_probabilities(kinds: list[str], stage: str, row: BenchmarkRow) -> list[tuple[float, str]]:
+    """Each phase's default transition probability and the columns it comes from: the product over its
+    covered columns of the row's rate, each column's rate split evenly (in log terms) among the phases that
+    cover it. Preclinical phases get (nan, "")."""
+    cover = covered_columns(kinds, stage)
+    share = {}
+    for cols in cover:
+        for c in cols:
+            share[c] = share.get(c, 0) + 1
+    out = []
+    for cols in cover:
+        if not cols:
+            out.append((float("nan"), ""))
+            continue
+        p = 1.0
+        for c in cols:
+            p *= row.values[PHASE_COLUMNS[c]] ** (1.0 / share[c])
+        names = " x ".join(PHASE_COLUMNS[c] + (f"^(1/{share[c]})" if share[c] > 1 else "") for c in cols)
+        out.append((p, f"column{'s' if len(cols) > 1 else ''} {names}"))
+    return out
+
+
 def transition_row(modality: str, therapeutic_area: str, override: str | None = None) -> BenchmarkRow:
     """Phase-transition probabilities P(pass phase | started it) for the asset."""
     key = override or _TRANSITION_BY_MODALITY.get(modality) or _TRANSITION_BY_AREA.get(therapeutic_area, "all")
-    return _row("transition probabilities", "transition_probabilities.csv", key)
+    return _shrunk(_row("transition probabilities", "transition_probabilities.csv", key))
 
 
 def duration_row(therapeutic_area: str) -> BenchmarkRow:

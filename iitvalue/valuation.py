@@ -116,9 +116,9 @@ class Result:
         >>> import iitvalue
         >>> s = iitvalue.value("examples/esobiotec.toml").summary
         >>> print(s.dtype, s.round(1)["asset.rnpv"])
-        float64 415.8
+        float64 273.9
         >>> s[["deal.licensor_npv", "deal.licensee_npv"]].round(1).tolist()
-        [480.4, -15.6]
+        [470.1, -163.7]
         """
         import pandas as pd
 

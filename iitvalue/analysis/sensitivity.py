@@ -172,7 +172,7 @@ def scenarios(sheet: TermSheet) -> Rows:
     >>> import iitvalue
     >>> rows = scenarios(iitvalue.load("examples/esobiotec.toml"))
     >>> [r["name"] for r in rows], round(float(rows.frame.loc["bear", "asset.rnpv"]), 1)
-    (['base', 'bear', 'bull'], 155.9)
+    (['base', 'bear', 'bull'], 89.5)
     """
     rows = [{"name": "base", "set": {}, **_metrics(value(sheet))}]
     for i, sc in enumerate(sheet.scenarios):

@@ -127,7 +127,8 @@ def resolve(sheet: TermSheet) -> Plan:
     costs = catalogue.cost_row(a.therapeutic_area)
     notes: list[str] = []
     phases = []
-    for ph in sheet.phases:
+    bench = catalogue.benchmark_probabilities([p.kind for p in sheet.phases], a.stage, trans)
+    for ph, (p_bench, cols) in zip(sheet.phases, bench):
         col = _PHASE_COLUMN.get(ph.kind)
         src = {}
         vals = {}
@@ -135,6 +136,9 @@ def resolve(sheet: TermSheet) -> Plan:
             given = getattr(ph, fname)
             if given is not None:
                 vals[fname], src[fname] = float(given), "term sheet"
+            elif fname == "probability":  # label-independent: the transitions this phase covers
+                vals[fname], src[fname] = p_bench, row.describe() + f", {cols}"
+                notes.append(f"{ph.name}: probability {p_bench:.4g} from {row.table} row '{row.key}', {cols}")
             else:
                 vals[fname] = row.values[col]  # preclinical phases are required to be explicit (terms check)
                 src[fname] = row.describe() + f", column {col}"

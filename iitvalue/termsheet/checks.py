@@ -173,8 +173,9 @@ def _check_update(sheet: TermSheet, lines: dict) -> list[Problem]:
         return out
     row = catalogue.transition_row(a.modality, a.therapeutic_area, a.benchmark)
     prior = 1.0
-    for ph in sheet.phases:
-        prior *= ph.probability if ph.probability is not None else row.values[_BENCHMARK_COLUMN[ph.kind]]
+    bench = catalogue.benchmark_probabilities([p.kind for p in sheet.phases], a.stage, row)
+    for ph, (p_bench, _) in zip(sheet.phases, bench):
+        prior *= ph.probability if ph.probability is not None else p_bench
     given_a = cfg is not None and cfg.p_approval_active is not None
     given_i = cfg is not None and cfg.p_approval_inactive is not None
     qa = cfg.p_approval_active if given_a else model.p_approval_active
@@ -196,11 +197,6 @@ def _check_update(sheet: TermSheet, lines: dict) -> list[Problem]:
             f"must lie between {bounds} for the readouts to update it; {fix}",
             None if side[1] else ("phases", 0))
     return out
-
-
-# the benchmark column of each phase kind (iitvalue/data/transition_probabilities.csv); preclinical has none
-_BENCHMARK_COLUMN = {"phase1": "phase1", "phase2": "phase2", "phase3": "phase3", "pivotal": "phase3",
-                     "filing": "filing"}
 
 
 def _uses_readouts(sheet: TermSheet) -> bool:

@@ -322,13 +322,15 @@ def test_rnpv_equals_unrisked_when_every_probability_is_one(d):
 def test_benchmark_defaults_are_used_and_reported(esobiotec_path):
     res = iitvalue.value(iitvalue.load(esobiotec_path), readout="none")  # prior probabilities
     ph = res.phases
-    assert list(ph["p_transition"]) == [0.442, 0.588, 0.667, 1.0]  # BIO 2011-2020 CAR-T row
-    assert res.asset.summary["loa"] == pytest.approx(0.442 * 0.588 * 0.667)
+    row = iitvalue.catalogue.transition_row("car-t", "haematologic-malignancies").values
+    v = [row[c] for c in iitvalue.catalogue.PHASE_COLUMNS]  # BIO 2011-2020 CAR-T row, shrunk
+    assert list(ph["p_transition"]) == pytest.approx(v, rel=1e-14)
+    assert res.asset.summary["loa"] == pytest.approx(v[0] * v[1] * v[2] * v[3])
     assert any("car-t" in n for n in res.notes)
     assert ph.loc[3, "cost"] == pytest.approx(4.31)  # PDUFA FY2025 fee default, 4,310,002 USD
     # cumulative and transition probabilities are distinct columns
-    assert ph.loc[2, "p_cumulative"] == pytest.approx(0.442 * 0.588 * 0.667)
-    assert ph.loc[2, "p_start"] == pytest.approx(0.442 * 0.588)
+    assert ph.loc[2, "p_cumulative"] == pytest.approx(v[0] * v[1] * v[2])
+    assert ph.loc[2, "p_start"] == pytest.approx(v[0] * v[1])
 
 
 def test_replace_revalidates():
@@ -348,3 +350,53 @@ def test_summary_and_cashflows_are_pandas(esobiotec_path):
     assert res.cashflows["pv_risked"].sum() == pytest.approx(res.summary["asset.rnpv"])
     assert "<table" in res._repr_html_()
     assert math.isfinite(res.summary["asset.peak_sales"])
+
+
+# ---- benchmark defaults: labels do not change the prior; thin rows shrunk (docs/method.md 1, Defaults) -------
+def _car_t(kinds: list[str], stage: str = "phase1") -> float:
+    d = base_dict(phases=[{"name": f"P{i}", "kind": k} for i, k in enumerate(kinds)])
+    d["asset"].update(stage=stage, modality="car-t", therapeutic_area="haematologic-malignancies")
+    return resolve(TermSheet.from_dict(d))
+
+
+@pytest.mark.parametrize("kinds", [["phase1", "pivotal", "filing"], ["phase1", "phase2", "phase3", "filing"],
+                                   ["phase1", "phase3", "filing"], ["phase1", "phase2", "pivotal"],
+                                   ["phase1", "phase2", "phase2", "phase3", "filing"]])
+def test_prior_loa_of_a_phase_1_asset_does_not_depend_on_the_labels(kinds):
+    """However the remaining phases are labelled, the benchmark LOA from phase 1 is the product of the four
+    shrunk CAR-T transitions."""
+    from iitvalue import catalogue
+
+    row = catalogue.transition_row("car-t", "haematologic-malignancies")
+    want = math.prod(row.values[c] for c in catalogue.PHASE_COLUMNS)
+    assert math.prod(p.probability for p in _car_t(kinds).phases) == pytest.approx(want, rel=1e-14)
+    assert want == pytest.approx(0.12254, abs=5e-6)
+
+
+def test_a_skipped_transition_goes_into_the_phase_that_absorbs_it():
+    """phase1 -> pivotal -> filing: the pivotal phase carries II->III x III->filing; two phase-2 studies each
+    carry the square root of II->III."""
+    from iitvalue import catalogue
+
+    v = catalogue.transition_row("car-t", "haematologic-malignancies").values
+    p = [x.probability for x in _car_t(["phase1", "pivotal", "filing"]).phases]
+    assert p == pytest.approx([v["phase1"], v["phase2"] * v["phase3"], v["filing"]], rel=1e-14)
+    p = [x.probability for x in _car_t(["phase1", "phase2", "phase2", "phase3", "filing"]).phases]
+    assert p[1] == pytest.approx(v["phase2"] ** 0.5, rel=1e-14) and p[2] == p[1]
+    p = [x.probability for x in _car_t(["pivotal", "filing"], stage="phase2").phases]
+    assert p == pytest.approx([v["phase2"] * v["phase3"], v["filing"]], rel=1e-14)
+
+
+def test_thin_benchmark_rows_are_shrunk_toward_their_parent_by_hand():
+    """CAR-T: n = 43/17/3/4 transitions at 0.442/0.588/0.667/1.000, parent haematologic malignancies
+    0.501/0.278/0.600/0.900, m = 10: (43 x 0.442 + 10 x 0.501) / 53 = 0.45313, (17 x 0.588 + 10 x 0.278) / 27 =
+    0.47319, (3 x 0.667 + 10 x 0.600) / 13 = 0.61546, (4 x 1.0 + 10 x 0.9) / 14 = 0.92857. Rows without counts
+    are unchanged."""
+    from iitvalue import catalogue
+
+    v = catalogue.transition_row("car-t", "haematologic-malignancies").values
+    assert [v[c] for c in catalogue.PHASE_COLUMNS] == pytest.approx(
+        [(43 * 0.442 + 10 * 0.501) / 53, (17 * 0.588 + 10 * 0.278) / 27, (3 * 0.667 + 6) / 13, (4 + 9) / 14], rel=1e-14)
+    assert v["phase1"] == pytest.approx(0.45313, abs=1e-5) and v["filing"] == pytest.approx(0.92857, abs=1e-5)
+    onc = catalogue.transition_row("antibody", "oncology").values
+    assert [onc[c] for c in catalogue.PHASE_COLUMNS] == [0.488, 0.246, 0.477, 0.920]

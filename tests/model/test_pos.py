@@ -22,7 +22,8 @@ from iitvalue.cli import main
 from conftest import base_dict
 
 BCMA, _ = catalogue.find_model("rrmm", "car-t")
-CAR_T_PRIOR_LOA = 0.442 * 0.588 * 0.667 * 1.0  # BIO 2011-2020 CAR-T row, from phase 1
+CAR_T_PRIOR_LOA = math.prod(catalogue.transition_row("car-t", "haematologic-malignancies").values[c]
+                            for c in catalogue.PHASE_COLUMNS)  # the shrunk CAR-T row, from phase 1 (0.12254)
 
 
 def quad_marginal(mix: BetaMix, r: float, n: float, w: float) -> float:
@@ -121,11 +122,12 @@ def test_large_n_concentrates_on_the_data_class(key, active_rate, inactive_rate)
 
 
 def test_anchor_readouts_match_docs():
-    """The numbers quoted in docs/method.md, section 2.7 (BCMA CAR-T model, CAR-T prior LOA 0.17335, w = 0.5)."""
+    """The numbers quoted in docs/method.md, section 2.7 (BCMA CAR-T model, CAR-T prior LOA 0.12254, w = 0.5)."""
+    assert CAR_T_PRIOR_LOA == pytest.approx(0.12254, abs=5e-6)
     cases = {
-        "EsoBiotec, JPM 2025-01: 1/1": (pos.Evidence.from_counts(1, 1, weight=0.5), 1.3185, 1.0, 0.2095),
-        "EsoBiotec, Lancet 2025-07: 4/4, 2 sCR": (pos.Evidence.from_counts(4, 4, 2, weight=0.5), 2.8875, 0.9678, 0.3312),
-        "Legend, ASCO 2017: 35/35, 14/19 sCR": (pos.Evidence.from_counts(35, 35, 14, 19, weight=0.5), 788.37, 11.770, 0.7497),
+        "EsoBiotec, JPM 2025-01: 1/1": (pos.Evidence.from_counts(1, 1, weight=0.5), 1.3185, 1.0, 0.1494),
+        "EsoBiotec, Lancet 2025-07: 4/4, 2 sCR": (pos.Evidence.from_counts(4, 4, 2, weight=0.5), 2.8875, 0.9678, 0.2489),
+        "Legend, ASCO 2017: 35/35, 14/19 sCR": (pos.Evidence.from_counts(35, 35, 14, 19, weight=0.5), 788.37, 11.770, 0.7495),
     }
     for label, (ev, bf_orr, bf_cr, loa) in cases.items():
         upd = pos.update(BCMA, CAR_T_PRIOR_LOA, [ev])
@@ -140,7 +142,7 @@ def test_effective_sample_sizes():
     s1 = pos.update(BCMA, CAR_T_PRIOR_LOA, [pos.Evidence.from_counts(35, 35, weight=0.5)]).summary()
     assert s0["prior_ess"] == pytest.approx(s0["posterior_ess"])
     assert s1["effective_n"] == 17.5
-    assert s1["posterior_ess"] > s1["prior_ess"] + 10
+    assert s1["posterior_ess"] > s1["prior_ess"] + 5  # a moment ESS of a two-class mixture: not exactly w x n
 
 
 def test_cr_nested_in_responders_uses_cr_evaluable_responders():
@@ -203,7 +205,7 @@ def test_example_uses_only_readouts_known_at_the_deal(esobiotec_path):
     res = iitvalue.value(iitvalue.load(esobiotec_path))
     p = res.to_dict()["pos"]
     assert [r["date"] for r in p["readouts"]] == ["2025-01-13"]
-    assert p["posterior_loa"] == pytest.approx(0.2095, abs=1e-4)
+    assert p["posterior_loa"] == pytest.approx(0.1494, abs=1e-4)
     assert res.summary["asset.loa"] == pytest.approx(p["posterior_loa"], rel=1e-12)
     assert p["readout_value"] == pytest.approx(p["posterior_rnpv"] - p["prior_rnpv"])
     none = iitvalue.value(iitvalue.load(esobiotec_path), readout="none").to_dict()["pos"]
@@ -211,7 +213,7 @@ def test_example_uses_only_readouts_known_at_the_deal(esobiotec_path):
     later = iitvalue.load(esobiotec_path, overrides={"valuation.date": dt.date(2025, 7, 2)})
     p2 = iitvalue.value(later).to_dict()["pos"]
     assert [r["date"] for r in p2["readouts"]] == ["2025-07-02"]  # cumulative readouts: the latest only
-    assert p2["posterior_loa"] == pytest.approx(0.3312, abs=1e-4)
+    assert p2["posterior_loa"] == pytest.approx(0.2489, abs=1e-4)
 
 
 def test_json_keys(esobiotec_path):
@@ -223,7 +225,7 @@ def test_json_keys(esobiotec_path):
                                                   "--format", "json"]).output)
     for k in ("prior_loa", "posterior_loa", "bayes_factor", "weight", "effective_n"):
         assert k in quick["pos"], k
-    assert quick["pos"]["posterior_loa"] == pytest.approx(0.3312, abs=1e-4)
+    assert quick["pos"]["posterior_loa"] == pytest.approx(0.2489, abs=1e-4)
 
 
 def test_transportability_discount():
