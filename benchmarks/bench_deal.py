@@ -12,8 +12,9 @@
 3. **Commands end to end** (subprocesses): ``iitvalue value`` on each example and ``iitvalue pos`` against
    ``python -c "import numpy"``; ``solve``, ``implied`` and ``export`` in seconds. Both sides run with a bytecode
    cache (as an installed package has compiled bytecode); one line shows the environment's own setting (no cache)
-   and one the effect of single-threaded OpenBLAS (its threads on a loaded 2-core machine can make the 400-point
-   Gauss-Legendre nodes of a readout valuation take a second and more instead of 10-20 ms).
+   and one OpenBLAS on every core, numpy's default, which the command line no longer uses (its threads on a loaded
+   2-core machine can make the 400-point Gauss-Legendre nodes of a readout valuation take a second and more
+   instead of 10-20 ms).
 
 Every timing is the best of several runs, alternating with its floor; the machine's load average is printed.
 Targets (issue 15): deal paths within 4x of the floor and under 1.5 GB (also quarterly and 60 years); value and pos
@@ -121,42 +122,50 @@ def command_env(cache: Path | None) -> dict[str, str]:
     return env
 
 
-def command(args: list[str], env: dict[str, str], k: int = 5) -> tuple[float, float]:
-    """Best and median wall time of ``k`` runs of a subprocess."""
-    out = []
+def command(args: list[str], env: dict[str, str], k: int = 5, floor: list[str] | None = None
+            ) -> tuple[float, float, float, float]:
+    """Best and median wall time of ``k`` runs of a subprocess, and (with ``floor``) of ``k`` runs of the floor
+    command alternating with them, so that both see the same load; else the floor's are nan."""
+    out, ref = [], []
     for _ in range(k):
-        t = time.perf_counter()
-        subprocess.run(args, capture_output=True, check=True, cwd=ROOT, env=env)
-        out.append(time.perf_counter() - t)
-    return min(out), float(np.median(out))
+        for cmd, times in ((floor, ref), (args, out)):
+            if cmd is None:
+                continue
+            t = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT, env=env)
+            times.append(time.perf_counter() - t)
+    nan = float("nan")
+    return min(out), float(np.median(out)), min(ref) if ref else nan, float(np.median(ref)) if ref else nan
 
 
 def command_case() -> None:
     py = sys.executable
+    numpy_only = [py, "-c", "import numpy"]
     with tempfile.TemporaryDirectory() as tmp:
         env = command_env(Path(tmp))
-        for warm in ([py, "-c", "import numpy"], [py, "-m", "iitvalue", "value", "examples/esobiotec.toml"]):
+        for warm in (numpy_only, [py, "-m", "iitvalue", "value", "examples/esobiotec.toml"]):
             subprocess.run(warm, capture_output=True, check=True, cwd=ROOT, env=env)  # fills the bytecode cache
-        floor, floor_med = command([py, "-c", "import numpy"], env, 7)
-        print(f"python -c 'import numpy': best {floor:.3f} s (median {floor_med:.3f} s); commands with bytecode "
-              f"compiled once, ratios best/best (median/median)")
+        print("commands against python -c 'import numpy' run alternately with each (bytecode compiled once); "
+              "ratio best/best (median/median)")
         runs = [(f"value {ex} --format {fmt}", ["value", f"examples/{ex}.toml", "--format", fmt])
                 for ex in ("esobiotec", "legend", "interius") for fmt in ("table", "json")]
         runs += [("pos", ["pos", "--n", "4", "--responders", "4", "--complete", "2"]), ("--help", ["--help"])]
         for label, args in runs:
-            t, med = command([py, "-m", "iitvalue", *args], env)
-            print(f"  iitvalue {label}: {t:.3f} s -> {t / floor:.2f}x ({med / floor_med:.2f}x)")
+            t, med, f0, f_med = command([py, "-m", "iitvalue", *args], env, 7, numpy_only)
+            print(f"  iitvalue {label}: {t:.3f} s, floor {f0:.3f} s -> {t / f0:.2f}x ({med / f_med:.2f}x)")
         for label, extra in (("as the environment has it (no bytecode cache)", command_env(None)),
-                             ("with OPENBLAS_NUM_THREADS=1", {**env, "OPENBLAS_NUM_THREADS": "1"})):
-            f0, _ = command([py, "-c", "import numpy"], extra)
-            t, _ = command([py, "-m", "iitvalue", "value", "examples/esobiotec.toml"], extra)
-            print(f"  iitvalue value esobiotec {label}: {t:.3f} s -> {t / f0:.2f}x its floor {f0:.3f} s")
+                             (f"with OpenBLAS on {os.cpu_count()} threads (numpy's default, which the command "
+                              f"line no longer uses)", {**env, "OPENBLAS_NUM_THREADS": str(os.cpu_count())})):
+            t, med, f0, f_med = command([py, "-m", "iitvalue", "value", "examples/esobiotec.toml"], extra, 5,
+                                        numpy_only)
+            print(f"  iitvalue value esobiotec {label}: {t:.3f} s, floor {f0:.3f} s -> {t / f0:.2f}x "
+                  f"({med / f_med:.2f}x)")
         for args in (["solve", "examples/esobiotec.toml", "--for", "deal.upfront", "--target", "deal.licensee_npv=0"],
                      ["solve", "examples/esobiotec.toml", "--for", "territories[0].treated_share", "--target",
                       "asset.rnpv=500"],
                      ["implied", "examples/esobiotec.toml", "--solve", "loa"],
                      ["export", "examples/esobiotec.toml", "-o", str(Path(tmp) / "bench-export.xlsx"), "--force"]):
-            t, med = command([py, "-m", "iitvalue", *args], env, 3)
+            t, med, _, _ = command([py, "-m", "iitvalue", *args], env, 3)
             print(f"  iitvalue {' '.join(args[:1] + args[2:4])}: best {t:.2f} s (median {med:.2f} s)")
 
 
