@@ -16,9 +16,6 @@ from types import ModuleType
 
 import numpy as np
 
-_lgamma = np.frompyfunc(math.lgamma, 1, 1)
-
-
 def scipy_special() -> ModuleType:
     """The scipy.special module, imported on first use (for the Monte Carlo's normal scores and tables)."""
     from scipy import special
@@ -27,8 +24,9 @@ def scipy_special() -> ModuleType:
 
 
 def gammaln(x) -> np.ndarray:
-    """log |Gamma(x)| elementwise (x > 0 in every use here)."""
-    return np.asarray(_lgamma(np.asarray(x, dtype=float)), dtype=float)
+    """log |Gamma(x)| elementwise (x > 0 in every use here), math.lgamma on each element."""
+    x = np.asarray(x, dtype=float)
+    return np.fromiter(map(math.lgamma, x.ravel().tolist()), float, x.size).reshape(x.shape)
 
 
 def betaln(a, b) -> np.ndarray:
