@@ -158,7 +158,7 @@ def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: fl
         paid = kind.happens(p.trigger, plan, src) & payable(t, plan, signing)[:, None]
         add(p.name, p.category, describe(p.trigger), p.amount,
             lambda r, df, t=t, paid=paid, a=p.amount: a * discount(r, t)[:, None] * paid,
-            p.amount * (paid & (np.nan_to_num(t, nan=-1.0) >= 0)[:, None]), paid, t, cvr=p.cvr)
+            p.amount * (paid & (np.asarray(t) >= 0)[:, None]), paid, t, cvr=p.cvr)  # nan: False
     success = np.arange(J + 1)[None, :] == J
     nan_t = np.full(S, np.nan)
     every = np.ones((S, J + 1), dtype=bool)
