@@ -174,9 +174,15 @@ class BetaMix:
         return np.exp(self.logpdf(x))
 
     def cdf(self, x: ArrayLike):
-        """``F(x) = sum_k w_k I_x(a_k, b_k)`` (regularised incomplete beta)."""
-        x = np.asarray(x, dtype=np.float64)
-        return _scalar_or_array(sp.betainc(self.a, self.b, np.clip(x[..., None], 0.0, 1.0)) @ self.weights)
+        """``F(x) = sum_k w_k I_x(a_k, b_k)`` (regularised incomplete beta). I_x is 0 at x <= 0 and 1 at x >= 1
+        exactly, so only the points inside (0, 1) are passed to it (the CR-rate interval asks for many at 1)."""
+        x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
+        comp = np.empty(x.shape + self.a.shape)
+        at0, at1 = x <= 0.0, x >= 1.0
+        comp[at0], comp[at1] = 0.0, 1.0
+        inner = ~(at0 | at1)  # and nan
+        comp[inner] = sp.betainc(self.a, self.b, x[inner][:, None])
+        return _scalar_or_array(comp @ self.weights)
 
     def sf(self, x: ArrayLike):
         """``1 - F(x) = sum_k w_k (1 - I_x(a_k, b_k))``, accurate in the upper tail."""
