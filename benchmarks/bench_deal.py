@@ -1,6 +1,6 @@
 """The deal Monte Carlo, goal-seeks and command latencies, each against a floor measured in the same run:
 
-    python benchmarks/bench_deal.py [PATHS]
+    python benchmarks/bench_deal.py [PATHS] [commands] [loop] [deal]      (default: all three parts)
 
 1. **Deal paths** (examples/esobiotec.toml with its deal and its uncertainty, 30 annual periods): the time and peak
    memory of PATHS paths (default 1,000,000), against a vectorised numpy floor of the same work -- the draws (one
@@ -10,7 +10,11 @@
    60-year horizons (memory), and the asset-only fast engine.
 2. **value() in a loop** with a deal: valuations per second.
 3. **Commands end to end** (subprocesses): ``iitvalue value`` on each example and ``iitvalue pos`` against
-   ``python -c "import numpy"``; ``solve``, ``implied`` and ``export`` in seconds.
+   ``python -c "import numpy"``; ``solve``, ``implied`` and ``export`` in seconds. Both sides run with a bytecode
+   cache (as an installed package has compiled bytecode); one line shows the environment's own setting (no cache)
+   and one OpenBLAS on every core, numpy's default, which the command line no longer uses (its threads on a loaded
+   2-core machine can make the 400-point Gauss-Legendre nodes of a readout valuation take a second and more
+   instead of 10-20 ms).
 
 Every timing is the best of several runs, alternating with its floor; the machine's load average is printed.
 Targets (issue 15): deal paths within 4x of the floor and under 1.5 GB (also quarterly and 60 years); value and pos
@@ -23,6 +27,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -101,42 +106,82 @@ def loop_case() -> None:
     sheet = iitvalue.load(EXAMPLES / "esobiotec.toml")
     iitvalue.value(sheet)
     k = 100
-    t = best(lambda: [iitvalue.value(sheet) for _ in range(k)], 2)
-    print(f"value() in a loop, with the deal: {k / t:,.0f} valuations per second")
+    runs = [best(lambda: [iitvalue.value(sheet) for _ in range(k)], 1) for _ in range(5)]
+    print(f"value() in a loop, with the deal: {k / min(runs):,.0f} valuations per second at best, "
+          f"{k / np.median(runs):,.0f} at the median of 5 runs of {k}")
 
 
-def command(args: list[str], k: int = 5) -> float:
-    return best(lambda: subprocess.run(args, capture_output=True, check=True, cwd=ROOT), k)
+def command_env(cache: Path | None) -> dict[str, str]:
+    """The environment of the timed subprocesses. With ``cache``, compiled bytecode is kept there (as an installed
+    package has it: pip compiles its modules), for iitvalue and the floor alike; without, the caller's own
+    environment, which on the development machine sets PYTHONDONTWRITEBYTECODE=1 so that every start compiles
+    iitvalue's ~60 modules again (numpy's come precompiled from its wheel)."""
+    env = dict(os.environ)
+    if cache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
+def command(args: list[str], env: dict[str, str], k: int = 5, floor: list[str] | None = None
+            ) -> tuple[float, float, float, float]:
+    """Best and median wall time of ``k`` runs of a subprocess, and (with ``floor``) of ``k`` runs of the floor
+    command alternating with them, so that both see the same load; else the floor's are nan."""
+    out, ref = [], []
+    for _ in range(k):
+        for cmd, times in ((floor, ref), (args, out)):
+            if cmd is None:
+                continue
+            t = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT, env=env)
+            times.append(time.perf_counter() - t)
+    nan = float("nan")
+    return min(out), float(np.median(out)), min(ref) if ref else nan, float(np.median(ref)) if ref else nan
 
 
 def command_case() -> None:
     py = sys.executable
-    floor = command([py, "-c", "import numpy"])
-    print(f"python -c 'import numpy': {floor:.3f} s")
-    for ex in ("esobiotec", "legend", "interius"):
-        for fmt in ("table", "json"):
-            t = command([py, "-m", "iitvalue", "value", f"examples/{ex}.toml", "--format", fmt])
-            print(f"  iitvalue value {ex} --format {fmt}: {t:.3f} s -> {t / floor:.2f}x")
-    t = command([py, "-m", "iitvalue", "pos", "--n", "4", "--responders", "4", "--complete", "2"])
-    print(f"  iitvalue pos: {t:.3f} s -> {t / floor:.2f}x")
-    t = command([py, "-m", "iitvalue", "--help"])
-    print(f"  iitvalue --help: {t:.3f} s -> {t / floor:.2f}x")
-    for args in (["solve", "examples/esobiotec.toml", "--for", "deal.upfront", "--target", "deal.licensee_npv=0"],
-                 ["solve", "examples/esobiotec.toml", "--for", "territories[0].treated_share", "--target",
-                  "asset.rnpv=500"],
-                 ["implied", "examples/esobiotec.toml", "--solve", "loa"],
-                 ["export", "examples/esobiotec.toml", "-o", "/tmp/bench-export.xlsx", "--force"]):
-        t = command([py, "-m", "iitvalue", *args], 3)
-        print(f"  iitvalue {' '.join(args[:1] + args[2:4])}: {t:.2f} s")
+    numpy_only = [py, "-c", "import numpy"]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = command_env(Path(tmp))
+        for warm in (numpy_only, [py, "-m", "iitvalue", "value", "examples/esobiotec.toml"]):
+            subprocess.run(warm, capture_output=True, check=True, cwd=ROOT, env=env)  # fills the bytecode cache
+        print("commands against python -c 'import numpy' run alternately with each (bytecode compiled once); "
+              "ratio best/best (median/median)")
+        runs = [(f"value {ex} --format {fmt}", ["value", f"examples/{ex}.toml", "--format", fmt])
+                for ex in ("esobiotec", "legend", "interius") for fmt in ("table", "json")]
+        runs += [("pos", ["pos", "--n", "4", "--responders", "4", "--complete", "2"]), ("--help", ["--help"])]
+        for label, args in runs:
+            t, med, f0, f_med = command([py, "-m", "iitvalue", *args], env, 7, numpy_only)
+            print(f"  iitvalue {label}: {t:.3f} s, floor {f0:.3f} s -> {t / f0:.2f}x ({med / f_med:.2f}x)")
+        for label, extra in (("as the environment has it (no bytecode cache)", command_env(None)),
+                             (f"with OpenBLAS on {os.cpu_count()} threads (numpy's default, which the command "
+                              f"line no longer uses)", {**env, "OPENBLAS_NUM_THREADS": str(os.cpu_count())})):
+            t, med, f0, f_med = command([py, "-m", "iitvalue", "value", "examples/esobiotec.toml"], extra, 5,
+                                        numpy_only)
+            print(f"  iitvalue value esobiotec {label}: {t:.3f} s, floor {f0:.3f} s -> {t / f0:.2f}x "
+                  f"({med / f_med:.2f}x)")
+        for args in (["solve", "examples/esobiotec.toml", "--for", "deal.upfront", "--target", "deal.licensee_npv=0"],
+                     ["solve", "examples/esobiotec.toml", "--for", "territories[0].treated_share", "--target",
+                      "asset.rnpv=500"],
+                     ["implied", "examples/esobiotec.toml", "--solve", "loa"],
+                     ["export", "examples/esobiotec.toml", "-o", str(Path(tmp) / "bench-export.xlsx"), "--force"]):
+            t, med, _, _ = command([py, "-m", "iitvalue", *args], env, 3)
+            print(f"  iitvalue {' '.join(args[:1] + args[2:4])}: best {t:.2f} s (median {med:.2f} s)")
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    args = sys.argv[1:]
+    n = int(args.pop(0)) if args and args[0].isdigit() else 1_000_000
+    parts = set(args) or {"commands", "loop", "deal"}
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on "
           f"{os.cpu_count()} cores")
-    command_case()
-    loop_case()
-    deal_case(n)
+    if "commands" in parts:
+        command_case()
+    if "loop" in parts:
+        loop_case()
+    if "deal" in parts:
+        deal_case(n)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

@@ -19,8 +19,29 @@ Layers, lowest first (a module imports only from layers below it): ``errors``, `
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 __version__ = "0.1.0"
+
+
+def _command_line_process() -> bool:
+    """Whether this process is the command line: the console script (``sys.argv[0]`` is the ``iitvalue`` script),
+    or ``python -m iitvalue`` (while the package is imported for it, ``sys.argv[0]`` is ``-m`` and
+    ``sys.orig_argv`` names the module)."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.splitext(os.path.basename(argv0))[0] == "iitvalue":
+        return True
+    orig = list(getattr(sys, "orig_argv", []))
+    return argv0 == "-m" and "-m" in orig and orig[orig.index("-m") + 1:orig.index("-m") + 2] == ["iitvalue"]
+
+
+# The command line's linear algebra is small (the 400-point Gauss-Legendre nodes of a readout valuation, a few
+# least-squares fits): OpenBLAS's threads only cost there, and on a busy machine they turn the nodes' 10-20 ms
+# eigenvalue problem into 1-3 s (benchmarks/README.md). So the command line runs OpenBLAS single-threaded unless
+# OPENBLAS_NUM_THREADS is set; a library user's process is left alone, and so is one that imported numpy first.
+if "numpy" not in sys.modules and _command_line_process():
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 _LAZY = {
     "InputError": "errors",

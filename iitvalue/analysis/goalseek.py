@@ -17,8 +17,9 @@ from ..valuation import value
 def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds: tuple[float, float] | None = None,
                 evaluate: Callable[[TermSheet], dict] | None = None) -> dict[str, Any]:
     """The value of numeric field ``path`` at which summary key ``output`` (e.g. ``deal.licensee_npv``) equals
-    ``target``, by bracketing on a grid of 41 points over ``bounds`` (to find every sign change) and scipy's
-    Brent's method on the first; each evaluation computes only the output asked for (``Result.value_of``).
+    ``target``, by bracketing on a grid of 41 points over ``bounds`` (to find every sign change) and Brent's
+    method on the first; each evaluation computes only the output asked for (``Result.value_of``), and an asset
+    or deal output is checked against its section's summary, not the whole summary (pandas, intervals).
     ``evaluate`` (optional) maps a sheet to a mapping of outputs instead."""
     if evaluate is None:
         def output_of(s: TermSheet) -> float:
@@ -33,8 +34,12 @@ def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds:
         base = getattr(resolve(sheet).phases[loc[1]], loc[2])  # the benchmark default the valuation uses
     if not isinstance(base, (int, float)) or isinstance(base, bool):
         raise InputError(Problem(path, f"is not a numeric field (its value is {base!r})"))
-    summary = value(sheet).summary if evaluate is None else evaluate(sheet)
-    if output not in summary.index:
+    if evaluate is None:
+        res = value(sheet)
+        summary = None if _publishes(res, output) else res.summary
+    else:
+        summary = evaluate(sheet)
+    if summary is not None and output not in summary.index:
         keys = [k for k in summary.index if isinstance(summary[k], (int, float)) and not isinstance(summary[k], bool)]
         raise InputError(Problem("--target", f"unknown output '{output}'; numeric outputs: {', '.join(keys)}"))
     lo, hi = bounds or _field_bounds(path, float(base))
@@ -75,6 +80,21 @@ def solve_field(sheet: TermSheet, path: str, output: str, target: float, bounds:
     x = brent(f, float(grid[i]), float(grid[i + 1]), xtol=1e-12) if vals[i] != 0 else float(grid[i])
     return {"path": path, "value": x, "output": output, "target": target, "base_value": float(base),
             "bounds": [lo, hi], "multiple_roots": len(idx) > 1}
+
+
+def _publishes(res, output: str) -> bool:
+    """Whether ``output`` is a key of ``res.summary`` for the asset's and the deal's own outputs, read from their
+    summaries (the same keys and values ``Result.to_dict`` flattens) without building the whole summary (which
+    needs pandas and the posterior intervals); False means: ask the summary."""
+    section, _, name = output.partition(".")
+    if section in getattr(res, "sections", {}) or not name:
+        return False
+    if section == "asset":
+        found = name in res.asset.summary and name not in ("discount_rate", "currency")
+        return found and not isinstance(res.asset.summary[name], (list, dict))
+    if section == "deal" and res.deal is not None and name != "payments" and name in res.deal.summary:
+        return not isinstance(res.deal.summary[name], (list, dict))
+    return False
 
 
 def _linear_root(f: Callable[[float], float], lo: float, hi: float, integer: bool) -> float | None:

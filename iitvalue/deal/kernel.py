@@ -18,7 +18,7 @@ Monte Carlo reads the realised outcome of each path: one formula for both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -27,6 +27,37 @@ from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
 from .payments import describe, expand_payments, payable, signing_time, upfront_time
 from .streams import licensor_commercial_lines, licensor_rd_shares, royalty_lines
+
+
+# trigger types whose time and outcomes depend only on the plan's timing (not on sales or costs): with timing
+# shared by every scenario (a Monte Carlo drawing only amounts and probabilities), computed once on one row
+TIMING_TRIGGERS = frozenset({"phase_start", "phase_success", "filing", "approval", "date"})
+_PER_PERIOD = frozenset({"t_start", "t_end", "t_cash"})  # (N,) lines, not per scenario
+
+
+def _timing_row(ln):
+    """The first scenario of ``ln`` as lines of one row when every scenario shares the timing (the engine then
+    returns the phase starts, approval and launch times as broadcast views of one row), else None."""
+    S = ln.prob_start.shape[0]
+    if S < 2 or any(x.strides[0] != 0 for x in (ln.phase_start, ln.approval_time, ln.launch_time)):
+        return None
+    rows = {f.name: getattr(ln, f.name)[:1] for f in fields(ln)
+            if f.name not in _PER_PERIOD and isinstance(getattr(ln, f.name), np.ndarray)
+            and getattr(ln, f.name).ndim and getattr(ln, f.name).shape[0] == S}
+    return replace(ln, **rows)
+
+
+def _to_rows(x: np.ndarray, S: int) -> np.ndarray:
+    """``x`` with S rows: itself, or a read-only broadcast view of its single row."""
+    return x if x.shape[0] == S else np.broadcast_to(x, (S,) + x.shape[1:])
+
+
+def _sum_rows(arrays: list[np.ndarray], like: np.ndarray) -> np.ndarray:
+    """zeros + a_1 + a_2 + ... in that order; when every term is one row broadcast, summed on that row (the same
+    numbers) and broadcast."""
+    if arrays and all(a.strides[0] == 0 for a in arrays) and like.shape[0] > 1:
+        return np.broadcast_to(sum((a[:1] for a in arrays), np.zeros((1,) + like.shape[1:])), like.shape)
+    return sum(arrays, np.zeros_like(like))
 
 
 def discount(rate: float | np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -66,7 +97,7 @@ class DealOutcomes:
     @property
     def licensor(self) -> np.ndarray:
         """What the licensor gets in each outcome: the sum of the components."""
-        return sum((c.pv for c in self.components), np.zeros_like(self.asset))
+        return _sum_rows([c.pv for c in self.components], self.asset)
 
     @property
     def licensee(self) -> np.ndarray:
@@ -76,14 +107,14 @@ class DealOutcomes:
     @property
     def receipts(self) -> np.ndarray:
         """The licensor's receipts (payments and royalties, not its profit or cost share), PV."""
-        return sum((c.pv for c in self.components if c.category not in ("profit_share", "rd_before_signing")),
-                   np.zeros_like(self.asset))
+        return _sum_rows([c.pv for c in self.components if c.category not in ("profit_share", "rd_before_signing")],
+                         self.asset)
 
     @property
     def receipts_nominal(self) -> np.ndarray:
         """The same, undiscounted (payments before the valuation date excluded)."""
-        return sum((c.nominal for c in self.components if c.category not in ("profit_share", "rd_before_signing")),
-                   np.zeros_like(self.asset))
+        return _sum_rows([c.nominal for c in self.components
+                          if c.category not in ("profit_share", "rd_before_signing")], self.asset)
 
 
 def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = None) -> DealOutcomes:
@@ -92,32 +123,42 @@ def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = Non
     return deal_outcomes_at(deal, plan, ln, (rate,), upfront)[0]
 
 
-def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: float | None = None
-                     ) -> list[DealOutcomes]:
+def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: float | None = None,
+                     assets: tuple[bool, ...] | None = None) -> list[DealOutcomes]:
     """:func:`deal_outcomes` at several discount rates (one per party), sharing everything that does not depend
-    on the rate: which outcomes pay each milestone, the royalty and profit-share lines."""
+    on the rate: which outcomes pay each milestone, the royalty and profit-share lines. ``assets``: per rate,
+    whether its ``asset`` values are needed (default all; a skipped one is nan, and so is its ``licensee``).
+
+    The upfront, and with timing shared by every scenario each payment whose trigger depends on timing only,
+    are computed on one row and broadcast (read-only views): the same numbers, once."""
     S, J = ln.prob_start.shape
-    ones = np.ones((S, J + 1))
     dfs = [(1.0 + r) ** (-ln.t_cash) for r in rates]
-    outs = [DealOutcomes(r, asset_outcome_values(ln, df)) for r, df in zip(rates, dfs)]
+    assets = (True,) * len(rates) if assets is None else assets
+    outs = [DealOutcomes(r, asset_outcome_values(ln, df) if need else np.broadcast_to(np.nan, (S, J + 1)))
+            for r, df, need in zip(rates, dfs, assets)]
 
     def add(name, category, trigger, amount, pv_of, nominal, paid, time, **kw) -> None:
+        nominal, paid, time = _to_rows(nominal, S), _to_rows(paid, S), _to_rows(time, S)
         for out, r, df in zip(outs, rates, dfs):
-            out.components.append(Component(name, category, trigger, amount, pv_of(r, df), nominal, paid, time, **kw))
+            out.components.append(Component(name, category, trigger, amount, _to_rows(pv_of(r, df), S), nominal,
+                                            paid, time, **kw))
 
     up = deal.upfront if upfront is None else upfront
-    t_up = np.full(S, upfront_time(deal, plan))
+    ones = np.ones((1, J + 1))
+    t_up = np.full(1, upfront_time(deal, plan))
     paid_up = ones * (t_up[:, None] >= 0)
     add("Upfront", "upfront", f"{'closing' if deal.closing else 'deal date'} {deal.closing or deal.date}", up,
         lambda r, df: up * discount(r, t_up)[:, None] * ones, up * paid_up, paid_up, t_up)
     signing = signing_time(deal, plan)
+    row = _timing_row(ln)
     for p in expand_payments(deal):
         kind = kind_of(p.trigger)
-        t, _ = kind.event(p.trigger, plan, ln)
-        paid = kind.happens(p.trigger, plan, ln) & payable(t, plan, signing)[:, None]
+        src = row if row is not None and p.trigger.type in TIMING_TRIGGERS else ln
+        t, _ = kind.event(p.trigger, plan, src)
+        paid = kind.happens(p.trigger, plan, src) & payable(t, plan, signing)[:, None]
         add(p.name, p.category, describe(p.trigger), p.amount,
             lambda r, df, t=t, paid=paid, a=p.amount: a * discount(r, t)[:, None] * paid,
-            p.amount * (paid & (np.nan_to_num(t, nan=-1.0) >= 0)[:, None]), paid, t, cvr=p.cvr)
+            p.amount * (paid & (np.asarray(t) >= 0)[:, None]), paid, t, cvr=p.cvr)  # nan: False
     success = np.arange(J + 1)[None, :] == J
     nan_t = np.full(S, np.nan)
     every = np.ones((S, J + 1), dtype=bool)
@@ -134,7 +175,7 @@ def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: fl
             return ln.rd_cost * (ln.rd_unit[0] * share * df[None, :]).sum(-1)
         return (ln.rd_by_phase * (share * df[None, :])[None]).sum(-1)
 
-    if np.any(ln.rd_by_phase * before[None] != 0):
+    if np.any(before != 0) and np.any(ln.rd_by_phase * before[None] != 0):  # (finite R&D: the same test)
         nominal_before = (ln.rd_by_phase * before[None]).sum(-1)  # (S, J) each phase's pre-signing R&D
 
         def pv_before(r, df):

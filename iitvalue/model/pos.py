@@ -30,7 +30,6 @@ from ..stats.betamix import BetaMix, Decision1S, pos1s
 from ..stats.roots import brent
 from ..stats import special as sp
 from ..tables import factor, html_pairs, percent
-from ..termsheet.checks import check_readout_choice
 CLINICAL_KINDS = ("preclinical", "phase1", "phase2", "phase3", "pivotal")
 
 
@@ -109,6 +108,8 @@ def select_readouts(readouts: list, valuation_date: _dt.date, choice: str = "aut
 
     auto: for each trial, its latest readout dated on or before the valuation date; latest: the single most
     recent such readout; none: no readouts; DATE: as auto, with DATE as the cut-off."""
+    from ..termsheet.checks import check_readout_choice  # deferred: `iitvalue pos` needs no term-sheet schema
+
     msg = check_readout_choice(choice, valuation_date)
     if msg:
         raise InputError(Problem("readout", msg))

@@ -32,7 +32,8 @@ def outcome_values(setup: Setup, arr: ModelArrays, probs: np.ndarray) -> dict[st
     deal = setup.sheet.deal
     if deal is None:
         return out
-    lic, lee = deal_outcomes_at(deal, setup.plan, ln, (deal.licensor.discount_rate, deal.licensee.discount_rate))
+    lic, lee = deal_outcomes_at(deal, setup.plan, ln, (deal.licensor.discount_rate, deal.licensee.discount_rate),
+                                assets=(False, True))  # the asset at the licensor's rate is not reported
     out["licensor"] = lic.licensor
     out["receipts"] = lic.receipts
     out["receipts_nominal"] = lic.receipts_nominal

@@ -198,6 +198,7 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
         base = arrays_from_plan(setup.plan, 1)
         table = outcome_values(setup, base, base.probabilities.copy())
     n_blocks = -(-n_paths // BLOCK)
+    arr = None
     for b0 in range(0, n_blocks, blocks_per_chunk):
         draws = draw_chunk(setup, seed, b0, min(n_blocks, b0 + blocks_per_chunk), n_paths)
         check_drawn(setup, draws)
@@ -214,7 +215,8 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
             asset[lo:hi] = fast_chunk(setup, fast, terms, draws, f, drawn_names)
         else:
             if table is None:
-                arr = arrays_from_plan(setup.plan, S)
+                if arr is None or arr.n_scenarios != S:  # reused: each chunk overwrites its drawn columns
+                    arr = arrays_from_plan(setup.plan, S)
                 apply_draws(setup, arr, draws)
                 vals = outcome_values(setup, arr, probs)
                 pick = np.arange(S), f.astype(np.intp)

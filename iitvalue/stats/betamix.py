@@ -174,9 +174,15 @@ class BetaMix:
         return np.exp(self.logpdf(x))
 
     def cdf(self, x: ArrayLike):
-        """``F(x) = sum_k w_k I_x(a_k, b_k)`` (regularised incomplete beta)."""
-        x = np.asarray(x, dtype=np.float64)
-        return _scalar_or_array(sp.betainc(self.a, self.b, np.clip(x[..., None], 0.0, 1.0)) @ self.weights)
+        """``F(x) = sum_k w_k I_x(a_k, b_k)`` (regularised incomplete beta). I_x is 0 at x <= 0 and 1 at x >= 1
+        exactly, so only the points inside (0, 1) are passed to it (the CR-rate interval asks for many at 1)."""
+        x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
+        comp = np.empty(x.shape + self.a.shape)
+        at0, at1 = x <= 0.0, x >= 1.0
+        comp[at0], comp[at1] = 0.0, 1.0
+        inner = ~(at0 | at1)  # and nan
+        comp[inner] = sp.betainc(self.a, self.b, x[inner][:, None])
+        return _scalar_or_array(comp @ self.weights)
 
     def sf(self, x: ArrayLike):
         """``1 - F(x) = sum_k w_k (1 - I_x(a_k, b_k))``, accurate in the upper tail."""
@@ -355,11 +361,12 @@ class BetaMix:
         lw, a1, b1 = self.update_terms(r, n, weight)
         return BetaMix(np.exp(lw - sp.logsumexp(lw)), a1, b1)
 
-    def _posterior_sf(self, x: float, r: ArrayLike, n: ArrayLike, weight: float = 1.0) -> np.ndarray:
-        """``P(p > x | r, n)``, vectorised over ``r`` and ``n``."""
+    def _posterior_sf(self, x: float, r: ArrayLike, n: ArrayLike, weight: float = 1.0,
+                      upper=sp.betaincc) -> np.ndarray:
+        """``P(p > x | r, n)``, vectorised over ``r`` and ``n``; ``upper(a, b, x)`` the upper tail used."""
         lw, a1, b1 = self.update_terms(r, n, weight)
         pi = np.exp(lw - sp.logsumexp(lw, axis=-1, keepdims=True))
-        return np.sum(pi * sp.betaincc(a1, b1, x), axis=-1)
+        return np.sum(pi * upper(a1, b1, x), axis=-1)
 
     def log_marginal(self, r: ArrayLike, n: ArrayLike, weight: float = 1.0):
         """``log int [C(n, r) p^r (1-p)^(n-r)]^w f(p) dp``
@@ -381,6 +388,13 @@ class BetaMix:
 def bayes_factor(mix1: BetaMix, mix0: BetaMix, r: ArrayLike, n: ArrayLike, weight: float = 1.0):
     """``BF_10 = m_1(r, n) / m_0(r, n)``, ratio of (tempered) marginal likelihoods."""
     return np.exp(mix1.log_marginal(r, n, weight) - mix0.log_marginal(r, n, weight))
+
+
+DECISION_GUARD = 1e-8  # relative distance of a tail from its level below which a decision asks scipy
+
+
+def _upper_tail(a, b, x) -> np.ndarray:
+    return sp.betainc_tails(a, b, x)[1]
 
 
 @dataclass(frozen=True)
@@ -423,10 +437,28 @@ class Decision1S:
         return _scalar_or_array(out)
 
     def __call__(self, r: ArrayLike, n: ArrayLike) -> bool | np.ndarray:
+        """Success for each (r, n). The tail that decides is computed in numpy (``special.betainc_tails``,
+        relative error 1e-12 or better) and compared with its level; only when some tail lies within
+        ``DECISION_GUARD`` of its level are the decisions taken from scipy.special as the definitions above state
+        (the Bayesian tail, or the Clopper-Pearson bound against the threshold). Either way the same decisions;
+        the common case imports no scipy."""
         if self.kind == "bayes":
-            ok = self.decision_prior._posterior_sf(self.threshold, r, n) >= self.level
+            prior = self.decision_prior
+            sf = np.asarray(prior._posterior_sf(self.threshold, r, n, upper=_upper_tail))
+            ok = sf >= self.level
+            if np.any(np.abs(sf - self.level) <= DECISION_GUARD * self.level):
+                ok = np.asarray(prior._posterior_sf(self.threshold, r, n) >= self.level)
         else:
-            ok = np.asarray(self.lower_bound(r, n)) >= self.threshold
+            # L = Beta^-1(1 - level; r, n - r + 1) >= threshold  <=>  I_threshold(r, n - r + 1) <= 1 - level
+            rr, nn, _ = _check_data(r, n, 1.0)
+            rr, nn = np.broadcast_arrays(rr, nn)
+            alpha = 1.0 - self.level
+            tail = np.full(rr.shape, np.inf)  # r = 0: L = 0 < threshold
+            pos = rr > 0
+            tail[pos] = sp.betainc_tails(rr[pos], nn[pos] - rr[pos] + 1.0, self.threshold)[0]
+            ok = tail <= alpha
+            if np.any(np.abs(tail - alpha) <= DECISION_GUARD * alpha):
+                ok = np.asarray(self.lower_bound(r, n)) >= self.threshold
         ok = np.asarray(ok)
         return bool(ok) if ok.ndim == 0 else ok
 

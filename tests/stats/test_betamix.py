@@ -368,3 +368,28 @@ def test_oc1s_is_binomial_tail():
     np.testing.assert_allclose(oc1s(n, rule, theta), want, rtol=1e-10)
     # type-I error at the threshold is below 1 - level for the flat-prior Bayes rule
     assert oc1s(n, rule, 0.3) < 0.05
+
+
+def test_decisions_equal_their_scipy_definitions():
+    """Decision1S decides from numpy tails (scipy only within 1e-8 of a level): on a grid of designs the decisions
+    equal the definitions computed with scipy.special, P(p > threshold | r, n) >= level and the Clopper-Pearson
+    bound >= threshold; a rule with a tail at its level is decided by scipy (here exactly at the boundary)."""
+    from scipy import special as ref
+
+    for n in (1, 2, 5, 10, 17, 30, 60, 100, 250):
+        r = np.arange(n + 1.0)
+        for thr in (0.05, 0.2, 0.3, 0.45, 0.6, 0.8):
+            for level in (0.8, 0.9, 0.95, 0.975, 0.99):
+                exact = Decision1S(threshold=thr, level=level, kind="exact")
+                bound = np.where(r > 0, ref.betaincinv(np.maximum(r, 1.0), n - r + 1.0, 1.0 - level), 0.0)
+                assert np.array_equal(exact(r, n), bound >= thr)
+                for prior in (None, MIX3):
+                    rule = Decision1S(threshold=thr, level=level, prior=prior)
+                    mix = rule.decision_prior
+                    post = [mix.posterior(float(k), float(n)) for k in r]
+                    sf = np.array([p.weights @ ref.betaincc(p.a, p.b, thr) for p in post])
+                    assert np.array_equal(rule(r, n), sf >= level)
+    # a threshold equal to the Clopper-Pearson bound of r = 3 of 10: that tail is at its level, scipy decides
+    thr = float(ref.betaincinv(3.0, 8.0, 0.025))
+    rule = Decision1S(threshold=thr, level=0.975, kind="exact")
+    assert np.array_equal(rule(np.arange(11), 10), rule.lower_bound(np.arange(11), 10) >= thr)

@@ -51,3 +51,26 @@ def test_log_sum_exp_and_friends():
     assert sp.logsumexp(x, axis=1)[0] == -np.inf
     assert sp.xlogy(np.array([0.0, 2.0]), np.array([0.0, 3.0])) == pytest.approx([0.0, 2 * np.log(3.0)])
     assert sp.expit(sp.logit(np.array([0.2, 0.7]))) == pytest.approx([0.2, 0.7], rel=1e-15)
+
+
+def test_numpy_incomplete_beta_tails_against_scipy():
+    """special.betainc_tails (numpy continued fraction, no scipy) against scipy.special on the random grid and on
+    the Clopper-Pearson parameters (r, n - r + 1) the success rules use: both tails to 1e-12 relative for a + b up
+    to 800, 1e-13 up to 30."""
+    lo, up = sp.betainc_tails(A, B, X)
+    assert lo == pytest.approx(ref.betainc(A, B, X), rel=2e-12, abs=1e-300)
+    assert up == pytest.approx(ref.betaincc(A, B, X), rel=2e-12, abs=1e-300)
+    for n in (1, 5, 30, 100, 400):
+        r = np.arange(1.0, n + 1.0)
+        for x in (1e-4, 0.05, 0.3, 0.6, 0.97):
+            lo, up = sp.betainc_tails(r, n - r + 1.0, x)
+            rel = 1e-13 if n <= 30 else 2e-12
+            want_lo, want_up = ref.betainc(r, n - r + 1.0, x), ref.betaincc(r, n - r + 1.0, x)
+            ok = want_lo > 1e-280  # below, scipy's own values lose digits on the way to underflow
+            assert lo[ok] == pytest.approx(want_lo[ok], rel=rel) and np.all(lo[~ok] < 1e-280)
+            assert up == pytest.approx(want_up, rel=rel, abs=1e-300)
+    lo, up = sp.betainc_tails(2.0, 3.0, np.array([0.0, 1.0, -0.5, 1.5]))
+    assert list(lo) == [0.0, 1.0, 0.0, 1.0] and list(up) == [1.0, 0.0, 1.0, 0.0]
+    # a closed form: I_x(1, b) = 1 - (1 - x)^b, and the upper tail (1 - x)^b keeps its digits far out
+    lo, up = sp.betainc_tails(1.0, 3.5, np.array([0.3, 0.999999]))
+    assert lo[0] == pytest.approx(1 - 0.7 ** 3.5, rel=1e-14) and up[1] == pytest.approx(1e-6 ** 3.5, rel=1e-12)
