@@ -10,7 +10,8 @@ import pytest
 from conftest import ROOT
 
 MODULES = ["iitvalue.analysis.portfolio", "iitvalue.valuation", "iitvalue.model.outcomes", "iitvalue.units",
-           "iitvalue.stats.roots", "iitvalue.tables"]
+           "iitvalue.stats.roots", "iitvalue.tables", "iitvalue.termsheet.schema", "iitvalue.termsheet.loading",
+           "iitvalue.errors"]
 
 
 @pytest.mark.parametrize("name", MODULES)
