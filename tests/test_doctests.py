@@ -11,7 +11,7 @@ from conftest import ROOT
 
 MODULES = ["iitvalue.analysis.portfolio", "iitvalue.valuation", "iitvalue.model.outcomes", "iitvalue.units",
            "iitvalue.stats.roots", "iitvalue.tables", "iitvalue.termsheet.schema", "iitvalue.termsheet.loading",
-           "iitvalue.errors"]
+           "iitvalue.errors", "iitvalue.montecarlo.simulate"]
 
 
 @pytest.mark.parametrize("name", MODULES)
