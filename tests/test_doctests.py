@@ -11,7 +11,8 @@ from conftest import ROOT
 
 MODULES = ["iitvalue.analysis.portfolio", "iitvalue.valuation", "iitvalue.model.outcomes", "iitvalue.units",
            "iitvalue.stats.roots", "iitvalue.tables", "iitvalue.termsheet.schema", "iitvalue.termsheet.loading",
-           "iitvalue.errors", "iitvalue.montecarlo.simulate"]
+           "iitvalue.errors", "iitvalue.montecarlo.simulate", "iitvalue.model.engine", "iitvalue.model.plan",
+           "iitvalue.deal.kernel"]
 
 
 @pytest.mark.parametrize("name", MODULES)
