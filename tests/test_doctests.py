@@ -12,7 +12,7 @@ from conftest import ROOT
 MODULES = ["iitvalue.analysis.portfolio", "iitvalue.valuation", "iitvalue.model.outcomes", "iitvalue.units",
            "iitvalue.stats.roots", "iitvalue.tables", "iitvalue.termsheet.schema", "iitvalue.termsheet.loading",
            "iitvalue.errors", "iitvalue.montecarlo.simulate", "iitvalue.model.engine", "iitvalue.model.plan",
-           "iitvalue.deal.kernel"]
+           "iitvalue.deal.kernel", "iitvalue.model.asset", "iitvalue.deal.value", "iitvalue.model.pos"]
 
 
 @pytest.mark.parametrize("name", MODULES)
