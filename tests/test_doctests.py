@@ -12,7 +12,8 @@ from conftest import ROOT
 MODULES = ["iitvalue.analysis.portfolio", "iitvalue.valuation", "iitvalue.model.outcomes", "iitvalue.units",
            "iitvalue.stats.roots", "iitvalue.tables", "iitvalue.termsheet.schema", "iitvalue.termsheet.loading",
            "iitvalue.errors", "iitvalue.montecarlo.simulate", "iitvalue.model.engine", "iitvalue.model.plan",
-           "iitvalue.deal.kernel", "iitvalue.model.asset", "iitvalue.deal.value", "iitvalue.model.pos"]
+           "iitvalue.deal.kernel", "iitvalue.model.asset", "iitvalue.deal.value", "iitvalue.model.pos",
+           "iitvalue.stats.betamix"]
 
 
 @pytest.mark.parametrize("name", MODULES)
