@@ -272,6 +272,14 @@ class Result:
         ------
         InputError
             ``kind`` is not one of the charts this result has (``payments`` needs a deal, ``orr`` readouts).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> fig = iitvalue.value("examples/esobiotec.toml").plot()
+        >>> fig.axes[0].get_title(), fig.axes[0].get_ylabel()
+        ('ESO-T01: rNPV 415.8 (USD millions)', 'USD millions')
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from .model import charts
 

@@ -13,7 +13,8 @@ MODULES = ["iitvalue.analysis.portfolio", "iitvalue.valuation", "iitvalue.model.
            "iitvalue.stats.roots", "iitvalue.tables", "iitvalue.termsheet.schema", "iitvalue.termsheet.loading",
            "iitvalue.errors", "iitvalue.montecarlo.simulate", "iitvalue.model.engine", "iitvalue.model.plan",
            "iitvalue.deal.kernel", "iitvalue.model.asset", "iitvalue.deal.value", "iitvalue.model.pos",
-           "iitvalue.stats.betamix"]
+           "iitvalue.stats.betamix", "iitvalue.analysis.sensitivity", "iitvalue.analysis.pricing",
+           "iitvalue.analysis.calibrate"]
 
 
 @pytest.mark.parametrize("name", MODULES)

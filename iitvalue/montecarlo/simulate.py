@@ -171,6 +171,15 @@ class Simulation:
         -------
         matplotlib.figure.Figure
             Needs the ``plot`` extra (``pip install 'iitvalue[plot]'``).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> sim = iitvalue.simulate(iitvalue.load("examples/esobiotec.toml"), n_paths=2000, seed=1)
+        >>> fig = sim.plot(currency="USD")
+        >>> fig.axes[0].get_xlabel(), fig.axes[0].get_title()
+        ('realised NPV (USD millions)', '2,000 paths, P(NPV < 0) = 79.0%')
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from .plots import plot_histogram
 
