@@ -12,7 +12,13 @@ SET_OPTION = 0  # the "line" of a value given with --set: it is not in the file
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input: dotted field path, what was wrong, and the TOML line if known
-    (:data:`SET_OPTION` for a value given on the command line with ``--set``)."""
+    (:data:`SET_OPTION` for a value given on the command line with ``--set``).
+
+    Examples
+    --------
+    >>> Problem("valuation.discount_rate", "must be <= 1.0", 12).render()
+    'line 12, valuation.discount_rate: must be <= 1.0'
+    """
 
     path: str
     message: str
@@ -27,7 +33,34 @@ class Problem:
 
 
 class InputError(ValueError):
-    """Bad user input (term sheet, option or readout). The CLI exits with code 2."""
+    """Bad user input (term sheet, option or readout); a :class:`ValueError`. The CLI exits with code 2.
+
+    The message is one paragraph naming the file, each field, its TOML line and what is allowed; every problem
+    found is reported at once.
+
+    Parameters
+    ----------
+    problems : list of Problem, Problem or str
+        What is wrong (a str is a problem with the input as a whole).
+    source : str, optional
+        The file or input the problems are in.
+
+    Attributes
+    ----------
+    problems : list of Problem
+    source : str or None
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> try:
+    ...     iitvalue.load("examples/esobiotec.toml", {"phases[0].probability": 1.5})
+    ... except iitvalue.InputError as exc:
+    ...     print(exc)
+    ...     print(exc.problems[0].path, isinstance(exc, ValueError))
+    examples/esobiotec.toml: --set phases[0].probability: 1.5 is not allowed; must be <= 1.0 ...
+    phases[0].probability True
+    """
 
     def __init__(self, problems: list[Problem] | Problem | str, source: str | None = None):
         if isinstance(problems, str):
@@ -51,7 +84,17 @@ class InputError(ValueError):
 
 
 class NumericalError(ArithmeticError):
-    """A computation that could not be completed (no root in range, non-finite result). CLI exit code 1."""
+    """A computation that could not be completed (no root in range, non-finite result); an
+    :class:`ArithmeticError`. The CLI exits with code 1.
+
+    Examples
+    --------
+    >>> from iitvalue.stats.roots import brent
+    >>> brent(lambda x: x * x + 1.0, 0.0, 1.0)
+    Traceback (most recent call last):
+    ...
+    iitvalue.errors.NumericalError: no sign change on [0, 1]: f = 1 and 2
+    """
 
 
 def suggest(word: str, options) -> str:

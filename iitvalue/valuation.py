@@ -81,10 +81,38 @@ class PosSection:
 
 @dataclass
 class Result:
-    """What :func:`value` returns. ``summary`` is a float Series of the numeric outputs whose index is the JSON
-    key path (``asset.rnpv``, ``pos.posterior_loa``, ...), ``outputs`` the same with the text outputs;
-    ``cashflows`` is the per-period DataFrame; ``to_dict()`` is the JSON document; ``plot()`` draws the cash flows
-    (or, ``kind="payments"``, the deal's payment timeline)."""
+    """The valuation of one term sheet, as returned by :func:`value`.
+
+    ``summary`` is a float Series of the numeric outputs whose index is the JSON key path (``asset.rnpv``,
+    ``pos.posterior_loa``, ...), ``outputs`` the same with the text outputs; ``cashflows`` is the per-period
+    DataFrame; ``to_dict()`` is the JSON document; ``plot()`` draws the cash flows (or, ``kind="payments"``, the
+    deal's payment timeline). Money in millions of the sheet's currency, times in years, rates as fractions.
+
+    Attributes
+    ----------
+    sheet : TermSheet
+        The sheet valued.
+    asset : AssetValuation
+        The asset at the sheet's ``valuation.discount_rate``, with the posterior probabilities when there are
+        readouts.
+    pos : PosSection or None
+        The Bayesian update (``pos.update`` is the :class:`~iitvalue.model.pos.PosUpdate`) and the value of
+        the readouts; None without readouts and ``[pos]``.
+    deal : DealValuation or None
+        Both sides of the ``[deal]``; None without one.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> result = iitvalue.value("examples/esobiotec.toml")
+    >>> cf = result.cashflows
+    >>> int(cf.loc[8, "year"]), round(float(cf.loc[8, "revenue"]), 1)
+    (2033, 277.0)
+    >>> round(float(cf["pv_risked"].sum()), 1)      # the rNPV is the sum of the risk-adjusted PVs
+    415.8
+    >>> result.phases["p_transition"].round(3).tolist()
+    [0.483, 0.623, 0.697, 1.0]
+    """
 
     sheet: TermSheet
     asset: AssetValuation
@@ -94,14 +122,18 @@ class Result:
 
     @property
     def cashflows(self):
+        """The per-period table of the asset (pandas DataFrame, index ``period``; columns in docs/cli.md)."""
         return self.asset.cashflows
 
     @property
     def phases(self):
+        """The phase table (pandas DataFrame): transition, start and cumulative probabilities with sources."""
         return self.asset.phases
 
     @property
     def notes(self) -> list[str]:
+        """What the valuation assumed: every default filled in, with its source (the deal's notes are in
+        ``deal.notes``)."""
         return self.asset.notes
 
     @property
@@ -144,8 +176,33 @@ class Result:
         return flat
 
     def value_of(self, key: str) -> Any:
-        """One published output (``asset.rnpv``, ``deal.licensee_npv``, ``pos.posterior_loa``, ``asset.name``, ...)
-        without building the whole summary; KeyError when there is no such key."""
+        """One published output by its JSON key path, without building the whole summary.
+
+        Parameters
+        ----------
+        key : str
+            ``section.name`` as in :attr:`summary` and :attr:`outputs`: ``asset.rnpv``, ``deal.licensee_npv``,
+            ``pos.posterior_loa``, ``asset.name``, ...
+
+        Returns
+        -------
+        float, str, bool or None
+            The value as in :meth:`to_dict` (None where the JSON has null).
+
+        Raises
+        ------
+        KeyError
+            There is no such output (e.g. ``deal.*`` for a sheet without a deal).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> result = iitvalue.value("examples/esobiotec.toml")
+        >>> round(result.value_of("deal.licensee_npv"), 1), result.value_of("deal.licensee")
+        (-15.6, 'AstraZeneca')
+        >>> round(result.value_of("pos.posterior_loa"), 4)
+        0.2095
+        """
         section, _, name = key.partition(".")
         if section == "asset" and name in self.asset.summary:
             return self.asset.summary[name]
@@ -156,6 +213,24 @@ class Result:
         return self._flat()[key]
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``iitvalue value --format json`` as plain Python (keys in docs/cli.md).
+
+        Returns
+        -------
+        dict
+            Sections ``valuation``, ``asset``, ``phases`` (a list), ``pos`` and ``deal`` when present,
+            ``indications`` with several indications, the extra ``sections`` and ``notes``. Dates are ISO
+            strings; a missing number (no IRR, no break-even) is None.
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> d = iitvalue.value("examples/esobiotec.toml").to_dict()
+        >>> list(d)
+        ['valuation', 'asset', 'phases', 'pos', 'deal', 'notes']
+        >>> d["valuation"]["date"], d["asset"]["launch_year"], round(d["deal"]["breakeven_upfront"], 1)
+        ('2025-03-17', 2032, 409.1)
+        """
         out: dict[str, Any] = {
             "valuation": {
                 "name": self.sheet.valuation.name,
@@ -180,9 +255,32 @@ class Result:
         return out
 
     def plot(self, kind: str = "cashflows"):
-        """A chart of the valuation (matplotlib figure; needs the ``plot`` extra, ``pip install 'iitvalue[plot]'``):
-        ``kind="cashflows"`` the risk-adjusted R&D and commercial cash flow by year, ``"payments"`` the deal's
-        payment timeline, ``"orr"`` the ORR prior against the posterior of the update."""
+        """A chart of the valuation (matplotlib figure; needs the ``plot`` extra, ``pip install 'iitvalue[plot]'``).
+
+        Parameters
+        ----------
+        kind : {"cashflows", "payments", "orr"}
+            ``"cashflows"``: the risk-adjusted R&D and commercial cash flow by year (millions); ``"payments"``:
+            the deal's payment timeline (:meth:`DealValuation.plot`); ``"orr"``: the ORR prior against the
+            posterior of the update (:meth:`PosUpdate.plot`).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        InputError
+            ``kind`` is not one of the charts this result has (``payments`` needs a deal, ``orr`` readouts).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> fig = iitvalue.value("examples/esobiotec.toml").plot()
+        >>> fig.axes[0].get_title(), fig.axes[0].get_ylabel()
+        ('ESO-T01: rNPV 415.8 (USD millions)', 'USD millions')
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
+        """
         from .model import charts
 
         cur = self.sheet.valuation.currency
@@ -273,10 +371,59 @@ def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None, cf
 
 
 def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
-    """Value a term sheet: the asset's rNPV with every default resolved and noted; when the sheet has readouts or
-    a [pos] table, the probabilities updated from the readouts (``readout`` overrides ``pos.readout``: auto,
-    latest, none or an ISO date); when it has a [deal], the deal for both parties. ``sheet`` may be a path to
-    a TOML term sheet."""
+    """Value a term sheet end to end: the asset's rNPV, the Bayesian update from the readouts, the deal for both sides.
+
+    Three steps, each noted in the result:
+
+    1. every omitted phase input is filled from the benchmark tables (:func:`iitvalue.model.plan.resolve`);
+    2. when the sheet has ``[[readouts]]`` or a ``[pos]`` table, the likelihood of approval (LOA) is updated from
+       the readouts and spread over the clinical phases (docs/method.md section 2); the asset is valued with the
+       posterior probabilities, and the value of the readouts is rNPV(posterior) - rNPV(prior);
+    3. when it has a ``[deal]``, each party values the deal at its own discount rate and beliefs: licensor
+       (seller) NPV = E[payments received], licensee (buyer) NPV = E[asset - payments] (docs/method.md section 3).
+
+    The rNPV is sum_k DF_k x E[cash flow_k] with DF_k = (1 + r)^-t_k at the sheet's ``valuation.discount_rate``
+    and the expectation over the phase outcomes (docs/method.md section 1). A sheet with several
+    ``[[indications]]`` is valued over their joint outcomes (docs/method.md section 5). Money is in millions of
+    the sheet's currency, time in years from ``valuation.date``, probabilities and rates are fractions.
+
+    Parameters
+    ----------
+    sheet : TermSheet, str or Path
+        The term sheet, or the path of a TOML term sheet (read with :func:`iitvalue.load`).
+    readout : str, optional
+        Which readouts update the PoS, overriding ``pos.readout``: ``"auto"`` (each trial's latest readout dated on
+        or before ``valuation.date``), ``"latest"`` (the single most recent), ``"none"`` (no update) or an ISO date
+        (as auto, with that date as the cut-off).
+
+    Returns
+    -------
+    Result
+        ``summary`` (float Series keyed ``asset.rnpv``, ``pos.posterior_loa``, ``deal.licensee_npv``, ...),
+        ``cashflows`` (per-period DataFrame), ``phases``, ``pos`` (the update, or None), ``deal`` (or None),
+        ``notes`` (every default used) and ``to_dict()`` (the JSON document of ``iitvalue value --format json``).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or the sheet is invalid (every problem, with its field and TOML line), or the
+        readouts and PoS settings contradict each other.
+    NumericalError
+        A root search of the deal (break-even LOA, IRR) did not converge. A break-even or IRR that does not exist
+        is not an error: it is NaN in ``summary`` (null in the JSON), with a note.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> result = iitvalue.value("examples/esobiotec.toml")
+    >>> result
+    <Result 'ESO-T01' at 2025-03-17: rNPV 415.8 USD m, LOA 21.0%; AstraZeneca NPV -15.6, break-even upfront 409.1>
+    >>> s = result.summary
+    >>> round(float(s["asset.rnpv"]), 1), round(float(s["pos.readout_value"]), 1)
+    (415.8, 81.0)
+    >>> round(iitvalue.value("examples/esobiotec.toml", readout="none").value_of("asset.rnpv"), 1)
+    334.8
+    """
     if isinstance(sheet, (str, Path)):
         sheet = load(sheet)
     if len(sheet.indications) > 1:

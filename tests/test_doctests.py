@@ -10,7 +10,11 @@ import pytest
 from conftest import ROOT
 
 MODULES = ["iitvalue.analysis.portfolio", "iitvalue.valuation", "iitvalue.model.outcomes", "iitvalue.units",
-           "iitvalue.stats.roots", "iitvalue.tables"]
+           "iitvalue.stats.roots", "iitvalue.tables", "iitvalue.termsheet.schema", "iitvalue.termsheet.loading",
+           "iitvalue.errors", "iitvalue.montecarlo.simulate", "iitvalue.model.engine", "iitvalue.model.plan",
+           "iitvalue.deal.kernel", "iitvalue.model.asset", "iitvalue.deal.value", "iitvalue.model.pos",
+           "iitvalue.stats.betamix", "iitvalue.analysis.sensitivity", "iitvalue.analysis.pricing",
+           "iitvalue.analysis.calibrate"]
 
 
 @pytest.mark.parametrize("name", MODULES)

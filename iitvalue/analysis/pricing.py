@@ -126,6 +126,9 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
     >>> p = iitvalue.price(iitvalue.load("examples/legend.toml"))
     >>> round(p["upfront"])
     350
+    >>> p = iitvalue.price(iitvalue.load("examples/esobiotec.toml"))
+    >>> round(p["upfront"], 1), round(p["upfront_low"]), round(p["upfront_high"]), round(p["v_buyer"], 1)
+    (425.0, 159, 900, 489.3)
     """
     if sheet.deal is None:
         raise InputError(Problem("deal", "pricing needs a [deal] table (kind, parties and their rates)"))

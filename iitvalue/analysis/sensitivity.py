@@ -73,7 +73,32 @@ class Tornado(Rows):
         self.base = base
 
     def plot(self, metric: str = "asset.rnpv"):
-        """A tornado chart of ``metric`` (matplotlib figure; needs the ``plot`` extra)."""
+        """A tornado chart of ``metric``: one bar per input from its value at low (red) to high (green) around the
+        base, largest swing on top (docs/montecarlo.md section 7).
+
+        Parameters
+        ----------
+        metric : str
+            ``asset.rnpv``, ``asset.loa`` or, with a deal, ``deal.licensor_npv``, ``deal.licensee_npv``, ...
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Needs the ``plot`` extra (``pip install 'iitvalue[plot]'``).
+
+        Raises
+        ------
+        InputError
+            The sheet has no ``[[uncertainty]]`` entries.
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> fig = iitvalue.tornado(iitvalue.load("examples/esobiotec.toml")).plot()
+        >>> fig.axes[0].get_title()
+        'Tornado of the asset rNPV of ESO-T01: base 415.8'
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
+        """
         from ..montecarlo.plots import plot_tornado
 
         if not self:
@@ -166,6 +191,21 @@ def _class_metrics(sheet: TermSheet) -> tuple[dict[str, float], dict[str, float]
 def scenarios(sheet: TermSheet) -> Rows:
     """The base case and each ``[[scenarios]]`` entry valued side by side (metrics as in :func:`tornado`): rows
     ``name``, ``set`` and the metrics, also as a DataFrame indexed by name (``.frame``).
+
+    Parameters
+    ----------
+    sheet : TermSheet
+        Its ``[[scenarios]]`` entries, each a ``set`` of dotted paths applied with :meth:`TermSheet.replace`.
+
+    Returns
+    -------
+    Rows
+        The base case first, then each scenario; money in millions, LOA as a fraction.
+
+    Raises
+    ------
+    InputError
+        A scenario sets a path that does not exist or a value the schema refuses (named ``scenarios[i]``).
 
     Examples
     --------

@@ -118,8 +118,47 @@ class DealOutcomes:
 
 
 def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = None) -> DealOutcomes:
-    """Value every component of ``deal`` in every outcome at discount rate ``rate`` (see the module docstring).
-    ``ln`` are the engine's lines of ``plan`` (any number of scenarios S); ``upfront`` overrides the sheet's."""
+    """Every component of ``deal`` valued in every development outcome, at discount rate ``rate``.
+
+    Outcome o < J is "fails in phase o", o = J "approved"; a component paid at time t where its trigger's event
+    happens is worth A (1 + r)^-t there, royalties and profit shares sum_k DF_k x their lines (formulas in the
+    module docstring, docs/method.md section 3.0). :func:`iitvalue.value` takes each party's expectation over the
+    outcomes; the Monte Carlo reads each path's realised outcome. Money in millions at the valuation date.
+
+    Parameters
+    ----------
+    deal : Deal
+        The sheet's ``[deal]``.
+    plan : Plan
+        The party's plan (its beliefs and timing).
+    ln : Lines
+        The engine's lines of ``plan`` (:func:`iitvalue.model.engine.evaluate`; any number of scenarios S).
+    rate : float
+        The party's discount rate (fraction).
+    upfront : float, optional
+        Overrides the deal's upfront (millions).
+
+    Returns
+    -------
+    DealOutcomes
+        ``components`` (each with ``pv`` (S, J + 1)), ``licensor`` = their sum, ``licensee`` = asset - licensor,
+        ``asset`` (S, J + 1), ``receipts``.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> from iitvalue.model.engine import arrays_from_plan, evaluate
+    >>> from iitvalue.model.outcomes import expectation, outcome_probabilities
+    >>> from iitvalue.model.plan import resolve
+    >>> sheet = iitvalue.load("examples/esobiotec.toml")
+    >>> plan = resolve(sheet)
+    >>> out = deal_outcomes(sheet.deal, plan, evaluate(arrays_from_plan(plan)), 0.10)
+    >>> out.licensor.round(1).tolist()     # fails in phase 1, 2, 3, review; approved
+    [[418.0, 470.7, 514.4, 514.4, 723.7]]
+    >>> pf = outcome_probabilities(np.array([[p.probability for p in plan.phases]]))
+    >>> [round(float(expectation(x, pf)[0]), 1) for x in (out.licensor, out.licensee, out.asset)]
+    [488.9, -154.1, 334.8]
+    """
     return deal_outcomes_at(deal, plan, ln, (rate,), upfront)[0]
 
 

@@ -67,8 +67,31 @@ class PartyView:
 
 @dataclass
 class DealValuation:
-    """Both sides of a deal: ``summary``, one record per component (payment or stream) in ``payment_rows``
-    (``payments`` as a pandas DataFrame, built on first use), each party's view and notes."""
+    """Both sides of a deal (``result.deal``): each party's NPV at its own rate, the payments, the break-evens.
+
+    ``summary`` has ``licensor_npv`` = E_licensor[sum of components] and ``licensee_npv`` = E_licensee[asset -
+    sum of components], each at the party's own discount rate and beliefs (docs/method.md section 3.5), the
+    asset's value in each view (``asset_rnpv_licensee_view``, ``asset_rnpv_licensor_view``),
+    ``breakeven_upfront`` (the upfront at which the licensee's NPV is 0), ``breakeven_loa``, ``licensee_irr``
+    (None when it does not exist), ``headline_value`` and ``risk_adjusted_value``. ``payment_rows`` has one record
+    per component (payment or stream; ``payments`` as a pandas DataFrame, built on first use); ``licensor`` and
+    ``licensee`` are the parties' views; ``notes`` what was assumed. Money in millions, rates as fractions.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> deal = iitvalue.value("examples/esobiotec.toml").deal
+    >>> deal
+    <DealValuation AstraZeneca NPV -15.6, EsoBiotec (sellers) NPV 480.4, break-even upfront 409.1>
+    >>> s = deal.summary
+    >>> s["licensee"], s["licensee_discount_rate"], s["licensor_discount_rate"], s["upfront"]
+    ('AstraZeneca', 0.09, 0.15, 425.0)
+    >>> round(s["asset_rnpv_licensee_view"], 1), round(s["asset_rnpv_licensor_view"], 1)
+    (489.6, 179.2)
+    >>> p = deal.payments                  # the PVs of the payments to the licensor sum to its NPV
+    >>> p[["amount", "probability", "pv_licensor"]].round(1).iloc[0].tolist(), round(float(p["pv_licensor"].sum()), 1)
+    ([425.0, 1.0, 414.7], 480.4)
+    """
 
     summary: dict[str, Any]
     payment_rows: list[dict[str, Any]]
@@ -78,18 +101,50 @@ class DealValuation:
 
     @cached_property
     def payments(self):
-        """The payments table (pandas DataFrame); its ``pv_licensor`` column sums to the licensor NPV."""
+        """The payments table (pandas DataFrame, one row per component): ``amount`` (millions), ``probability``
+        (that it is paid, licensee's view), ``date`` (expected), ``pv_licensor`` and ``pv_licensee`` (expected PV
+        at each party's rate); the ``pv_licensor`` column sums to the licensor NPV (examples in the class
+        docstring)."""
         import pandas as pd
 
         return pd.DataFrame(self.payment_rows)
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``deal`` section of the JSON output: :attr:`summary` and ``payments`` (a list of records).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> d = iitvalue.value("examples/esobiotec.toml").deal.to_dict()
+        >>> d["kind"], len(d["payments"]), round(d["licensor_npv"], 1)
+        ('acquisition', 7, 480.4)
+        """
         d = dict(self.summary)
         d["payments"] = [dict(r) for r in self.payment_rows]
         return d
 
     def plot(self, currency: str = ""):
-        """The payment timeline: amounts and expected amounts by time (matplotlib figure; the ``plot`` extra)."""
+        """The payment timeline: each payment's amount and expected amount at its expected time (years from the
+        valuation date; millions).
+
+        Parameters
+        ----------
+        currency : str
+            For the axis label.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Needs the ``plot`` extra (``pip install 'iitvalue[plot]'``).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> fig = iitvalue.value("examples/esobiotec.toml").deal.plot("USD")
+        >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+        ('years from the valuation date', 'USD millions')
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
+        """
         from ..model.charts import plot_payments
 
         s = self.summary

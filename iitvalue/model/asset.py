@@ -18,9 +18,28 @@ from .plan import Plan
 
 @dataclass
 class AssetValuation:
-    """Result of :func:`value_plan`: headline numbers in ``summary``, the per-period table as columns in
-    ``table`` (``cashflows`` as a pandas DataFrame, built on first use) and the phase table as records in
-    ``phase_rows`` (``phases`` as a DataFrame). pandas is imported only when a DataFrame is asked for."""
+    """The asset's valuation (``result.asset``; :func:`value_plan`): headline numbers, cash flows, phases.
+
+    ``summary`` holds the headline numbers: ``rnpv`` = sum_k DF_k x risk-adjusted cash flow_k (docs/method.md
+    section 1), ``npv_unrisked`` (every phase succeeds), ``loa`` = p_1 ... p_J, ``approval_time`` and
+    ``launch_time`` (years from the valuation date), ``peak_sales``, ``pv_rd_risked``, ``pv_commercial_risked``
+    (their sum is the rNPV), ``discount_rate``, ``currency``. The per-period table is ``table`` as columns
+    (``cashflows`` as a pandas DataFrame, built on first use), the phase table ``phase_rows`` as records
+    (``phases`` as a DataFrame). Money in millions of ``currency``; pandas is imported only when a DataFrame is
+    asked for.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> asset = iitvalue.value("examples/esobiotec.toml").asset
+    >>> asset
+    <AssetValuation rNPV 415.8 USD m, LOA 21.0%, launch 2032>
+    >>> s = asset.summary
+    >>> round(s["npv_unrisked"], 1), round(s["pv_rd_risked"] + s["pv_commercial_risked"], 1), s["approval_date"]
+    (2239.3, 415.8, '2032-09-17')
+    >>> asset.phases["p_cumulative"].round(3).tolist()
+    [0.483, 0.301, 0.21, 0.21]
+    """
 
     plan: Plan
     lines: Lines

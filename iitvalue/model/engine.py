@@ -74,6 +74,34 @@ class ModelArrays:
 
 
 def arrays_from_plan(plan: Plan, n_scenarios: int = 1) -> ModelArrays:
+    """The engine's input arrays for ``n_scenarios`` copies of one resolved plan (docs/method.md section 1).
+
+    Every scenario row starts as the plan; overwrite rows (``peak[s, m]``, ``probabilities[s, j]``,
+    ``discount_rate[s]``, ...) for what-ifs or Monte Carlo draws, then run :func:`evaluate` once on all of them.
+    Units as in the plan: millions of its currency, years, fractions.
+
+    Parameters
+    ----------
+    plan : Plan
+        A resolved plan (:func:`iitvalue.model.plan.resolve`).
+    n_scenarios : int
+        S, the length of the scenario axis.
+
+    Returns
+    -------
+    ModelArrays
+        Arrays (S, ...) for J phases and M territories; the period grid is shared.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> from iitvalue.model.plan import resolve
+    >>> m = arrays_from_plan(resolve(iitvalue.load("examples/esobiotec.toml")), 3)
+    >>> m.n_scenarios, m.probabilities.shape, m.peak.shape, m.n_periods
+    (3, (3, 4), (3, 4), 25)
+    >>> m.durations[0].tolist(), m.costs[0].round(2).tolist()
+    ([1.5, 2.0, 3.0, 1.0], [30.0, 80.0, 250.0, 4.31])
+    """
     S = n_scenarios
     ph, te = plan.phases, plan.territories
     rep = lambda vals: np.tile(np.asarray(vals, dtype=float), (S, 1))  # noqa: E731
@@ -237,7 +265,12 @@ def _same_rows(x: np.ndarray) -> bool:
 
 
 def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> Lines:
-    """Run the engine on every scenario at once. See the module docstring for the formulas.
+    """Run the rNPV engine on every scenario at once (formulas in the module docstring and docs/method.md 1).
+
+    Per scenario s: success-path lines by period (R&D, sales by territory, costs, tax, free cash flow fcf), the
+    risk-adjusted cash flow LOA x commercial after tax - sum_j P(start j) R&D_j, and
+    rNPV_s = sum_k DF_k x risk-adjusted cash flow_k with DF_k = (1 + r_s)^-t_k. Money in millions, times in years
+    from the valuation date, rates as fractions.
 
     When the timing inputs (durations, launch lags, ramps, exclusivity, erosion, price change, discount rate) are
     the same in every scenario — a Monte Carlo that draws only amounts and probabilities — the timelines, ramp
@@ -246,7 +279,37 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
     ``prob_alive``, ``pv_risked``, ``rnpv``, ...), which are then None: per-outcome values need only the
     success-path lines. ``by_territory=False`` (with ``lean`` and shared timing) also skips the per-territory
     (S, M, N) lines, summing over territories directly (a deal without royalties, profit shares or territory
-    sales triggers needs only the totals)."""
+    sales triggers needs only the totals).
+
+    Parameters
+    ----------
+    m : ModelArrays
+        S scenarios (:func:`arrays_from_plan`).
+    lean : bool
+        Success-path lines only (the risk-adjusted fields are None).
+    by_territory : bool
+        Keep the (S, M, N) per-territory lines (only honoured as False with ``lean`` and shared timing).
+
+    Returns
+    -------
+    Lines
+        Arrays (S, N) per period unless noted: ``rnpv`` (S,), ``loa`` (S,), ``approval_time`` (S,), ``fcf``,
+        ``fcf_risked``, ``pv_risked``, ``revenue_by_territory`` (S, M, N), ...
+
+    Examples
+    --------
+    The plan of ``examples/esobiotec.toml`` before the readouts, its peak sales 20 % higher in scenario 1 and
+    its discount rate 12 % in scenario 2:
+
+    >>> import iitvalue
+    >>> from iitvalue.model.plan import resolve
+    >>> m = arrays_from_plan(resolve(iitvalue.load("examples/esobiotec.toml")), 3)
+    >>> m.peak[1] *= 1.2
+    >>> m.discount_rate[2] = 0.12
+    >>> lines = evaluate(m)
+    >>> lines.rnpv.round(1).tolist(), lines.loa.round(4).tolist(), lines.fcf.shape
+    ([334.8, 420.9, 238.5], [0.1734, 0.1734, 0.1734], (3, 25))
+    """
     S, N, dt = m.n_scenarios, m.n_periods, m.dt
     t0 = np.arange(N) * dt
     t1 = t0 + dt

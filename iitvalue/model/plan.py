@@ -120,7 +120,37 @@ def ramp_shares(kind: str | list[float], years_to_peak: float, n_years: int) -> 
 
 
 def resolve(sheet: TermSheet) -> Plan:
-    """Fill every omitted phase input from the benchmark tables and record which row was used."""
+    """The sheet as the engines see it: every omitted phase input filled from the benchmark tables, noted.
+
+    A phase's omitted duration, cost or transition probability comes from the row of ``iitvalue/data/*.csv`` for
+    the asset's modality and therapeutic area (docs/method.md section 1, "Defaults"); territories get the
+    ``[costs]`` defaults, the launch curve as shares of peak by year and exclusivity in years from the valuation
+    date. No readouts are applied here: this is the prior plan (:func:`iitvalue.value` updates it).
+
+    Parameters
+    ----------
+    sheet : TermSheet
+
+    Returns
+    -------
+    Plan
+        Plain numbers (millions, years, fractions); ``notes`` says where each default came from and each phase's
+        ``sources`` names its row.
+
+    Raises
+    ------
+    InputError
+        No benchmark row for the asset's modality or therapeutic area.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> plan = resolve(iitvalue.load("examples/esobiotec.toml"))
+    >>> [round(p.probability, 3) for p in plan.phases], plan.discount_rate, plan.n_periods
+    ([0.442, 0.588, 0.667, 1.0], 0.1, 25)
+    >>> plan.notes[0]
+    "Phase 1 (sponsor dose-finding): probability 0.442 from transition probabilities row 'car-t'"
+    """
     a = sheet.asset
     trans = catalogue.transition_row(a.modality, a.therapeutic_area, a.benchmark)
     durs = catalogue.duration_row(a.therapeutic_area)

@@ -128,7 +128,22 @@ def select_readouts(readouts: list, valuation_date: _dt.date, choice: str = "aut
 # ---- the update ----------------------------------------------------------------------------------------------
 @dataclass
 class PosUpdate:
-    """A fitted update: prior and posterior class probability and LOA, Bayes factors and posterior rates."""
+    """A fitted Bayesian update of the PoS from readouts (``result.pos.update``; docs/method.md section 2).
+
+    Two latent classes, active and inactive, each with a beta-mixture prior on the ORR and the CR share; the
+    prior class probability pi solves pi q_A + (1 - pi) q_I = prior LOA; the readouts give the Bayes factor BF
+    (ORR x CR, likelihood tempered by the evidence weight w); pi' = pi BF / (pi BF + 1 - pi) and
+    posterior LOA = pi' q_A + (1 - pi') q_I. Probabilities and rates are fractions.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> u = iitvalue.value("examples/esobiotec.toml").pos.update
+    >>> u
+    <PosUpdate rrmm-car-t: LOA 17.3% -> 21.0%, Bayes factor 1.32, 1 readout(s)>
+    >>> round(u.prior_class, 3), round(u.posterior_class, 3), u.weight, u.effective_n
+    (0.21, 0.26, 0.5, 0.5)
+    """
 
     model: ClassModel
     evidence: tuple[Evidence, ...]
@@ -163,6 +178,15 @@ class PosUpdate:
 
     @property
     def posterior_loa(self) -> float:
+        """pi' q_A + (1 - pi') q_I: the LOA after the readouts (fraction).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> u = iitvalue.value("examples/esobiotec.toml").pos.update
+        >>> round(u.prior_loa, 4), round(u.posterior_loa, 4), round(u.bayes_factor, 3)
+        (0.1734, 0.2095, 1.318)
+        """
         pc = self.posterior_class
         return pc * self.p_active + (1.0 - pc) * self.p_inactive
 
@@ -179,7 +203,19 @@ class PosUpdate:
         return sum(e.weight * e.n for e in self.evidence)
 
     def orr_posterior(self) -> BetaMix:
-        """Marginal posterior of the true ORR: pi' f_A(. | data) + (1 - pi') f_I(. | data)."""
+        """Marginal posterior of the true ORR: pi' f_A(. | data) + (1 - pi') f_I(. | data).
+
+        Returns
+        -------
+        BetaMix
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> orr = iitvalue.value("examples/esobiotec.toml").pos.update.orr_posterior()
+        >>> round(orr.mean(), 3), [round(x, 3) for x in orr.interval(0.95)]
+        (0.624, [0.321, 0.999])
+        """
         return _blend(self.orr_active, self.orr_inactive, self.posterior_class)
 
     def cr_posterior(self) -> BetaMix:
@@ -191,7 +227,23 @@ class PosUpdate:
         class): P(theta phi <= x) = sum_K pi_K sum_i w_Ki int_0^1 G_K(min(1, x / F_Ki^-1(u))) du, substituting
         u = F_Ki(t) for each ORR component (no density left to integrate, so components with b < 1, whose density
         is infinite at 1, and concentrated posteriors stay accurate); 400-point Gauss-Legendre in u; quantiles by
-        Brent's method on [0, 1]."""
+        Brent's method on [0, 1].
+
+        Parameters
+        ----------
+        level : float
+            Coverage of the interval.
+
+        Returns
+        -------
+        (mean, low, high) : tuple of float
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> [round(x, 3) for x in iitvalue.value("examples/esobiotec.toml").pos.update.cr_rate()]
+        [0.267, 0.037, 0.861]
+        """
         pc = self.posterior_class
         parts = [(pc, self.orr_active, self.cr_active), (1.0 - pc, self.orr_inactive, self.cr_inactive)]
         mean = sum(w * o.mean() * c.mean() for w, o, c in parts)
@@ -217,11 +269,38 @@ class PosUpdate:
 
     def assurance(self, design) -> float:
         """Probability that a planned single-arm study of ``design.n`` patients meets its rule, averaged over the
-        posterior ORR (O'Hagan, Stevens & Campbell 2005)."""
+        posterior ORR (O'Hagan, Stevens & Campbell 2005; docs/method.md section 2.8).
+
+        Parameters
+        ----------
+        design : Pivotal
+            ``n``, ``threshold``, ``level`` and ``rule`` (``"exact"`` or ``"bayes"``), as ``[pos.pivotal]``.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> sheet = iitvalue.load("examples/esobiotec.toml")
+        >>> round(iitvalue.value(sheet).pos.update.assurance(sheet.pos.pivotal), 3)
+        0.455
+        """
         rule = Decision1S(threshold=design.threshold, level=design.level, kind=design.rule)
         return float(pos1s(self.orr_posterior(), design.n, rule))
 
     def summary(self) -> dict[str, Any]:
+        """The update's numbers, as the ``pos`` section of the JSON output (docs/cli.md): LOAs, Bayes factors,
+        weight, effective n, ESS, class probabilities, ORR, CR share and CR rate with 95 % intervals.
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> s = iitvalue.value("examples/esobiotec.toml").pos.update.summary()
+        >>> s["model"], round(s["orr_mean"], 3), round(s["prior_ess"], 1), round(s["posterior_ess"], 1)
+        ('rrmm-car-t', 0.624, 5.6, 5.0)
+        """
         orr = self.orr_posterior()
         lo, hi = orr.interval(0.95)
         cr = self.cr_posterior()
@@ -264,7 +343,21 @@ class PosUpdate:
              f"{percent(s['cr_rate_mean'])} [{percent(s['cr_rate_low'])}, {percent(s['cr_rate_high'])}]")])
 
     def plot(self):
-        """The ORR density before and after the readouts (matplotlib figure; the ``plot`` extra)."""
+        """The ORR density before and after the readouts.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Needs the ``plot`` extra (``pip install 'iitvalue[plot]'``).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> fig = iitvalue.value("examples/esobiotec.toml").pos.update.plot()
+        >>> fig.axes[0].get_xlabel()
+        'objective response rate (ORR)'
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
+        """
         from .charts import plot_orr
 
         return plot_orr(self)

@@ -43,7 +43,26 @@ PERCENTILES = (5, 10, 50, 90, 95)
 
 @dataclass
 class Simulation:
-    """Per-path results (arrays of length ``n``) and their summary. Money in millions, valuation-date PV."""
+    """What :func:`simulate` returns: per-path results (arrays of length ``n``) and their summary.
+
+    Money in millions of the sheet's currency, present values at the valuation date, each party at its own rate.
+    ``outcome[i]`` is the phase path i failed in (0-based) or J = the number of phases (approved); ``asset[i]``
+    its realised NPV, ``licensor`` / ``licensee`` the parties' realised NPVs (None without a ``[deal]`` or with
+    the fast engine), ``conditional`` E[NPV | drawn inputs] (general engine only). ``summary()`` gives the
+    ``mc.*`` numbers, ``outcomes()`` and ``convergence()`` tables, ``paths_frame()`` one row per path and
+    ``plot()`` the histogram (docs/montecarlo.md).
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> sim = iitvalue.simulate(iitvalue.load("examples/esobiotec.toml"), n_paths=2000, seed=1)
+    >>> sim
+    <Simulation 2,000 paths (seed 1, general engine): mean NPV 455.4, P10 -90.9, P90 2,350.5, P(NPV < 0) 79.0%>
+    >>> sim.outcomes().frame["share"].round(4).tolist()
+    [0.655, 0.0995, 0.035, 0.0, 0.2105]
+    >>> list(sim.paths_frame().columns[:4])
+    ['outcome', 'npv', 'npv_licensor', 'npv_licensee']
+    """
 
     n: int
     seed: int
@@ -80,7 +99,23 @@ class Simulation:
         return html_pairs("Monte Carlo (realised NPV, valuation-date money)", pairs)
 
     def summary(self) -> dict[str, Any]:
-        """Flat ``mc.*`` keys (docs/cli.md)."""
+        """The simulation's numbers as flat ``mc.*`` keys (docs/cli.md): ``mc.mean``, ``mc.std_error`` (sd / sqrt n),
+        ``mc.sd``, ``mc.p5`` ... ``mc.p95``, ``mc.prob_negative``, ``mc.deterministic_rnpv`` (the engine's rNPV at
+        the base inputs), ``mc.prob_approval``, and the same per party (``mc.licensor.mean``, ...) and for the
+        licensor's receipts with a deal. Money in millions at the valuation date.
+
+        Returns
+        -------
+        dict
+            Key to number (``mc.engine`` is text).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> s = iitvalue.simulate(iitvalue.load("examples/esobiotec.toml"), n_paths=2000, seed=1).summary()
+        >>> round(s["mc.deterministic_rnpv"], 1), s["mc.prob_approval"], round(s["mc.licensor.mean"], 1)
+        (415.8, 0.2105, 471.7)
+        """
         out: dict[str, Any] = {"mc.paths": self.n, "mc.seed": self.seed, "mc.engine": self.engine}
         out.update({f"mc.{k}": v for k, v in stats(self.asset).items()})
         out["mc.deterministic_rnpv"] = self.deterministic_rnpv
@@ -122,8 +157,30 @@ class Simulation:
                     index="outcome")
 
     def plot(self, bins: int = 80, currency: str = ""):
-        """Histogram of the realised asset NPV with the mean and percentiles (matplotlib figure; the ``plot``
-        extra)."""
+        """Histogram of the realised asset NPV with the mean and P5/P10/P50/P90/P95 marked (docs/montecarlo.md
+        section 7).
+
+        Parameters
+        ----------
+        bins : int
+            Histogram bins.
+        currency : str
+            For the axis label (``"USD"`` gives "NPV (USD millions)").
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Needs the ``plot`` extra (``pip install 'iitvalue[plot]'``).
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> sim = iitvalue.simulate(iitvalue.load("examples/esobiotec.toml"), n_paths=2000, seed=1)
+        >>> fig = sim.plot(currency="USD")
+        >>> fig.axes[0].get_xlabel(), fig.axes[0].get_title()
+        ('realised NPV (USD millions)', '2,000 paths, P(NPV < 0) = 79.0%')
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
+        """
         from .plots import plot_histogram
 
         return plot_histogram(self, bins, currency)
@@ -155,10 +212,52 @@ def stats(x: np.ndarray) -> dict[str, float]:
 def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int | None = None,
              engine: str = "auto", keep_draws: bool = False,
              progress: Callable[[int], None] | None = None) -> Simulation:
-    """Simulate ``n_paths`` paths of ``sheet`` (see the module docstring). ``chunk`` (paths computed at once) is
-    rounded up to whole blocks of ``BLOCK`` paths and does not change the numbers. ``engine``: ``general`` (the
-    vectorised engine on every path, with the conditional expectation), ``fast`` (asset only, timing inputs
-    fixed; success-path lines only for approved paths) or ``auto`` (fast when it applies)."""
+    """Simulate what the asset, and each party to its deal, realises on ``n_paths`` Monte Carlo paths.
+
+    Each path draws the ``[[uncertainty]]`` inputs (Gaussian copula with a ``[correlation]``), then each phase
+    passes iff u_j < p_j; its NPV is the present value of the cash flows of its realised outcome, not
+    probability-weighted: -sum_k DF_k sum_{i<=j} R&D_ik when it fails in phase j, sum_k DF_k (profit_k - tax_k)
+    when approved (docs/montecarlo.md section 1). With only the phase outcomes random the mean over paths tends
+    to the deterministic rNPV. Money in millions of the sheet's currency at the valuation date.
+
+    Parameters
+    ----------
+    sheet : TermSheet
+    n_paths : int
+        Number of paths (at least 1).
+    seed : int
+        Non-negative seed; the same seed gives the same paths whatever ``chunk`` (docs/montecarlo.md section 4).
+    chunk : int, optional
+        Paths computed at once, rounded up to whole blocks of ``BLOCK`` paths; it does not change the numbers.
+    engine : {"auto", "general", "fast"}
+        ``general``: the vectorised engine on every path, with the conditional expectation and the deal;
+        ``fast``: asset only, timing inputs fixed, success-path lines only for approved paths; ``auto``: fast when
+        it applies. A sheet with several indications uses the joint engine.
+    keep_draws : bool
+        Keep the drawn inputs (``draws``, and columns of ``paths_frame()``).
+    progress : callable, optional
+        Called with the number of paths after each chunk (e.g. a tqdm bar's ``update``).
+
+    Returns
+    -------
+    Simulation
+
+    Raises
+    ------
+    InputError
+        ``n_paths`` < 1, ``chunk`` < 1, a negative seed, an engine that does not apply, a drawn value outside
+        its field's range, or a simulation that would not fit the memory budget.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> sheet = iitvalue.load("examples/esobiotec.toml")
+    >>> sim = iitvalue.simulate(sheet, n_paths=2000, seed=1)
+    >>> sim.n, sim.engine, round(float(sim.asset.mean()), 1), round(float(sim.licensee.mean()), 1)
+    (2000, 'general', 455.4, 37.6)
+    >>> iitvalue.simulate(sheet.replace(deal=None, uncertainty=[], correlation=None), 4000).engine
+    'fast'
+    """
     if n_paths < 1:
         raise InputError(Problem("--paths", f"{n_paths} is not allowed; simulate at least one path"))
     if chunk is not None and chunk < 1:

@@ -87,6 +87,28 @@ class BetaMix:
 
     Weights are normalised to sum to one; all arrays are float64 copies and
     read-only.  Equality is identity (arrays make field-wise ``==`` ambiguous).
+    Formulas in docs/method.md section 2.1.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, a or b not positive, or weights negative or all zero.
+
+    Examples
+    --------
+    A uniform prior updated with the Lancet readout of ``examples/esobiotec.toml`` (4 responders of 4), and the
+    active-class ORR prior of its class model tempered by the IIT weight 0.5:
+
+    >>> prior = BetaMix.of((1.0, 1.0, 1.0))
+    >>> post = prior.posterior(4, 4)
+    >>> post.a.tolist(), post.b.tolist(), round(post.mean(), 3), [round(x, 3) for x in post.interval(0.95)]
+    ([5.0], [1.0], 0.833, [0.478, 0.995])
+    >>> import iitvalue
+    >>> active = iitvalue.value("examples/esobiotec.toml").pos.update.model.orr_active
+    >>> active.n_components, round(active.mean(), 3), round(active.ess("moment"), 1)
+    (4, 0.888, 5.9)
+    >>> round(active.posterior(4, 4, weight=0.5).mean(), 3), active.robustify(0.2).n_components
+    (0.917, 5)
     """
 
     weights: np.ndarray
@@ -386,7 +408,18 @@ class BetaMix:
 
 
 def bayes_factor(mix1: BetaMix, mix0: BetaMix, r: ArrayLike, n: ArrayLike, weight: float = 1.0):
-    """``BF_10 = m_1(r, n) / m_0(r, n)``, ratio of (tempered) marginal likelihoods."""
+    """``BF_10 = m_1(r, n) / m_0(r, n)``, ratio of (tempered) marginal likelihoods (docs/method.md section 2.2).
+
+    Examples
+    --------
+    The ORR Bayes factor, active against inactive class, of the readouts of ``examples/esobiotec.toml`` at the
+    IIT weight 0.5 (1 of 1 responders, the one the valuation uses; then 4 of 4):
+
+    >>> import iitvalue
+    >>> model = iitvalue.value("examples/esobiotec.toml").pos.update.model
+    >>> [round(float(bayes_factor(model.orr_active, model.orr_inactive, r, r, 0.5)), 3) for r in (1, 4)]
+    [1.318, 2.887]
+    """
     return np.exp(mix1.log_marginal(r, n, weight) - mix0.log_marginal(r, n, weight))
 
 
@@ -406,6 +439,15 @@ class Decision1S:
     one-sided Clopper-Pearson lower bound ``L = Beta^{-1}(1 - level; r, n - r + 1)``
     (``L = 0`` for ``r = 0``) satisfies ``L >= threshold``, i.e. the exact
     binomial test of ``p <= threshold`` rejects at ``1 - level``.
+
+    Examples
+    --------
+    The ``[pos.pivotal]`` rule of ``examples/esobiotec.toml``: 100 patients, success if the exact one-sided 97.5 %
+    lower bound of the ORR is at least 50 %:
+
+    >>> rule = Decision1S(threshold=0.5, level=0.975, kind="exact")
+    >>> rule.critical_value(100), rule(61, 100), rule(60, 100)
+    (61, True, False)
     """
 
     threshold: float
@@ -482,13 +524,29 @@ class Decision1S:
 
 def pos1s(mix: BetaMix, n: int, decision: Decision1S) -> float:
     """Probability of success (assurance): ``sum_{y >= y_c} P_mix(Y = y)`` with ``Y`` the
-    prior-predictive responders out of ``n`` and ``y_c = decision.critical_value(n)``."""
+    prior-predictive responders out of ``n`` and ``y_c = decision.critical_value(n)``.
+
+    Examples
+    --------
+    The pivotal assurance of ``examples/esobiotec.toml`` (``pos.assurance``), over its posterior ORR:
+
+    >>> import iitvalue
+    >>> orr = iitvalue.value("examples/esobiotec.toml").pos.update.orr_posterior()
+    >>> round(pos1s(orr, 100, Decision1S(threshold=0.5, level=0.975, kind="exact")), 3)
+    0.455
+    """
     pmf = mix.predictive(n)
     return float(np.sum(pmf[decision.critical_value(n):]))
 
 
 def oc1s(n: int, decision: Decision1S, theta: ArrayLike) -> np.ndarray:
-    """Frequentist success probability ``P_theta(Y >= y_c) = binom.sf(y_c - 1, n, theta)``."""
+    """Frequentist success probability ``P_theta(Y >= y_c) = binom.sf(y_c - 1, n, theta)``.
+
+    Examples
+    --------
+    >>> oc1s(100, Decision1S(threshold=0.5, level=0.975, kind="exact"), [0.5, 0.6, 0.7]).round(3).tolist()
+    [0.018, 0.462, 0.979]
+    """
     theta = np.asarray(theta, dtype=np.float64)
     if np.any(~((theta >= 0) & (theta <= 1))):
         raise ValueError(f"theta must lie in [0, 1], got {theta}")

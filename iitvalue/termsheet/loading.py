@@ -21,7 +21,7 @@ BOM = "\ufeff"
 
 
 def load(path: str | Path, overrides: dict[str, Any] | None = None) -> TermSheet:
-    """Read and validate a TOML term sheet.
+    """Read and validate a TOML term sheet (fields in docs/termsheet.md).
 
     Parameters
     ----------
@@ -37,7 +37,20 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> TermSheet
     Raises
     ------
     InputError
-        Every problem found, each with the file, the field and the TOML line.
+        Every problem found, each with the file, the field and the TOML line (``--set`` for an override).
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> sheet = iitvalue.load("examples/esobiotec.toml")
+    >>> sheet.asset.name, sheet.valuation.date.isoformat()
+    ('ESO-T01', '2025-03-17')
+    >>> iitvalue.load("examples/esobiotec.toml", {"valuation.discount_rate": 0.12}).valuation.discount_rate
+    0.12
+    >>> iitvalue.load("examples/esobiotec.toml", {"valuation.discount_rate": -1})
+    Traceback (most recent call last):
+    ...
+    iitvalue.errors.InputError: examples/esobiotec.toml: --set valuation.discount_rate: -1 is not allowed; ...
     """
     return loads(read_text(path), source=str(path), overrides=overrides)
 
@@ -144,6 +157,25 @@ def loads(text: str, source: str = "<string>", overrides: dict[str, Any] | None 
     Returns
     -------
     TermSheet
+
+    Raises
+    ------
+    InputError
+        Not valid TOML, or every problem of the sheet, each with its TOML line.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> from pathlib import Path
+    >>> text = Path("examples/esobiotec.toml").read_text(encoding="utf-8")
+    >>> iitvalue.loads(text) == iitvalue.load("examples/esobiotec.toml")
+    True
+    >>> iitvalue.loads("[valuation]\\ndate = 2025-01-01\\n")
+    Traceback (most recent call last):
+    ...
+    iitvalue.errors.InputError: <string>: 8 problems:
+      line 1, valuation.name: required field is missing
+    ...
     """
     data = parse_toml(text, source)
     lines = toml_key_lines(text[1:] if text.startswith(BOM) else text)

@@ -357,7 +357,21 @@ class Scenario(_Model):
 
 
 class TermSheet(_Model):
-    """A whole term sheet. Build it from a file with :func:`load`, from a dict, or field by field."""
+    """A whole term sheet: the validated, frozen input of every valuation (fields in docs/termsheet.md).
+
+    Build it from a TOML file with :func:`iitvalue.load`, from TOML text with :func:`iitvalue.loads`, from a dict
+    with :meth:`from_dict`, or field by field. Change it with :meth:`replace` (a validated copy). Money in
+    millions of ``valuation.currency``, durations in years, rates and probabilities as fractions.
+
+    Examples
+    --------
+    >>> import iitvalue
+    >>> sheet = iitvalue.load("examples/esobiotec.toml")
+    >>> sheet
+    <TermSheet 'ESO-T01' at 2025-03-17: 4 phase(s), 4 territory(ies), 2 readout(s), acquisition ...>
+    >>> sheet.valuation.currency, sheet.valuation.discount_rate, [t.name for t in sheet.territories]
+    ('USD', 0.1, ['US', 'EU', 'China', 'Japan and RoW'])
+    """
 
     valuation: Valuation
     asset: Asset
@@ -376,7 +390,42 @@ class TermSheet(_Model):
     # ---- construction -------------------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str | None = None, lines: dict | None = None) -> "TermSheet":
-        """Validate a plain dict (as read from TOML). Raises :class:`InputError` listing every problem."""
+        """Validate a plain dict with the structure of the TOML file (as :func:`tomllib.load` reads it).
+
+        Dates may be :class:`datetime.date` objects or ISO strings (``"2025-03-17"``).
+
+        Parameters
+        ----------
+        data : dict
+            Sections as in docs/termsheet.md: ``valuation``, ``asset``, ``phases``, ``territories``, ``costs``, ...
+        source : str, optional
+            A name for the messages (the file name).
+        lines : dict, optional
+            TOML line of each key path, for the messages (:func:`iitvalue.loads` passes them).
+
+        Returns
+        -------
+        TermSheet
+
+        Raises
+        ------
+        InputError
+            Every problem at once (missing or unknown field, out-of-range value, inconsistent sections), each with
+            its dotted path; ``.problems`` lists them as :class:`~iitvalue.errors.Problem`.
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> data = iitvalue.load("examples/esobiotec.toml").to_dict()
+        >>> data["valuation"]["date"] = "2025-06-30"
+        >>> iitvalue.TermSheet.from_dict(data).valuation.date
+        datetime.date(2025, 6, 30)
+        >>> data["valuation"]["discount_rate"] = 10
+        >>> iitvalue.TermSheet.from_dict(data)
+        Traceback (most recent call last):
+        ...
+        iitvalue.errors.InputError: valuation.discount_rate: 10 is not allowed; must be <= 1.0 (rates and ...)
+        """
         data, lines, moved = lead_at_top_level(data, lines or {})
         if moved:
             raise InputError(moved, source)
@@ -390,13 +439,65 @@ class TermSheet(_Model):
         return sheet
 
     def to_dict(self) -> dict[str, Any]:
+        """The sheet as a plain dict with the structure of the TOML file: the fields that were given, without
+        defaults filled in; ``TermSheet.from_dict(sheet.to_dict()) == sheet``.
+
+        Returns
+        -------
+        dict
+            Sections to values; dates as :class:`datetime.date`.
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> sheet = iitvalue.load("examples/esobiotec.toml")
+        >>> d = sheet.to_dict()
+        >>> d["phases"][0]
+        {'name': 'Phase 1 (sponsor dose-finding)', 'kind': 'phase1', 'duration': 1.5, 'cost': 30.0}
+        >>> iitvalue.TermSheet.from_dict(d) == sheet
+        True
+        """
         return self.model_dump(mode="python", exclude_none=True, exclude_unset=True)
 
     def replace(self, changes: dict[str, Any] | None = None, **sections: Any) -> "TermSheet":
-        """A validated copy with ``changes`` applied: keys are dotted paths such as ``"phases[0].probability"``
-        or ``"valuation.discount_rate"``. Keyword arguments change whole sections: a dict is merged into the
-        section (nested dicts too, so ``replace(valuation={"discount_rate": 0.12})`` keeps the other fields), a
-        list or a model replaces it, None removes it (``replace(deal=None)``)."""
+        """A validated copy with ``changes`` applied (the sheet itself is frozen and unchanged).
+
+        Parameters
+        ----------
+        changes : dict, optional
+            Dotted paths to new values, as the CLI's ``--set``: ``"phases[0].probability"``,
+            ``"valuation.discount_rate"``, ``"territories[1].peak_sales"``, ... (indices 0-based).
+        **sections
+            Whole sections: a dict is merged into the section (nested dicts too, so
+            ``replace(valuation={"discount_rate": 0.12})`` keeps the other fields), a list or a model replaces it,
+            None removes it (``replace(deal=None)``).
+
+        Returns
+        -------
+        TermSheet
+
+        Raises
+        ------
+        InputError
+            A path that does not exist, or a value the schema refuses.
+
+        Examples
+        --------
+        >>> import iitvalue
+        >>> sheet = iitvalue.load("examples/esobiotec.toml")
+        >>> what_if = sheet.replace({"phases[0].probability": 0.8})
+        >>> round(iitvalue.value(what_if).value_of("asset.rnpv"), 1)
+        742.8
+        >>> dearer = sheet.replace(valuation={"discount_rate": 0.12})
+        >>> dearer.valuation.discount_rate, dearer.valuation.currency
+        (0.12, 'USD')
+        >>> sheet.replace(deal=None).deal is None
+        True
+        >>> sheet.replace({"phases[9].probability": 0.8})
+        Traceback (most recent call last):
+        ...
+        iitvalue.errors.InputError: phases[9].probability: no entry [9] under phases; it has 4 entries (0-based)
+        """
         data = self.to_dict()
         for key, value in sections.items():
             if isinstance(value, BaseModel):
