@@ -109,9 +109,9 @@ class Result:
     >>> int(cf.loc[8, "year"]), round(float(cf.loc[8, "revenue"]), 1)
     (2033, 277.0)
     >>> round(float(cf["pv_risked"].sum()), 1)      # the rNPV is the sum of the risk-adjusted PVs
-    415.8
+    273.9
     >>> result.phases["p_transition"].round(3).tolist()
-    [0.483, 0.623, 0.697, 1.0]
+    [0.49, 0.509, 0.645, 0.929]
     """
 
     sheet: TermSheet
@@ -199,9 +199,9 @@ class Result:
         >>> import iitvalue
         >>> result = iitvalue.value("examples/esobiotec.toml")
         >>> round(result.value_of("deal.licensee_npv"), 1), result.value_of("deal.licensee")
-        (-15.6, 'AstraZeneca')
+        (-163.7, 'AstraZeneca')
         >>> round(result.value_of("pos.posterior_loa"), 4)
-        0.2095
+        0.1494
         """
         section, _, name = key.partition(".")
         if section == "asset" and name in self.asset.summary:
@@ -229,7 +229,7 @@ class Result:
         >>> list(d)
         ['valuation', 'asset', 'phases', 'pos', 'deal', 'notes']
         >>> d["valuation"]["date"], d["asset"]["launch_year"], round(d["deal"]["breakeven_upfront"], 1)
-        ('2025-03-17', 2032, 409.1)
+        ('2025-03-17', 2032, 258.8)
         """
         out: dict[str, Any] = {
             "valuation": {
@@ -278,7 +278,7 @@ class Result:
         >>> import iitvalue
         >>> fig = iitvalue.value("examples/esobiotec.toml").plot()
         >>> fig.axes[0].get_title(), fig.axes[0].get_ylabel()
-        ('ESO-T01: rNPV 415.8 (USD millions)', 'USD millions')
+        ('ESO-T01: rNPV 273.9 (USD millions)', 'USD millions')
         >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from .model import charts
@@ -417,12 +417,12 @@ def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
     >>> import iitvalue
     >>> result = iitvalue.value("examples/esobiotec.toml")
     >>> result
-    <Result 'ESO-T01' at 2025-03-17: rNPV 415.8 USD m, LOA 21.0%; AstraZeneca NPV -15.6, break-even upfront 409.1>
+    <Result 'ESO-T01' at 2025-03-17: rNPV 273.9 USD m, LOA 14.9%; AstraZeneca NPV -163.7, break-even upfront 258.8>
     >>> s = result.summary
     >>> round(float(s["asset.rnpv"]), 1), round(float(s["pos.readout_value"]), 1)
-    (415.8, 81.0)
+    (273.9, 59.0)
     >>> round(iitvalue.value("examples/esobiotec.toml", readout="none").value_of("asset.rnpv"), 1)
-    334.8
+    214.8
     """
     if isinstance(sheet, (str, Path)):
         sheet = load(sheet)

@@ -96,7 +96,7 @@ class Tornado(Rows):
         >>> import iitvalue
         >>> fig = iitvalue.tornado(iitvalue.load("examples/esobiotec.toml")).plot()
         >>> fig.axes[0].get_title()
-        'Tornado of the asset rNPV of ESO-T01: base 415.8'
+        'Tornado of the asset rNPV of ESO-T01: base 273.9'
         >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from ..montecarlo.plots import plot_tornado

@@ -33,12 +33,12 @@ class AssetValuation:
     >>> import iitvalue
     >>> asset = iitvalue.value("examples/esobiotec.toml").asset
     >>> asset
-    <AssetValuation rNPV 415.8 USD m, LOA 21.0%, launch 2032>
+    <AssetValuation rNPV 273.9 USD m, LOA 14.9%, launch 2032>
     >>> s = asset.summary
     >>> round(s["npv_unrisked"], 1), round(s["pv_rd_risked"] + s["pv_commercial_risked"], 1), s["approval_date"]
-    (2239.3, 415.8, '2032-09-17')
+    (2239.3, 273.9, '2032-09-17')
     >>> asset.phases["p_cumulative"].round(3).tolist()
-    [0.483, 0.301, 0.21, 0.21]
+    [0.49, 0.249, 0.161, 0.149]
     """
 
     plan: Plan

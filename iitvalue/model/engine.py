@@ -308,7 +308,7 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
     >>> m.discount_rate[2] = 0.12
     >>> lines = evaluate(m)
     >>> lines.rnpv.round(1).tolist(), lines.loa.round(4).tolist(), lines.fcf.shape
-    ([334.8, 420.9, 238.5], [0.1734, 0.1734, 0.1734], (3, 25))
+    ([214.8, 275.7, 147.6], [0.1225, 0.1225, 0.1225], (3, 25))
     """
     S, N, dt = m.n_scenarios, m.n_periods, m.dt
     t0 = np.arange(N) * dt

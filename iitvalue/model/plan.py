@@ -147,9 +147,9 @@ def resolve(sheet: TermSheet) -> Plan:
     >>> import iitvalue
     >>> plan = resolve(iitvalue.load("examples/esobiotec.toml"))
     >>> [round(p.probability, 3) for p in plan.phases], plan.discount_rate, plan.n_periods
-    ([0.442, 0.588, 0.667, 1.0], 0.1, 25)
+    ([0.453, 0.473, 0.615, 0.929], 0.1, 25)
     >>> plan.notes[0]
-    "Phase 1 (sponsor dose-finding): probability 0.442 from transition probabilities row 'car-t'"
+    "Phase 1 (sponsor dose-finding): probability 0.4531 from transition probabilities row 'car-t', column phase1"
     """
     a = sheet.asset
     trans = catalogue.transition_row(a.modality, a.therapeutic_area, a.benchmark)
