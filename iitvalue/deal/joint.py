@@ -142,8 +142,7 @@ def value_deal_joint(deal: Deal, licensor: JointPlan, licensee: JointPlan,
                      "counts 0 for both parties")
     if irr is None:
         notes.append("licensee IRR: the expected cash flows have no single root (no sign change or several)")
-    any_appr = lambda v: float(v.outcome_probabilities[0] @ (v.joint.states == np.array(  # noqa: E731
-        [len(p.phases) for p in v.joint.plans])[None, :]).any(axis=1))
+    any_appr = _any_approved
     summary = {
         "kind": deal.kind, "licensor": deal.licensor.name, "licensee": deal.licensee.name,
         "licensor_discount_rate": deal.licensor.discount_rate, "licensee_discount_rate": deal.licensee.discount_rate,
@@ -178,6 +177,8 @@ def _payments(deal: Deal, lic: JointPartyView, lee: JointPartyView, lo: DealOutc
         prob_lic = float(expectation(cl.paid.astype(float), pl)[0])
         if ce.stream:
             t = _stream_time(deal, ce.category, lee, tc)
+            if ce.category == "profit_share":  # as the single path: the profit share flows once approved
+                prob, prob_lic = _any_approved(lee), _any_approved(lic)
         else:
             times = np.broadcast_to(ce.time if ce.time.ndim == 2 else ce.time[:, None], ce.paid.shape)
             w = pe * ce.paid
@@ -190,6 +191,12 @@ def _payments(deal: Deal, lic: JointPartyView, lee: JointPartyView, lo: DealOutc
                      "pv_licensor": float(expectation(cl.pv, pl)[0]), "pv_licensee": -float(expectation(ce.pv, pe)[0]),
                      "cvr": ce.cvr})
     return rows
+
+
+def _any_approved(v: JointPartyView) -> float:
+    """P(at least one indication approved) under the party's beliefs."""
+    J = np.array([len(p.phases) for p in v.joint.plans])
+    return float(v.outcome_probabilities[0] @ (v.joint.states == J[None, :]).any(axis=1))
 
 
 def _stream_lines(deal: Deal, category: str, v: JointPartyView) -> np.ndarray:

@@ -51,6 +51,14 @@ class IndicationPlan:
     lag: float = 0.0
     q_active: float = math.nan
     q_inactive: float = math.nan
+    reach: tuple[float, float] = (1.0, 1.0)  # P(it starts | active), (| inactive), under the prior
+
+
+def given_start(p_active: float, reach: tuple[float, float]) -> float:
+    """P(active | the indication starts) from P(active) and ``reach`` = P(it starts | active), (| inactive)."""
+    ra, ri = reach
+    den = p_active * ra + (1.0 - p_active) * ri
+    return p_active * ra / den if den > 0 else p_active
 
 
 @dataclass(frozen=True)
@@ -160,10 +168,11 @@ def joint_probabilities(jp: JointPlan, states: np.ndarray, probabilities: list[n
 
 def at_class(jp: JointPlan, p_active: float, spread) -> JointPlan:
     """The joint plan with class probability ``p_active``: each indication's phases spread (``spread(probs,
-    kinds, loa)``, the rule of the update) to LOA_k = p q_kA + (1 - p) q_kI."""
+    kinds, loa)``, the rule of the update) to LOA_k = p_k q_kA + (1 - p_k) q_kI, p_k = P(active | k starts)."""
     inds = []
     for i in jp.indications:
-        loa = p_active * i.q_active + (1.0 - p_active) * i.q_inactive
+        pk = given_start(p_active, i.reach)
+        loa = pk * i.q_active + (1.0 - pk) * i.q_inactive
         probs = [p.probability for p in i.plan.phases]
         plan = (i.plan.with_phases(spread(probs, [p.kind for p in i.plan.phases], loa),
                                    source=f"P(active) set to {p_active:.4f}") if i.plan.phases else i.plan)

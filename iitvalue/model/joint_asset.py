@@ -15,6 +15,14 @@ from .joint import JointPlan
 from .joint_lines import JointLines, evaluate_joint
 
 
+def _demand(flat, o: int) -> np.ndarray:
+    """Sales before the ceiling in outcome o, (N,): the plant's territories' sales / K plus the others'."""
+    K = flat.capacity[o]
+    free = flat.revenue_free[o]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(K > 0, (flat.revenue[o] - free) / K, 0.0) + free
+
+
 def _start_text(jp: JointPlan, k: int) -> str:
     i = jp.indications[k]
     if i.parent is None:
@@ -93,14 +101,12 @@ def value_joint(jp: JointPlan, jl: JointLines | None = None) -> AssetValuation:
         "currency": lead.currency,
     }
     if flat.capacity is not None:
-        K = flat.capacity[o_all]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            demand = float(np.where(K > 0, flat.revenue[o_all] / K, 0.0).sum())
+        demand = float(_demand(flat, o_all).sum())
         lost = demand - float(flat.revenue[o_all].sum())
         summary["capacity_lost_sales"] = lost
         summary["capacity_lost_share"] = lost / demand if demand > 0 else 0.0
         summary["capacity_binding_years"] = len({add_years(lead.valuation_date, float(t)).year
-                                                 for t, k in zip(ln0.t_start, K) if k < 1 - 1e-12})
+                                                 for t, k in zip(ln0.t_start, flat.capacity[o_all]) if k < 1 - 1e-12})
     dates = [add_years(lead.valuation_date, float(t)) for t in ln0.t_start]
     cf: dict[str, Any] = {"period_start": [d.isoformat() for d in dates], "year": [d.year for d in dates],
                           "t_start": ln0.t_start, "t_cash": ln0.t_cash,
@@ -115,8 +121,7 @@ def value_joint(jp: JointPlan, jl: JointLines | None = None) -> AssetValuation:
     notes_extra = []
     if flat.capacity is not None:
         K = flat.capacity[o_all]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cf["demand"] = np.where(K > 0, flat.revenue[o_all] / K, 0.0)
+        cf["demand"] = _demand(flat, o_all)
         cf["capacity_factor"] = K
         binding = [d.year for d, k in zip(dates, K) if k < 1 - 1e-12]
         notes_extra.append(f"capacity: {lead.capacity.patients_per_year:,.0f} patients per year at full scale for "
@@ -126,10 +131,8 @@ def value_joint(jp: JointPlan, jl: JointLines | None = None) -> AssetValuation:
                                f"({summary['capacity_lost_share']:.1%} of demand)" if binding else "the ceiling never binds"))
     own = []
     for k, ind in enumerate(jp.indications):
-        rev_k = sum(jl.lines[k].revenue_by_territory[0, mk] for mk in range(len(jl.market_of[k])))
-        if flat.capacity is not None:
-            rev_k = rev_k * flat.capacity[o_all]
-        cf[f"revenue_{ind.name}"] = rev_k
+        rev_k = jl.own_sales(k)[o_all].sum(0)  # after the plant's factor on the territories it supplies
+        cf[f"revenue_indication_{ind.name}"] = rev_k
         own.append(rev_k)
     costs = [_costs_on(jl, k, o_all) for k in range(len(jp.indications))]
     cf["revenue"] = flat.revenue[o_all]

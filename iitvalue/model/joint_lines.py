@@ -57,6 +57,7 @@ class FlatLines:
     exclusivity_end: np.ndarray  # (R, M)
     rd_by_phase: np.ndarray
     capacity: np.ndarray | None  # (R, N) the plant's factor K, None without a ceiling
+    revenue_free: np.ndarray | None  # (R, N) sales of territories the plant does not supply (with a ceiling)
     revenue: np.ndarray
     rd: np.ndarray
     operating_profit: np.ndarray
@@ -116,6 +117,21 @@ class JointLines:
     def reshape(self, x: np.ndarray) -> np.ndarray:
         """Flat rows (S x Omega, ...) as (S, Omega, ...)."""
         return x.reshape((self.n_scenarios, self.n_outcomes) + x.shape[1:])
+
+    def own_sales(self, k: int) -> np.ndarray:
+        """Indication k's realised sales by its territories in every (scenario, joint outcome), (S x Omega, M_k,
+        N): its success-path sales where it is approved (after the plant's factor on the territories the plant
+        supplies), 0 elsewhere."""
+        S, O = self.n_scenarios, self.n_outcomes
+        ln, st = self.lines[k], self.states[:, k]
+        J = ln.prob_start.shape[1]
+        rev = np.broadcast_to(ln.revenue_by_territory[:, None], (S, O) + ln.revenue_by_territory.shape[1:])
+        rev = rev * (st == J)[None, :, None, None]
+        if self.flat.capacity is not None:
+            plant = np.array([t.capacity_limited for t in self.plans[k].territories], dtype=bool)
+            K = self.reshape(self.flat.capacity)[:, :, None, :]
+            rev = np.where(plant[None, None, :, None], rev * K, rev)
+        return rev.reshape((S * O,) + rev.shape[2:])
 
     def own_values(self, k: int, df: np.ndarray) -> np.ndarray:
         """Indication k's own cash flows in each joint outcome, taxed as if it were alone, (S, Omega): its
@@ -237,8 +253,9 @@ def evaluate_joint(jp: JointPlan, arrays: list[ModelArrays] | None = None, rate:
     rd = rd_by_phase.sum(1)
     profit = comm.sum(2).reshape(R, N) - rd
     tax = tax_lines(profit, np.repeat(arrs[0].tax_rate, O), arrs[0].tax_loss_carryforward)
+    free = rev_free.sum(2).reshape(R, N) if capacity is not None else None
     flat = FlatLines(t0, t1, tc, rev.reshape(R, M, N), comm.reshape(R, M, N), launch.reshape(R, M),
-                     excl.reshape(R, M), rd_by_phase, K, revenue, rd, profit, tax, profit - tax)
+                     excl.reshape(R, M), rd_by_phase, K, free, revenue, rd, profit, tax, profit - tax)
     lead = jp.lead
     flat_plan = FlatPlan(lead.valuation_date, lead.horizon, lead.dt, tuple(Named(m) for m in markets),
                          tuple(Named(p.name, p.kind) for i in inds for p in i.plan.phases))

@@ -12,7 +12,7 @@ from ..catalogue import find_model
 from ..termsheet.indications import indication_sheet
 from ..termsheet.schema import Pos, TermSheet
 from . import pos as P
-from .joint import IndicationPlan, JointPlan, logit_shift
+from .joint import IndicationPlan, JointPlan, given_start, logit_shift
 from .plan import Plan, resolve
 
 
@@ -110,11 +110,10 @@ def joint_update(sheet: TermSheet, readout: str | None = None, cfg: Pos | None =
                 phase = (None if ind.start.event == "approval" else
                          [x.name for x in plans[p].phases].index(ind.start.phase))
                 reach.append(tuple(reach[p][c] * event_probability(plans[p], qs[p][c], phase) for c in (0, 1)))
-            ra, ri = reach[k]
-            pik = pi0 * ra / (pi0 * ra + (1.0 - pi0) * ri) if pi0 * ra + (1.0 - pi0) * ri > 0 else pi0
-            q = logit_shift(pik, upd.p_active, upd.p_inactive, prior)
+            q = logit_shift(given_start(pi0, reach[k]), upd.p_active, upd.p_inactive, prior)
         qs.append(q)
-        post_loa = pi1 * q[0] + (1.0 - pi1) * q[1]
+        pik1 = given_start(pi1, reach[k])  # the posterior class odds given that it starts
+        post_loa = pik1 * q[0] + (1.0 - pik1) * q[1]
         kinds = [p.kind for p in plan.phases]
         post_plan = (plan.with_phases(P.spread([p.probability for p in plan.phases], kinds, post_loa),
                                       source="Bayesian update of the readouts, shared class (docs/method.md 5)",
@@ -134,7 +133,7 @@ def joint_update(sheet: TermSheet, readout: str | None = None, cfg: Pos | None =
             if event == "phase_success":
                 phase = [p.name for p in plans[parent].phases].index(ind.start.phase)
         common = dict(name=ind.name, key=s.asset.indication, line=ind.line, parent=parent, event=event, phase=phase,
-                      lag=lag)
+                      lag=lag, reach=reach[k])
         prior_inds.append(IndicationPlan(plan=prior_t, prior_plan=plan, q_active=q[0] * scale0,
                                          q_inactive=q[1] * scale0, **common))
         post_inds.append(IndicationPlan(plan=post_t, prior_plan=plan, q_active=q[0] * scale, q_inactive=q[1] * scale,

@@ -67,6 +67,8 @@ def share_draws(sheet: TermSheet, setup, arrs: list, draws: dict[str, np.ndarray
                         arrs[k].net_price[:, mc] = arrs[0].net_price[:, m]
                     if field in TERR_ARRAY and field not in t.model_fields_set:
                         getattr(arrs[k], TERR_ARRAY[field])[:, mc] = getattr(arrs[0], TERR_ARRAY[field])[:, m]
+                    if field == "years_to_peak" and not {"ramp", "years_to_peak"} & t.model_fields_set:
+                        arrs[k].ramp[:, mc, :] = arrs[0].ramp[:, m, :]  # the lead's redrawn launch curve
             elif loc[0] == "costs":
                 for mc, t in enumerate(resolved):
                     if getattr(t, loc[-1]) is None:

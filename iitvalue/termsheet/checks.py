@@ -156,7 +156,7 @@ def _check_update(sheet: TermSheet, lines: dict) -> list[Problem]:
             "multiplies the review phase's probability and lengthens it; add the filing phase or remove "
             "[pos.transportability]")
     posterior = any(u.dist == "posterior" for u in sheet.uncertainty)
-    if not (sheet.readouts or cfg is not None or posterior):
+    if not (sheet.readouts or cfg is not None or posterior or any(i.readouts for i in sheet.indications[1:])):
         return out  # no update: no class model needed
     key = cfg.model if cfg is not None else None
     if key is not None and key not in catalogue.class_model_keys():
@@ -169,7 +169,9 @@ def _check_update(sheet: TermSheet, lines: dict) -> list[Problem]:
             add(("asset", p.path.split(".")[-1]), p.message + " (the Bayesian update of the readouts needs a class "
                 "model: give [pos] model = \"...\", or an asset.therapeutic_area with a generic one)")
         return out
-    if not _uses_readouts(sheet):
+    follow_on = any(_uses_readouts(sheet.model_copy(update={"readouts": ind.readouts}))
+                    for ind in sheet.indications[1:])
+    if not (_uses_readouts(sheet) or follow_on):  # any indication's readouts update the shared class
         return out
     row = catalogue.transition_row(a.modality, a.therapeutic_area, a.benchmark)
     prior = 1.0
@@ -465,6 +467,10 @@ def _check_indications(sheet: TermSheet, lines: dict) -> list[Problem]:
             add(("indications", k, "territories"), "a follow-on indication needs [[indications.territories]] "
                 "(its own, or share_of_lead = x of a lead territory)")
         for m, t in enumerate(ind.territories):
+            both = [f for f in ("peak_sales", "patients", "treated_share") if getattr(t, f) is not None]
+            if t.share_of_lead is not None and both:
+                add(("indications", k, "territories", m, both[0]), "share_of_lead sets the peak (x the lead's); "
+                    f"remove {' and '.join(both)} or share_of_lead")
             if t.share_of_lead is not None and t.name not in lead_terrs:
                 add(("indications", k, "territories", m, "name"), f"share_of_lead needs a lead territory named "
                     f"'{t.name}'{suggest(t.name, lead_terrs)}; the lead's territories: {', '.join(lead_terrs)}")

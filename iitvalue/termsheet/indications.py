@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # annotations only: the schema imports this module
     from .schema import Indication, TermSheet, Territory
 
 LEAD_TABLES = ("phases", "territories", "readouts")
+# a follow-on territory's own field replaces the lead's fields it cannot be combined with
+REPLACED_BY = {"exclusivity_end": ("exclusivity_years",), "exclusivity_years": ("exclusivity_end",),
+               "ramp": ("years_to_peak",), "years_to_peak": ("ramp",)}
 # the stage an indication is at, from the kind of its first remaining phase
 STAGE_OF_KIND = {"preclinical": "preclinical", "phase1": "phase1", "phase2": "phase2", "phase3": "phase3",
                  "pivotal": "phase3", "filing": "filed"}
@@ -76,9 +79,14 @@ def follow_on_territories(sheet: "TermSheet", ind: "Indication") -> list["Territ
             continue
         base = lead[t.name]
         own = {f: getattr(t, f) for f in t.model_fields_set if f not in ("name", "share_of_lead")}
-        peak = t.share_of_lead * base.peak
-        merged = base.model_copy(update={**own, "peak_sales": peak, "patients": None, "treated_share": None})
-        out.append(merged)
+        data = base.model_dump(exclude_unset=True)
+        for f in own:  # an own field replaces the lead's fields it excludes
+            for gone in REPLACED_BY.get(f, ()):
+                data.pop(gone, None)
+        data.pop("patients", None)
+        data.pop("treated_share", None)
+        data.update(own, peak_sales=t.share_of_lead * base.peak)
+        out.append(type(t).model_validate(data))
     return out
 
 

@@ -276,6 +276,16 @@ class Approval(TriggerType):
         return refs.launch(m), refs.loa
 
 
+@dataclass(frozen=True)
+class _Sales:
+    """Sales lines in the shape :meth:`Sales._first` reads (revenue (R, N), by territory (R, M, N))."""
+
+    revenue: np.ndarray
+    revenue_by_territory: np.ndarray
+    t_start: np.ndarray
+    t_end: np.ndarray
+
+
 def _annual_sales(t: Any, plan: Any, ln: Any) -> np.ndarray:
     """Net sales per model year (years from the valuation date) of the trigger's territory or worldwide."""
     sales = (ln.revenue if t.territory is None
@@ -315,9 +325,13 @@ class Sales(TriggerType):
     def joint(self, t, jl):
         """Without ``indication``: the sales of every approved indication together, so the time depends on the
         joint outcome: the first model year of each outcome's realised sales that reaches the threshold."""
-        if t.indication is not None:
-            return super().joint(t, jl)
-        time, reached = self._first(t, jl.flat_plan, jl.flat)
+        if t.indication is None:
+            time, reached = self._first(t, jl.flat_plan, jl.flat)
+        else:  # that indication's own sales in each outcome, after the shared plant
+            k = jl.indication_of(t)
+            rev = jl.own_sales(k)
+            own = _Sales(rev.sum(1), rev, jl.flat.t_start, jl.flat.t_end)
+            time, reached = self._first(t, jl.plans[k], own)
         return jl.reshape(time), jl.reshape(reached)
 
     def excel(self, t, plan, refs, key):

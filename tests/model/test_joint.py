@@ -262,3 +262,20 @@ def test_forecast_against_actual_table_is_current():
         act = float(actual.replace(",", ""))
         assert f"{float(a['revenue'][i]):,.0f}" == x and f"{float(a['revenue'][i]) / act:.2f}" == rx
         assert f"{float(b['revenue'][i]):,.0f}" == z and f"{float(b['revenue'][i]) / act:.2f}" == rz
+
+
+def test_forecast_section_figures_are_current():
+    """The model figures quoted under the table of docs/method.md 5.6."""
+    import re
+
+    from conftest import ROOT
+
+    text = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
+    para = " ".join(text[text.index("Model figures: asset rNPV"):text.index("Where it misses, honestly:")].split())
+    r = iitvalue.value(EXAMPLES / "legend-lines.toml")
+    ind = {x["name"]: x for x in r.asset.indications}
+    assert f"asset rNPV {r.asset.summary['rnpv']:,.1f}" in para
+    assert f"late line {ind['RRMM 4L+']['p_approved']:.1%}" in para
+    assert f"earlier line {ind['RRMM 2L-3L']['p_approved']:.1%}" in para
+    assert f"350 upfront {r.deal.summary['licensee_npv']:,.1f}" in para
+    assert re.search(r"one-indication sheet [\d,]+\.\d", para)
