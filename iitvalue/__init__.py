@@ -57,6 +57,7 @@ _LAZY = {
     "tornado": "analysis.sensitivity",
     "price": "analysis.pricing",
     "value_many": "analysis.portfolio",
+    "backtest": "analysis.backtest",
 }
 
 # subpackages and modules reachable as attributes; the older flat names are aliases of their new homes

@@ -191,7 +191,17 @@ class ClassModel:
 
 @lru_cache(maxsize=None)
 def _models() -> dict[str, ClassModel]:
-    comps = _read("pos_components.csv")
+    return _build_models(())
+
+
+def model_without(key: str, programme: str) -> ClassModel:
+    """The class model ``key`` built without the components of ``programme`` (a programme id of
+    ``iitvalue/data/programmes/``): a leave-one-programme-out model for the backtest."""
+    return _build_models((programme,))[key]
+
+
+def _build_models(exclude: tuple[str, ...]) -> dict[str, ClassModel]:
+    comps = [c for c in _read("pos_components.csv") if not c.get("programme") or c["programme"] not in exclude]
     out = {}
     for m in _read("pos_models.csv"):
         key = m["model"]

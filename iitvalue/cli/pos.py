@@ -74,3 +74,43 @@ def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, s
         click.echo(report.to_json({"pos": d}), nl=False)
     else:
         click.echo(report.screen_text(report.pos_table(d) + f"\n  prior LOA from {source}\n  {note}\n", wide))
+
+
+BACKTEST_COLUMNS = ["programme", "date", "design", "n", "responders", "complete", "model", "prior", "posterior",
+                    "outcome"]
+
+
+@click.command("backtest")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="csv: one row per scored readout.")
+@click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of standard output.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@WIDE
+@handle_errors
+def backtest_cmd(fmt, output, force, wide):
+    """Score the probability-of-success model on the dated programme library (docs/method.md 2.11): the
+    posterior P(approval) of every readout before each programme's outcome, leave one programme out, against
+    the benchmark prior; Brier and log scores, and a reliability table."""
+    from .. import report, tables
+    from ..analysis.backtest import BACKTEST_TABLE, RELIABILITY_TABLE, run
+    from ._shell import emit, open_output
+
+    with open_output(output, force) as out:
+        res = run()
+        if fmt == "json":
+            text = report.to_json({"backtest": res})
+        elif fmt == "csv":
+            text = report.rows_to_csv(res["rows"], BACKTEST_COLUMNS)
+        else:
+            scores = [("programmes scored (of the library)", f"{res['programmes']} (of {res['programmes_in_library']})"),
+                      ("readouts scored: approved / failed programmes",
+                       f"{res['readouts']}: {res['approved']:.0f} / {res['failed']:.0f}"),
+                      ("Brier score: posterior / prior", f"{res['brier_posterior']:.4f} / {res['brier_prior']:.4f}"),
+                      ("log score: posterior / prior",
+                       f"{res['log_score_posterior']:.4f} / {res['log_score_prior']:.4f}")]
+            text = (report.key_values("Backtest of the probability of success (lower scores are better)", scores)
+                    + "\n\nReliability of the posterior\n" + tables.render(res["reliability"], RELIABILITY_TABLE, wide=wide)
+                    + "\n\nScored readouts\n" + tables.render(res["rows"], BACKTEST_TABLE, wide=wide)
+                    + "\n\nNotes\n" + "\n".join(f"  - {n}" for n in res["notes"]) + "\n")
+            text = report.screen_text(text, wide)
+        emit(text, out)
