@@ -226,7 +226,7 @@ def _build_models(exclude: tuple[str, ...]) -> dict[str, ClassModel]:
             if cr_mean is not None:
                 mix.setdefault((c["class"], "cr"), []).append((cr_mean, ess))
             rows.append({"class": c["class"], "label": c["label"], "orr_mean": orr_mean, "cr_mean": cr_mean,
-                         "ess": ess, "source": c["source"]})
+                         "ess": ess, "source": c["source"], "programme": c.get("programme", "")})
 
         def build(cls: str, endpoint: str) -> BetaMix:
             parts = mix.get((cls, endpoint))
@@ -264,7 +264,22 @@ def find_model(indication: str, modality: str, therapeutic_area: str | None = No
     """The class model for an asset, and a note saying how it was chosen.
 
     Order: an explicit key; an exact (indication, modality) row; the indication's any-modality row; for a term
-    sheet, the generic row of its therapeutic area. Raises :class:`InputError` listing the known keys."""
+    sheet, the generic row of its therapeutic area. Raises :class:`InputError` listing the known keys. A
+    valuation rebuilds a programme-based row as of its date (:func:`iitvalue.programmes.find_model_at`)."""
+    return _find(indication, modality, therapeutic_area, key)
+
+
+def model_row(key: str) -> dict[str, str]:
+    """The ``pos_models.csv`` row of class model ``key``."""
+    return next(m for m in _read("pos_models.csv") if m["model"] == key)
+
+
+def generic_model(therapeutic_area: str) -> ClassModel:
+    """The literature-based generic class model of a therapeutic area (haematologic when unknown)."""
+    return _models()[_AREA_FALLBACK.get(therapeutic_area, "haematologic")]
+
+
+def _find(indication: str, modality: str, therapeutic_area: str | None, key: str | None) -> tuple[ClassModel, str]:
     models = _models()
     if key is not None:
         if key not in models:

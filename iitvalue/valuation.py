@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .catalogue import find_model
+from .programmes import find_model_at
 from .deal.value import DealValuation, value_deal
 from .errors import InputError, Problem
 from .model import pos as P
@@ -71,6 +71,8 @@ class PosSection:
         d["assurance"] = self.assurance
         d["model_note"] = self.model_note
         d["transportability"] = self.transportability
+        d["class_members"] = [{"programme": c["programme"], "class": c["class"], "as_of": c["as_of"]}
+                              for c in self.update.model.components if c.get("as_of")]
         d["readouts"] = self.readouts
         d["phases"] = [
             {"name": a.name, "kind": a.kind, "prior_probability": a.probability, "posterior_probability": b.probability}
@@ -109,9 +111,9 @@ class Result:
     >>> int(cf.loc[8, "year"]), round(float(cf.loc[8, "revenue"]), 1)
     (2033, 277.0)
     >>> round(float(cf["pv_risked"].sum()), 1)      # the rNPV is the sum of the risk-adjusted PVs
-    273.9
+    341.3
     >>> result.phases["p_transition"].round(3).tolist()
-    [0.49, 0.509, 0.645, 0.929]
+    [0.526, 0.545, 0.675, 0.929]
     """
 
     sheet: TermSheet
@@ -148,9 +150,9 @@ class Result:
         >>> import iitvalue
         >>> s = iitvalue.value("examples/esobiotec.toml").summary
         >>> print(s.dtype, s.round(1)["asset.rnpv"])
-        float64 273.9
+        float64 341.3
         >>> s[["deal.licensor_npv", "deal.licensee_npv"]].round(1).tolist()
-        [470.1, -163.7]
+        [477.7, -96.0]
         """
         import pandas as pd
 
@@ -199,9 +201,9 @@ class Result:
         >>> import iitvalue
         >>> result = iitvalue.value("examples/esobiotec.toml")
         >>> round(result.value_of("deal.licensee_npv"), 1), result.value_of("deal.licensee")
-        (-163.7, 'AstraZeneca')
+        (-96.0, 'AstraZeneca')
         >>> round(result.value_of("pos.posterior_loa"), 4)
-        0.1494
+        0.1798
         """
         section, _, name = key.partition(".")
         if section == "asset" and name in self.asset.summary:
@@ -229,7 +231,7 @@ class Result:
         >>> list(d)
         ['valuation', 'asset', 'phases', 'pos', 'deal', 'notes']
         >>> d["valuation"]["date"], d["asset"]["launch_year"], round(d["deal"]["breakeven_upfront"], 1)
-        ('2025-03-17', 2032, 258.8)
+        ('2025-03-17', 2032, 327.6)
         """
         out: dict[str, Any] = {
             "valuation": {
@@ -278,7 +280,7 @@ class Result:
         >>> import iitvalue
         >>> fig = iitvalue.value("examples/esobiotec.toml").plot()
         >>> fig.axes[0].get_title(), fig.axes[0].get_ylabel()
-        ('ESO-T01: rNPV 273.9 (USD millions)', 'USD millions')
+        ('ESO-T01: rNPV 341.3 (USD millions)', 'USD millions')
         >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from .model import charts
@@ -334,7 +336,8 @@ def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None, cf
     The prior LOA is the plan's own LOA (benchmark or given probabilities); the posterior LOA is spread over the
     clinical phases (pos.spread); a transportability discount, when configured, applies to both plans."""
     cfg = cfg or sheet.pos or Pos()
-    model, note = find_model(sheet.asset.indication, sheet.asset.modality, sheet.asset.therapeutic_area, cfg.model)
+    model, note = find_model_at(sheet.asset.indication, sheet.asset.modality, sheet.asset.therapeutic_area, cfg.model,
+                                sheet.valuation.date)
     evidence, used = P.readout_evidence(sheet.readouts, sheet.valuation.date, readout or cfg.readout, cfg.iit_weight,
                                         cfg.registrational_weight)
     chosen = used
@@ -417,10 +420,10 @@ def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
     >>> import iitvalue
     >>> result = iitvalue.value("examples/esobiotec.toml")
     >>> result
-    <Result 'ESO-T01' at 2025-03-17: rNPV 273.9 USD m, LOA 14.9%; AstraZeneca NPV -163.7, break-even upfront 258.8>
+    <Result 'ESO-T01' at 2025-03-17: rNPV 341.3 USD m, LOA 18.0%; AstraZeneca NPV -96.0, break-even upfront 327.6>
     >>> s = result.summary
     >>> round(float(s["asset.rnpv"]), 1), round(float(s["pos.readout_value"]), 1)
-    (273.9, 59.0)
+    (341.3, 126.5)
     >>> round(iitvalue.value("examples/esobiotec.toml", readout="none").value_of("asset.rnpv"), 1)
     214.8
     """

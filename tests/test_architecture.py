@@ -16,7 +16,7 @@ PKG = ROOT / "iitvalue"
 LAYERS = [
     {"errors", "units", "tables", "__init__"},
     {"stats"},
-    {"catalogue"},
+    {"catalogue", "programmes"},
     {"termsheet"},
     {"model"},
     {"deal"},

@@ -26,7 +26,10 @@ import math
 from importlib import resources
 from typing import Any
 
+import datetime as _dt
+
 from .. import catalogue
+from ..programmes import find_model_at
 from ..errors import InputError, Problem
 from ..model import pos as P
 from ..tables import Column, percent
@@ -86,12 +89,12 @@ def backtest_rows() -> tuple[list[dict[str, Any]], list[str]]:
             skipped["no counts"] += 1
             continue
         modality = prog["modality"] if prog["modality"] in ("car-t",) else "car-t"
-        try:
-            model, _ = catalogue.find_model(prog["indication"], modality, TA)
+        try:  # point in time, without the programme itself (leave one out)
+            model, _ = find_model_at(prog["indication"], modality, TA, None, _dt.date.fromisoformat(r["date"]),
+                                     (prog["programme"],))
         except InputError:
             skipped["no class model"] += 1
             continue
-        model = catalogue.model_without(model.key, prog["programme"])
         stage = STAGE[r["design"]]
         prior = prior_loa(modality, stage)
         n, resp = int(float(r["n"])), int(float(r["responders"]))

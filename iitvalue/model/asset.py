@@ -33,12 +33,12 @@ class AssetValuation:
     >>> import iitvalue
     >>> asset = iitvalue.value("examples/esobiotec.toml").asset
     >>> asset
-    <AssetValuation rNPV 273.9 USD m, LOA 14.9%, launch 2032>
+    <AssetValuation rNPV 341.3 USD m, LOA 18.0%, launch 2032>
     >>> s = asset.summary
     >>> round(s["npv_unrisked"], 1), round(s["pv_rd_risked"] + s["pv_commercial_risked"], 1), s["approval_date"]
-    (2239.3, 273.9, '2032-09-17')
+    (2239.3, 341.3, '2032-09-17')
     >>> asset.phases["p_cumulative"].round(3).tolist()
-    [0.49, 0.249, 0.161, 0.149]
+    [0.526, 0.287, 0.194, 0.18]
     """
 
     plan: Plan

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..catalogue import find_model
+from ..programmes import find_model_at
 from ..termsheet.indications import indication_sheet
 from ..termsheet.schema import Pos, TermSheet
 from . import pos as P
@@ -64,7 +64,7 @@ def joint_update(sheet: TermSheet, readout: str | None = None, cfg: Pos | None =
     a = sheet.asset
     models, notes = [], []
     for s in subs:
-        model, note = find_model(s.asset.indication, a.modality, a.therapeutic_area, cfg.model)
+        model, note = find_model_at(s.asset.indication, a.modality, a.therapeutic_area, cfg.model, sheet.valuation.date)
         models.append(model)
         notes.append(note)
     priors = [math.prod(p.probability for p in plan.phases) for plan in plans]

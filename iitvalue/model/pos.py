@@ -140,9 +140,9 @@ class PosUpdate:
     >>> import iitvalue
     >>> u = iitvalue.value("examples/esobiotec.toml").pos.update
     >>> u
-    <PosUpdate rrmm-car-t: LOA 12.3% -> 14.9%, Bayes factor 1.32, 1 readout(s)>
+    <PosUpdate rrmm-car-t@2025-03-17: LOA 12.3% -> 18.0%, Bayes factor 1.72, 1 readout(s)>
     >>> round(u.prior_class, 3), round(u.posterior_class, 3), u.weight, u.effective_n
-    (0.14, 0.177, 0.5, 0.5)
+    (0.14, 0.219, 0.5, 0.5)
     """
 
     model: ClassModel
@@ -185,7 +185,7 @@ class PosUpdate:
         >>> import iitvalue
         >>> u = iitvalue.value("examples/esobiotec.toml").pos.update
         >>> round(u.prior_loa, 4), round(u.posterior_loa, 4), round(u.bayes_factor, 3)
-        (0.1225, 0.1494, 1.318)
+        (0.1225, 0.1798, 1.715)
         """
         pc = self.posterior_class
         return pc * self.p_active + (1.0 - pc) * self.p_inactive
@@ -214,7 +214,7 @@ class PosUpdate:
         >>> import iitvalue
         >>> orr = iitvalue.value("examples/esobiotec.toml").pos.update.orr_posterior()
         >>> round(orr.mean(), 3), [round(x, 3) for x in orr.interval(0.95)]
-        (0.593, [0.316, 0.997])
+        (0.446, [0.152, 0.993])
         """
         return _blend(self.orr_active, self.orr_inactive, self.posterior_class)
 
@@ -242,7 +242,7 @@ class PosUpdate:
         --------
         >>> import iitvalue
         >>> [round(x, 3) for x in iitvalue.value("examples/esobiotec.toml").pos.update.cr_rate()]
-        [0.227, 0.036, 0.836]
+        [0.173, 0.003, 0.865]
         """
         pc = self.posterior_class
         parts = [(pc, self.orr_active, self.cr_active), (1.0 - pc, self.orr_inactive, self.cr_inactive)]
@@ -285,7 +285,7 @@ class PosUpdate:
         >>> import iitvalue
         >>> sheet = iitvalue.load("examples/esobiotec.toml")
         >>> round(iitvalue.value(sheet).pos.update.assurance(sheet.pos.pivotal), 3)
-        0.397
+        0.22
         """
         rule = Decision1S(threshold=design.threshold, level=design.level, kind=design.rule)
         return float(pos1s(self.orr_posterior(), design.n, rule))
@@ -299,7 +299,7 @@ class PosUpdate:
         >>> import iitvalue
         >>> s = iitvalue.value("examples/esobiotec.toml").pos.update.summary()
         >>> s["model"], round(s["orr_mean"], 3), round(s["prior_ess"], 1), round(s["posterior_ess"], 1)
-        ('rrmm-car-t', 0.593, 7.2, 6.4)
+        ('rrmm-car-t@2025-03-17', 0.446, 3.7, 2.8)
         """
         orr = self.orr_posterior()
         lo, hi = orr.interval(0.95)

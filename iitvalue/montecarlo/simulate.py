@@ -57,9 +57,9 @@ class Simulation:
     >>> import iitvalue
     >>> sim = iitvalue.simulate(iitvalue.load("examples/esobiotec.toml"), n_paths=2000, seed=1)
     >>> sim
-    <Simulation 2,000 paths (seed 1, general engine): mean NPV 314.1, P10 -90.9, P90 2,161.6, P(NPV < 0) 84.8%>
+    <Simulation 2,000 paths (seed 1, general engine): mean NPV 378.7, P10 -90.9, P90 2,304.1, P(NPV < 0) 82.0%>
     >>> sim.outcomes().frame["share"].round(4).tolist()
-    [0.645, 0.152, 0.035, 0.0155, 0.1525]
+    [0.6165, 0.1495, 0.0365, 0.0175, 0.18]
     >>> list(sim.paths_frame().columns[:4])
     ['outcome', 'npv', 'npv_licensor', 'npv_licensee']
     """
@@ -114,7 +114,7 @@ class Simulation:
         >>> import iitvalue
         >>> s = iitvalue.simulate(iitvalue.load("examples/esobiotec.toml"), n_paths=2000, seed=1).summary()
         >>> round(s["mc.deterministic_rnpv"], 1), s["mc.prob_approval"], round(s["mc.licensor.mean"], 1)
-        (273.9, 0.1525, 462.1)
+        (341.3, 0.18, 468.7)
         """
         out: dict[str, Any] = {"mc.paths": self.n, "mc.seed": self.seed, "mc.engine": self.engine}
         out.update({f"mc.{k}": v for k, v in stats(self.asset).items()})
@@ -178,7 +178,7 @@ class Simulation:
         >>> sim = iitvalue.simulate(iitvalue.load("examples/esobiotec.toml"), n_paths=2000, seed=1)
         >>> fig = sim.plot(currency="USD")
         >>> fig.axes[0].get_xlabel(), fig.axes[0].get_title()
-        ('realised NPV (USD millions)', '2,000 paths, P(NPV < 0) = 84.8%')
+        ('realised NPV (USD millions)', '2,000 paths, P(NPV < 0) = 82.0%')
         >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from .plots import plot_histogram
@@ -254,7 +254,7 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
     >>> sheet = iitvalue.load("examples/esobiotec.toml")
     >>> sim = iitvalue.simulate(sheet, n_paths=2000, seed=1)
     >>> sim.n, sim.engine, round(float(sim.asset.mean()), 1), round(float(sim.licensee.mean()), 1)
-    (2000, 'general', 314.1, -110.7)
+    (2000, 'general', 378.7, -45.1)
     >>> iitvalue.simulate(sheet.replace(deal=None, uncertainty=[], correlation=None), 4000).engine
     'fast'
     """

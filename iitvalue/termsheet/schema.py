@@ -487,7 +487,7 @@ class TermSheet(_Model):
         >>> sheet = iitvalue.load("examples/esobiotec.toml")
         >>> what_if = sheet.replace({"phases[0].probability": 0.8})
         >>> round(iitvalue.value(what_if).value_of("asset.rnpv"), 1)
-        496.4
+        597.2
         >>> dearer = sheet.replace(valuation={"discount_rate": 0.12})
         >>> dearer.valuation.discount_rate, dearer.valuation.currency
         (0.12, 'USD')

@@ -4,6 +4,7 @@ the CLI formats and keys, and the figures quoted in the docs."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -16,6 +17,7 @@ import iitvalue
 from iitvalue import catalogue
 from iitvalue.analysis import backtest as B
 from iitvalue.cli import main
+from iitvalue.programmes import find_model_at
 
 from conftest import ROOT
 
@@ -52,10 +54,13 @@ def test_a_programme_is_scored_without_its_own_class_components():
     assert {c["label"] for c in full.components} - {c["label"] for c in loo.components} == {
         "cilta-cel LEGEND-2", "cilta-cel CARTITUDE-1"}
     rows = {(r["programme"], r["date"]): r for r in B.run()["rows"]}
-    legend2 = rows[("cilta-cel", "2017-06-05")]  # 35/35 at ASCO 2017, weight 0.5
-    ev = iitvalue.model.pos.Evidence.from_counts(35, 35, None, None, weight=0.5)  # CR not given in the library
-    want = iitvalue.model.pos.update(loo, B.prior_loa("car-t", "phase1"), [ev]).posterior_loa
-    assert legend2["posterior"] == pytest.approx(want, rel=1e-12)
+    ide = rows[("ide-cel", "2019-12-06")]  # KarMMa topline: the class as of that date, without ide-cel
+    model, note = find_model_at("rrmm", "car-t", "haematologic-malignancies", None, dt.date(2019, 12, 6), ("ide-cel",))
+    assert "ide-cel" not in {c.get("programme") for c in model.components} and model.key.endswith("@2019-12-06")
+    assert all(c["as_of"] <= "2019-12-06" for c in model.components)
+    ev = iitvalue.model.pos.Evidence.from_counts(128, 94, ide["complete"], None, weight=1.0)
+    want = iitvalue.model.pos.update(model, B.prior_loa("car-t", "phase3"), [ev]).posterior_loa
+    assert ide["posterior"] == pytest.approx(want, rel=1e-12)
 
 
 def test_cli_formats(res):

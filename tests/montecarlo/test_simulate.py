@@ -195,12 +195,12 @@ def test_copula_correlation_recovered():
 
 
 def test_posterior_draws(esobiotec_path):
-    """Class drawn with the posterior P(active) 0.1773 (docs/method.md 2.7); each path's LOA is q_A = 0.75 or
+    """Class drawn with the posterior P(active) 0.2190 (the class as of the deal date); each path's LOA is q_A = 0.75 or
     q_I = 0.02; the ORR draws have the posterior mean; with the copula, higher ORR goes with higher share."""
     s = iitvalue.load(esobiotec_path)
     setup = prepare(s)
     draws = draw_block(setup, 100_000, np.random.default_rng(3))
-    assert draws["_active"].mean() == pytest.approx(0.1773, abs=0.005)
+    assert draws["_active"].mean() == pytest.approx(0.2190, abs=0.005)
     assert draws["_orr"].mean() == pytest.approx(setup.update.orr_posterior().mean(), abs=0.003)
     probs = path_probabilities(setup, draws, 100_000)
     assert np.unique(np.round(probs.prod(axis=1), 12)) == pytest.approx([0.02, 0.75])
