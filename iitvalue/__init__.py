@@ -72,8 +72,14 @@ _MODULES = {
 __all__ = sorted(set(_LAZY) | set(_MODULES)) + ["__version__"]
 
 
+# modules that register into a lower one when imported (the notebook verdict's fair upfront: analysis.pricing)
+_WITH = {"value": ("analysis.pricing",), "Result": ("analysis.pricing",), "value_many": ("analysis.pricing",)}
+
+
 def __getattr__(name: str):
     if name in _LAZY:
+        for extra in _WITH.get(name, ()):
+            importlib.import_module(f".{extra}", __name__)
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     if name in _MODULES:
         return importlib.import_module(f".{_MODULES[name]}", __name__)

@@ -151,16 +151,9 @@ def verdict(result) -> str | None:
     at its own rate, the proposed, break-even and calibrated fair upfronts, and the buyer's NPV and IRR."""
     if result.deal is None:
         return None
-    from .analysis.calibrate import load_calibration
-    from .analysis.pricing import price
-    from .errors import InputError, NumericalError
+    from .analysis.pricing import fair_upfront_rows
 
     d, cur = result.deal.summary, result.sheet.valuation.currency
-    try:
-        p = price(result.sheet, load_calibration(None), None)
-        fair = f"{tables.money(p['upfront'])}  (range {tables.money(p['upfront_low'])} to {tables.money(p['upfront_high'])})"
-    except (InputError, NumericalError) as exc:
-        fair = f"n/a ({exc})"
     rows = [
         (f"value to {d['licensee']} (buyer, at {tables.percent(d['licensee_discount_rate'])})",
          tables.money(d["asset_rnpv_licensee_view"])),
@@ -168,7 +161,7 @@ def verdict(result) -> str | None:
          tables.money(d["asset_rnpv_licensor_view"])),
         ("proposed upfront", tables.money(d["upfront"])),
         ("break-even upfront (buyer NPV = 0)", tables.money(d["breakeven_upfront"])),
-        ("fair upfront (calibrated pricing model)", fair),
+        *fair_upfront_rows(result),
         ("buyer NPV and IRR at the proposed terms",
          f"{tables.money(d['licensee_npv'])}, IRR {tables.percent(d['licensee_irr'])}"),
     ]

@@ -316,8 +316,10 @@ class Result:
                        money(d["asset_rnpv_licensee_view"])),
                       (f"value to {d['licensor']} (seller, at {percent(d['licensor_discount_rate'])})",
                        money(d["asset_rnpv_licensor_view"])),
-                      ("proposed upfront", money(d["upfront"])), ("break-even upfront", money(d["breakeven_upfront"])),
-                      ("buyer NPV, IRR", f"{money(d['licensee_npv'])}, {percent(d['licensee_irr'])}")]
+                      ("proposed upfront", money(d["upfront"])), ("break-even upfront", money(d["breakeven_upfront"]))]
+            for extra in VERDICT_ROWS:  # rows of higher layers (the calibrated fair upfront: analysis.pricing)
+                pairs += extra(self)
+            pairs += [("buyer NPV, IRR", f"{money(d['licensee_npv'])}, {percent(d['licensee_irr'])}")]
         html = html_pairs(f"{self.sheet.asset.name}: {self.sheet.valuation.name}", pairs) + self.asset._repr_html_()
         if self.pos is not None:
             html += self.pos.update._repr_html_()
@@ -325,6 +327,11 @@ class Result:
             html += self.deal._repr_html_()
         return html
 
+
+# Verdict rows that need a higher layer (label, formatted value): analysis.pricing registers the calibrated fair
+# upfront with its range here when it is imported (iitvalue.value imports it), so that the notebook verdict shows
+# what the text verdict of `iitvalue value` shows.
+VERDICT_ROWS: list = []
 
 # outputs that are null when absent but never numbers (kept out of Result.summary)
 _NOT_NUMBERS = {"pos.transportability", "asset.approval_date", "asset.launch_date"}

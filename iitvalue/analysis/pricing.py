@@ -19,7 +19,7 @@ from ..stats.roots import brent
 from ..tables import Column, factor, html_pairs, html_table, money, percent
 from ..termsheet.loading import load
 from ..termsheet.schema import TermSheet, Trigger
-from ..valuation import plan_at_loa, posterior_plans, value
+from ..valuation import VERDICT_ROWS, plan_at_loa, posterior_plans, value
 from .calibrate import (BOUNDS, Calibration, DealValues, deal_values, fair_total, load_calibration, predict_upfront,
                         shipped_comparables, values_for, with_weight)
 
@@ -272,3 +272,22 @@ def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermS
     return {"upfront": rows[0]["amount"], "headline_value": headline, "structure": rows,
             "basis": f"proportions of {len(kinds)} comparable(s) of kind '{kinds[0].deal.kind}'",
             "shares": dict(zip(cats, shares.tolist())), "notes": notes}
+
+
+def fair_upfront_rows(result) -> list[tuple[str, str]]:
+    """The verdict's row of the calibrated fair upfront with its range (the shipped calibration; docs/method.md
+    4.4), or n/a with the reason; none without a deal. Used by the text verdict and, registered in
+    :data:`iitvalue.valuation.VERDICT_ROWS`, by the notebook display of a result."""
+    if result.deal is None:
+        return []
+    from .calibrate import load_calibration
+
+    try:
+        p = price(result.sheet, load_calibration(None), None)
+        fair = f"{money(p['upfront'])}  (range {money(p['upfront_low'])} to {money(p['upfront_high'])})"
+    except (InputError, NumericalError) as exc:
+        fair = f"n/a ({exc})"
+    return [("fair upfront (calibrated pricing model)", fair)]
+
+
+VERDICT_ROWS.append(fair_upfront_rows)

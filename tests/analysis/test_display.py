@@ -108,3 +108,18 @@ def test_the_update_section_displays_briefly(result):
     html = result.pos._repr_html_()
     assert html.startswith("<h4>Probability of success") and "Phase probabilities" in html and "Readouts used" in html
     assert "np.float64" not in html and "np.float64" not in text
+
+
+def test_the_notebook_verdict_shows_the_calibrated_fair_upfront():
+    """As the text verdict of `iitvalue value`: the fair upfront of the shipped calibration with its range, next to
+    the proposed and break-even upfronts (registered by analysis.pricing, which iitvalue.value imports)."""
+    from iitvalue.analysis.calibrate import load_calibration
+    from iitvalue.analysis.pricing import price
+    from iitvalue.tables import money
+
+    res = iitvalue.value("examples/esobiotec.toml")
+    p = price(res.sheet, load_calibration(None), None)
+    html = res._repr_html_()
+    assert "fair upfront (calibrated pricing model)" in html
+    assert f"{money(p['upfront'])}  (range {money(p['upfront_low'])} to {money(p['upfront_high'])})" in html
+    assert html.index("break-even upfront") < html.index("fair upfront") < html.index("buyer NPV, IRR")
