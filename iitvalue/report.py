@@ -168,10 +168,10 @@ def verdict(result) -> str | None:
     return key_values(f"Verdict ({cur} millions; each side at its own discount rate)", rows)
 
 
-def value_table(result, wide: bool = False) -> str:
+def value_table(result, wide: bool = False, doc: dict | None = None) -> str:
     """The readable report of ``iitvalue value``: the verdict (with a deal), summary, phases, per-period table
     and notes; fitted to the terminal width, or with ``wide`` every table in one block and no line wrapped."""
-    doc = result.to_dict()
+    doc = doc if doc is not None else result.to_dict()  # the caller's, when it has built it already
     a = doc["asset"]
     cur = doc["valuation"]["currency"]
     head = verdict(result)

@@ -55,7 +55,7 @@ def value_cmd(files: tuple[str, ...], fmt: str, sets: tuple[str, ...], readout: 
         elif fmt == "csv":
             text = report.table_to_csv(result.asset.table)
         else:
-            text = report.screen_text(report.value_table(result, wide), wide)
+            text = report.screen_text(report.value_table(result, wide, doc), wide)
         emit(text, out)
 
 

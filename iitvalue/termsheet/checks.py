@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -321,7 +321,7 @@ def _check_uncertainty(sheet: TermSheet, lines: dict, scenarios: bool = True) ->
             loc, bounds = numeric_field(u.path, type(sheet))
             if loc[0] in ("uncertainty", "correlation", "scenarios"):
                 raise InputError(Problem(u.path, "names a Monte Carlo setting, not an input of the valuation"))
-            set_path(copy.deepcopy(data), u.path, 0.0, type(sheet))  # checks list indices against this sheet
+            set_path(_copy_along(data, loc), u.path, 0.0, type(sheet))  # checks list indices against this sheet
         except InputError as exc:
             add(here + ("path",), exc.problems[0].message)
             continue
@@ -491,6 +491,23 @@ def _check_indications(sheet: TermSheet, lines: dict) -> list[Problem]:
                 path = f"indications[{k}].stage"
             out.append(Problem(path, p.message, p.line))
     return out
+
+
+def _copy_along(data: dict, loc: tuple) -> dict:
+    """``data`` with every container on the path ``loc`` copied (shallowly), so that :func:`set_path` can probe
+    the path without touching ``data`` and without a deep copy of the whole sheet per entry."""
+    root = dict(data)
+    node: Any = root
+    for key in loc[:-1]:
+        if isinstance(node, dict) and isinstance(node.get(key), (dict, list)):
+            node[key] = copy.copy(node[key])
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node) \
+                and isinstance(node[key], (dict, list)):
+            node[key] = copy.copy(node[key])
+        else:
+            break
+        node = node[key]
+    return root
 
 
 def _dupes(names: list[str], table: tuple, add) -> None:

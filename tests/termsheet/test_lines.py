@@ -90,3 +90,18 @@ def test_never_raises_on_text_that_is_not_toml():
     for text in ('[', '"""', "a = [", "= 1", "[a\nb = ]", "'''x", "a.=1", 'k = "\\', "[[]]\n[.]", "x = {a=}"):
         toml_key_lines(text)
         nesting_line(text)
+
+
+def test_validating_uncertainty_paths_leaves_the_input_untouched():
+    """The path probes of [[uncertainty]] entries work on copies along each path (no deep copy of the sheet)."""
+    import copy
+
+    import iitvalue
+
+    d = tomllib.loads((EXAMPLES / "esobiotec.toml").read_text(encoding="utf-8"))
+    before = copy.deepcopy(d)
+    iitvalue.TermSheet.from_dict(d)
+    assert d == before
+    d["uncertainty"].append({"path": "territories[9].peak_sales", "dist": "uniform", "low": 1.0, "high": 2.0})
+    with pytest.raises(iitvalue.InputError, match=r"no entry \[9\]"):
+        iitvalue.TermSheet.from_dict(d)
