@@ -189,6 +189,23 @@ class ClassModel:
     components: tuple[dict, ...] = ()
 
 
+def jeffreys_rates(n: float, responders: float, complete: float | None) -> tuple[float, float | None]:
+    """A published programme's ORR and CR share of responders shrunk with a Jeffreys half-count, so that 100 %
+    stays inside (0, 1): ((r + 1/2) / (n + 1), (c + 1/2) / (r + 1)) (docs/method.md 2.3)."""
+    return (responders + 0.5) / (n + 1.0), ((complete + 0.5) / (responders + 1.0) if complete is not None else None)
+
+
+def class_mixture(parts: list[tuple[float, float]], robust: float = 0.0) -> BetaMix:
+    """One class's beta mixture: an equal-weight component per (mean, prior sample size) in ``parts``, robustified
+    with weight ``robust``; the uniform Beta(1, 1) without parts (no information: identical in both classes,
+    Bayes factor 1)."""
+    if not parts:
+        return UNIFORM
+    k = len(parts)
+    base = BetaMix.from_components([1.0 / k] * k, [p[0] for p in parts], [p[1] for p in parts])
+    return base.robustify(robust) if robust > 0 else base
+
+
 @lru_cache(maxsize=None)
 def _models() -> dict[str, ClassModel]:
     return _build_models(())
@@ -215,11 +232,8 @@ def _build_models(exclude: tuple[str, ...]) -> dict[str, ClassModel]:
             ess = float(c["ess"]) if c["ess"] else ess_default
             orr = float(c["orr"])
             if c["n"]:
-                # a published programme: shrink its rates with a Jeffreys half-count so 100% stays inside (0, 1)
                 n = float(c["n"])
-                r = orr * n
-                orr_mean = (r + 0.5) / (n + 1.0)
-                cr_mean = (float(c["cr"]) * n + 0.5) / (r + 1.0) if c["cr"] else None
+                orr_mean, cr_mean = jeffreys_rates(n, orr * n, float(c["cr"]) * n if c["cr"] else None)
             else:
                 orr_mean, cr_mean = orr, (float(c["cr"]) if c["cr"] else None)
             mix.setdefault((c["class"], "orr"), []).append((orr_mean, ess))
@@ -229,12 +243,7 @@ def _build_models(exclude: tuple[str, ...]) -> dict[str, ClassModel]:
                          "ess": ess, "source": c["source"], "programme": c.get("programme", "")})
 
         def build(cls: str, endpoint: str) -> BetaMix:
-            parts = mix.get((cls, endpoint))
-            if not parts:
-                return UNIFORM  # no information on this endpoint: identical in both classes, Bayes factor 1
-            k = len(parts)
-            base = BetaMix.from_components([1.0 / k] * k, [p[0] for p in parts], [p[1] for p in parts])
-            return base.robustify(robust) if robust > 0 else base
+            return class_mixture(mix.get((cls, endpoint), []), robust)
 
         out[key] = ClassModel(
             key=key, indication=m["indication"], modality=m["modality"], therapeutic_area=m["therapeutic_area"],

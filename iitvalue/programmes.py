@@ -79,19 +79,15 @@ def point_in_time(base: ClassModel, as_of: _dt.date, modality: str, indication: 
                          f"{as_of} (docs/method.md 2.3)")
     rows, mix = [], {}
     for m in ms:
-        orr = (m["responders"] + 0.5) / (m["n"] + 1.0)
-        cr = (m["complete"] + 0.5) / (m["responders"] + 1.0) if m["complete"] is not None else None
-        mix.setdefault((m["class"], "orr"), []).append(orr)
+        orr, cr = catalogue.jeffreys_rates(m["n"], m["responders"], m["complete"])
+        mix.setdefault((m["class"], "orr"), []).append((orr, ess))
         if cr is not None:
-            mix.setdefault((m["class"], "cr"), []).append(cr)
+            mix.setdefault((m["class"], "cr"), []).append((cr, ess))
         rows.append({"class": m["class"], "label": f"{m['programme']} ({m['as_of']})", "programme": m["programme"],
                      "as_of": m["as_of"], "orr_mean": orr, "cr_mean": cr, "ess": ess, "source": m["source"]})
 
     def build(cls: str, endpoint: str) -> BetaMix:
-        parts = mix.get((cls, endpoint))
-        if not parts:
-            return UNIFORM
-        return BetaMix.from_components([1.0 / len(parts)] * len(parts), parts, [ess] * len(parts))
+        return catalogue.class_mixture(mix.get((cls, endpoint), []))
 
     if not mix.get(("active", "cr")) or not mix.get(("inactive", "cr")):
         cr_a = cr_i = UNIFORM  # CR carries no class information unless both classes report it

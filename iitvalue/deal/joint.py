@@ -25,7 +25,7 @@ from ..units import add_years
 from .kernel import Component, DealOutcomes, discount
 from .payments import describe, expand_payments, payable, signing_time, upfront_time
 from .streams import licensor_commercial_lines, licensor_rd_shares, royalty_lines
-from .value import GROUPS, DealValuation, licensee_irr_of_flows
+from .value import DealValuation, deal_summary, licensee_irr_of_flows, party_npvs
 
 
 def joint_deal_outcomes_at(deal: Deal, jl: JointLines, rates: tuple[float, ...], upfront: float | None = None
@@ -93,12 +93,6 @@ class JointPartyView:
         return joint_deal_outcomes_at(deal, self.joint, (self.discount_rate,), upfront)[0]
 
 
-def _group(out: DealOutcomes, probs: np.ndarray, group: str) -> float:
-    cats = GROUPS[group]
-    comps = [c for c in out.components if (c.category in cats if cats else not c.stream and c.category != "upfront")]
-    return float(sum(expectation(c.pv, probs)[0] for c in comps))
-
-
 def value_deal_joint(deal: Deal, licensor: JointPlan, licensee: JointPlan,
                      spread: Callable[[list[float], list[str], float], list[float]]) -> DealValuation:
     """Both sides of ``deal`` on a multi-indication asset; the same summary keys as
@@ -107,12 +101,9 @@ def value_deal_joint(deal: Deal, licensor: JointPlan, licensee: JointPlan,
     lic = JointPartyView(deal.licensor.name, deal.licensor.discount_rate, licensor)
     lee = JointPartyView(deal.licensee.name, deal.licensee.discount_rate, licensee)
     lo, eo = lic.outcomes(deal), lee.outcomes(deal)
-    pl, pe = lic.outcome_probabilities, lee.outcome_probabilities
-    npv = {f"pv_{g}_{role}": _group(o, p, g) for g in GROUPS for role, o, p in (("licensor", lo, pl), ("licensee", eo, pe))}
-    lnpv, enpv = float(expectation(lo.licensor, pl)[0]), float(expectation(eo.licensee, pe)[0])
+    npv = party_npvs(deal, lic, lee, outcomes=(lo, eo))
     notes: list[str] = []
     t_up = upfront_time(deal, lee.plan)
-    be_up = deal.upfront + enpv / float(lee.df(t_up)) if t_up >= 0 else None
     lead = licensee.indications[0]
     values = eo.licensee
 
@@ -132,37 +123,8 @@ def value_deal_joint(deal: Deal, licensor: JointPlan, licensee: JointPlan,
             notes.append(f"no break-even LOA of the lead indication between {lo_x:.4f} and {hi_x:.4f} (the class "
                          f"bounds): the licensee's NPV runs from {flo:,.1f} to {fhi:,.1f}")
     rows = _payments(deal, lic, lee, lo, eo)
-    headline = deal.upfront + sum(p.amount for p in expand_payments(deal))
-    total = lnpv + enpv
-    irr = _licensee_irr(deal, lee, eo)
-    if be_up is not None and be_up < 0:
-        notes.append(f"break-even upfront {be_up:,.1f} is negative: the licensee loses money even with no upfront")
-    if t_up < 0:
-        notes.append(f"the upfront was paid before the valuation date ({deal.closing or deal.date}): it is sunk and "
-                     "counts 0 for both parties")
-    if irr is None:
-        notes.append("licensee IRR: the expected cash flows have no single root (no sign change or several)")
-    any_appr = _any_approved
-    summary = {
-        "kind": deal.kind, "licensor": deal.licensor.name, "licensee": deal.licensee.name,
-        "licensor_discount_rate": deal.licensor.discount_rate, "licensee_discount_rate": deal.licensee.discount_rate,
-        "upfront": deal.upfront, "equity_premium": deal.equity_premium, "milestones_total": headline - deal.upfront,
-        "headline_value": headline,
-        "risk_adjusted_value": npv["pv_upfront_licensee"] + npv["pv_milestones_licensee"] + npv["pv_royalties_licensee"],
-        "risk_adjusted_value_licensor_view": (npv["pv_upfront_licensor"] + npv["pv_milestones_licensor"]
-                                              + npv["pv_royalties_licensor"]),
-        "licensor_npv": lnpv, "licensee_npv": enpv,
-        "licensor_share": lnpv / total if total > 0 else math.nan,
-        "asset_rnpv_licensee_view": float(expectation(eo.asset, pe)[0]),
-        "asset_rnpv_licensor_view": float(expectation(lo.asset, pl)[0]),
-        "breakeven_upfront": be_up, "breakeven_loa": be_loa, "licensee_irr": irr,
-        "licensee_loa": any_appr(lee), "licensor_loa": any_appr(lic),
-    }
-    for k in ("pv_milestones_licensor", "pv_milestones_licensee", "pv_royalties_licensor", "pv_royalties_licensee",
-              "pv_profit_share_licensor", "pv_profit_share_licensee"):
-        summary[k] = npv[k]
-    summary["pv_rd_before_signing_licensor"] = float(sum(expectation(c.pv, pl)[0] for c in lo.components
-                                                         if c.category == "rd_before_signing"))
+    summary = deal_summary(deal, npv, lee, t_up, be_loa, _licensee_irr(deal, lee, eo), _any_approved(lee),
+                           _any_approved(lic), notes)
     return DealValuation(summary, rows, lic, lee, notes)
 
 

@@ -255,11 +255,6 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
     notes: list[str] = []
     table = _payments_table(deal, lic, lee, lo, eo, notes)
 
-    headline = deal.upfront + sum(p.amount for p in expand_payments(deal))
-    lnpv, enpv = npv["licensor_npv"], npv["licensee_npv"]
-    total_value = lnpv + enpv
-    # the licensee's NPV is linear in the upfront: enpv(u) = enpv - (u - u0) DF_licensee(t_up)
-    be_up = deal.upfront + enpv / float(lee.df(t_up)) if t_up >= 0 else None
     be_loa = None
     if licensee_probabilities_at_loa is not None:
         values = eo.licensee
@@ -274,7 +269,19 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
             be_loa = brent(f_loa, lo_x, hi_x, xtol=1e-12)
         else:
             notes.append(f"no break-even LOA in [{lo_x}, {hi_x}]: the licensee's NPV runs from {flo:,.1f} to {fhi:,.1f}")
-    irr = licensee_irr(deal, lee)
+    summary = deal_summary(deal, npv, lee, t_up, be_loa, licensee_irr(deal, lee),
+                           float(lee.lines.loa[0]), float(lic.lines.loa[0]), notes)
+    return DealValuation(summary, table, lic, lee, notes)
+
+
+def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: float | None, irr: float | None,
+                 licensee_loa: float, licensor_loa: float, notes: list[str]) -> dict[str, Any]:
+    """The ``deal`` summary (docs/cli.md keys) from the parties' NPVs and parts (:func:`party_npvs`), for one
+    indication or several; appends the notes on a negative break-even upfront, a sunk upfront and a missing IRR.
+    The licensee's NPV is linear in the upfront, enpv(u) = enpv - (u - u0) DF_licensee(t_up), so the break-even
+    upfront is u0 + enpv / DF_licensee(t_up) (None when the upfront was paid before the valuation date)."""
+    lnpv, enpv = npv["licensor_npv"], npv["licensee_npv"]
+    be_up = deal.upfront + enpv / float(lee.df(t_up)) if t_up >= 0 else None
     if be_up is not None and be_up < 0:
         notes.append(f"break-even upfront {be_up:,.1f} is negative: the licensee loses money even with no upfront")
     if t_up < 0:
@@ -282,6 +289,8 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
                      "counts 0 for both parties")
     if irr is None:
         notes.append("licensee IRR: the expected cash flows have no single root (no sign change or several)")
+    headline = deal.upfront + sum(p.amount for p in expand_payments(deal))
+    total_value = lnpv + enpv
     summary = {
         "kind": deal.kind,
         "licensor": deal.licensor.name,
@@ -302,13 +311,13 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
         "breakeven_upfront": be_up,
         "breakeven_loa": be_loa,
         "licensee_irr": irr,
-        "licensee_loa": float(lee.lines.loa[0]),
-        "licensor_loa": float(lic.lines.loa[0]),
+        "licensee_loa": licensee_loa,
+        "licensor_loa": licensor_loa,
     }
     for k in ("pv_milestones_licensor", "pv_milestones_licensee", "pv_royalties_licensor", "pv_royalties_licensee",
               "pv_profit_share_licensor", "pv_profit_share_licensee", "pv_rd_before_signing_licensor"):
         summary[k] = npv[k]
-    return DealValuation(summary, table, lic, lee, notes)
+    return summary
 
 
 def licensee_irr(deal: Deal, lee: PartyView) -> float | None:

@@ -103,7 +103,7 @@ def _write_demand(b: Book, result, m: int, inputs: Inputs, cells: TerritoryInput
         cost[f] = b.scalar(f"{f}{m}", f"{f.replace('_', ' ')} ({label})", "",
                            str(cells.own_costs[f] if own else inputs.costs[f]), getattr(pt, f), kind)
     Y = b.const(f"Y{m}", "Launch years in the launch-curve table", "years", float(inputs.n_years), "int")
-    t0, t1, tm = time.t0.values, time.t1.values, time.tm.values
+    t0, tm = time.t0.values, time.tm.values
     a0 = b.line(f"a0_{m}", "Years since launch at period start (>= 0)", "years", f"MAX(0,{time.t0}-{L})",
                 np.maximum(0.0, t0 - L.value), "years")
     a1 = b.line(f"a1_{m}", "Years since launch at period end (>= 0)", "years", f"MAX(0,{time.t0}-{L}+{inputs.dt})",

@@ -247,6 +247,8 @@ class Lines:
     rd_cost: np.ndarray | None = None  # (S, J) phase costs
     cogs: np.ndarray | None = None
     sga: np.ndarray | None = None
+    cogs_by_territory: np.ndarray | None = None  # (S, M, N), not lean
+    sga_by_territory: np.ndarray | None = None  # (S, M, N), not lean
     launch_costs: np.ndarray | None = None
     commercial_after_tax: np.ndarray | None = None  # revenue - cogs - sga - launch - tax (success path)
     rd_risked: np.ndarray | None = None
@@ -418,6 +420,7 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
     sga_t = m.sga_fraction[:, :, None] * rev_t + m.sga_fixed[:, :, None] * on_market
     launch_t = np.broadcast_to(m.launch_cost[:, :, None] * first_year, rev_t.shape)
     ln.cogs, ln.sga, ln.launch_costs = cogs_t.sum(1), sga_t.sum(1), launch_t.sum(1)
+    ln.cogs_by_territory, ln.sga_by_territory = cogs_t, sga_t
     rd_risked = np.einsum("sj,sjn->sn", prob_start, rd_by_phase)
     commercial = profit + rd - tax  # revenue - cogs - sga - launch costs - tax
     fcf_risked = loa[:, None] * commercial - rd_risked

@@ -46,21 +46,17 @@ def _costs_on(jl: JointLines, k: int, o: int) -> tuple[np.ndarray, np.ndarray, n
     if jl.states[o, k] != len(jl.plans[k].phases):
         z = np.zeros(ln.t_start.size)
         return z, z, z
-    on, _ = market_time(ln.launch_time[:1], ln.t_start, ln.t_end)
-    fixed_sga = (arr.sga_fixed[0, :, None] * on[0]).sum(0)
     if jl.flat.capacity is None:
         return ln.cogs[0], ln.sga[0], ln.launch_costs[0]
+    # the engine's lines by territory; COGS and the variable SG&A follow the patients the plant treats
+    on, _ = market_time(ln.launch_time[:1], ln.t_start, ln.t_end)
+    fixed_sga = arr.sga_fixed[0, :, None] * on[0]  # (M, N)
     K = jl.reshape(jl.flat.capacity)[0, o]
-    plant = np.array([t.capacity_limited for t in jl.plans[k].territories], dtype=float)
-    rev = ln.revenue_by_territory[0]
-    growth = (1.0 + arr.price_change[0])[:, None] ** ((ln.t_start + ln.t_end) / 2)[None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_patient = np.where(arr.cogs_per_patient[0][:, None] > 0,
-                               arr.cogs_per_patient[0][:, None] / (arr.net_price[0][:, None] * growth), 0.0)
-    cogs_t = rev * (arr.cogs_fraction[0][:, None] + per_patient)
-    sga_t = rev * arr.sga_fraction[0][:, None]
-    f = np.where(plant[:, None] > 0, K[None, :], 1.0)
-    return (cogs_t * f).sum(0), (sga_t * f).sum(0) + fixed_sga, ln.launch_costs[0]
+    plant = np.array([t.capacity_limited for t in jl.plans[k].territories], dtype=bool)
+    f = np.where(plant[:, None], K[None, :], 1.0)
+    cogs = (ln.cogs_by_territory[0] * f).sum(0)
+    sga = ((ln.sga_by_territory[0] - fixed_sga) * f + fixed_sga).sum(0)
+    return cogs, sga, ln.launch_costs[0]
 
 
 def value_joint(jp: JointPlan, jl: JointLines | None = None) -> AssetValuation:
@@ -72,7 +68,7 @@ def value_joint(jp: JointPlan, jl: JointLines | None = None) -> AssetValuation:
     prob = jl.probabilities[0]
     values = jl.values(df)[0]
     flat = jl.flat
-    O, N = jl.n_outcomes, df.size
+    O = jl.n_outcomes
     dt = lead.dt
     o_all = _success_outcome(jl)
     J = np.array([len(p.phases) for p in jl.plans])
