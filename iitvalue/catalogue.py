@@ -8,6 +8,7 @@ therapeutic area (:func:`transition_row`); class models by indication and modali
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -142,6 +143,116 @@ def benchmark_probabilities(kinds: list[str], stage: str, row: BenchmarkRow) -> 
     return out
 
 
+# ---- the non-efficacy risk of the remaining phases (docs/method.md 2.4) ----------------------------------------
+@lru_cache(maxsize=None)
+def efficacy_shares() -> dict[str, float]:
+    """Share of the failures of each benchmark transition (``phase1`` .. ``filing``) that are for efficacy, f_c
+    (``iitvalue/data/failure_reasons.csv``, each with its source); the rest are safety, manufacturing,
+    regulatory and strategic failures."""
+    out = {rec["column"]: float(rec["efficacy_share"]) for rec in _read("failure_reasons.csv")}
+    missing = [c for c in PHASE_COLUMNS if c not in out]
+    if missing:
+        raise ValueError(f"failure_reasons.csv lacks the columns {missing}")
+    return out
+
+
+def nonefficacy_shares(kinds: list[str], stage: str, row: BenchmarkRow) -> list[float]:
+    """For each phase, the share g_j of its benchmark failure probability that is not for efficacy.
+
+    A phase covering benchmark columns C_j (:func:`covered_columns`, each rate b_c split evenly among the phases
+    that share it, as in :func:`benchmark_probabilities`) fails for a non-efficacy reason in column c with
+    probability (1 - f_c)(1 - b_c), so
+
+        g_j = (1 - prod_c [1 - (1 - f_c)(1 - b_c)]) / (1 - prod_c b_c),
+
+    the mean of 1 - f_c when the columns carry no risk, and 1 - f_phase1 for a phase that covers no column
+    (preclinical). g_j depends on the benchmark only, so it applies unchanged to a phase probability the user
+    gives (:func:`nonefficacy_success`).
+
+    Examples
+    --------
+    >>> row = transition_row("car-t", "haematologic-malignancies")
+    >>> [round(g, 4) for g in nonefficacy_shares(["phase1", "pivotal", "filing"], "iit", row)]  # 0.7, -, 0.5
+    [0.7, 0.4686, 0.5]
+    """
+    f = efficacy_shares()
+    cover = covered_columns(kinds, stage)
+    split: dict[int, int] = {}
+    for cols in cover:
+        for c in cols:
+            split[c] = split.get(c, 0) + 1
+    out = []
+    for cols in cover:
+        if not cols:
+            out.append(1.0 - f[PHASE_COLUMNS[0]])
+            continue
+        b = [row.values[PHASE_COLUMNS[c]] ** (1.0 / split[c]) for c in cols]
+        g = [1.0 - f[PHASE_COLUMNS[c]] for c in cols]
+        fail = 1.0 - math.prod(b)
+        if fail <= 0.0:
+            out.append(sum(g) / len(g))
+        else:
+            out.append((1.0 - math.prod([1.0 - gi * (1.0 - bi) for gi, bi in zip(g, b)])) / fail)
+    return out
+
+
+def nonefficacy_success(probabilities, shares):
+    """R = prod_j [1 - g_j (1 - p_j)]: the probability that no remaining phase fails for a non-efficacy reason,
+    for each row of ``probabilities`` (..., J) with the phases' non-efficacy shares g_j (J,)
+    (:func:`nonefficacy_shares`). R >= prod_j p_j, with equality when every g_j = 1.
+
+    Examples
+    --------
+    >>> round(float(nonefficacy_success([0.5, 0.8], [0.4, 0.5])), 6)  # (1 - 0.4 * 0.5) (1 - 0.5 * 0.2)
+    0.72
+    """
+    import numpy as np
+
+    p = np.asarray(probabilities, dtype=float)
+    g = np.asarray(shares, dtype=float)
+    return np.prod(1.0 - g * (1.0 - p), axis=-1)
+
+
+def class_approval(model: "ClassModel", probabilities, shares, p_active: float | None = None,
+                   p_inactive: float | None = None) -> tuple[float, float, float]:
+    """P(approval | active) and P(approval | inactive) at the current stage, and R (docs/method.md 2.4).
+
+    The readout speaks to efficacy; the other risks of the remaining phases (safety, manufacturing,
+    regulatory, strategy) multiply separately:
+
+        q_c = e_c R,   R = prod_j [1 - g_j (1 - p_j)]   (:func:`nonefficacy_success`)
+
+    with e_A, e_I the class model's efficacy given the class and g_j the non-efficacy share of phase j's
+    failures. ``p_active`` / ``p_inactive`` (``pos.p_approval_active`` / ``_inactive``) replace q_A / q_I.
+
+    Parameters
+    ----------
+    model : ClassModel
+        The class model (its ``efficacy_active``, ``efficacy_inactive``).
+    probabilities : sequence of float
+        The remaining phases' prior transition probabilities p_j.
+    shares : sequence of float
+        Their non-efficacy shares g_j (:func:`nonefficacy_shares`).
+    p_active, p_inactive : float, optional
+        Given q_A, q_I.
+
+    Returns
+    -------
+    tuple of float
+        (q_A, q_I, R).
+
+    Examples
+    --------
+    >>> m, _ = find_model("rrmm", "car-t")
+    >>> [round(x, 4) for x in class_approval(m, [0.5, 0.8], [0.4, 0.5])]  # R = 0.8 x 0.9
+    [0.72, 0.0144, 0.72]
+    """
+    r = float(nonefficacy_success(list(probabilities), list(shares))) if len(shares) else 1.0
+    qa = model.efficacy_active * r if p_active is None else p_active
+    qi = model.efficacy_inactive * r if p_inactive is None else p_inactive
+    return qa, qi, r
+
+
 def transition_row(modality: str, therapeutic_area: str, override: str | None = None) -> BenchmarkRow:
     """Phase-transition probabilities P(pass phase | started it) for the asset."""
     key = override or _TRANSITION_BY_MODALITY.get(modality) or _TRANSITION_BY_AREA.get(therapeutic_area, "all")
@@ -183,8 +294,8 @@ class ClassModel:
     orr_inactive: BetaMix
     cr_active: BetaMix
     cr_inactive: BetaMix
-    p_approval_active: float
-    p_approval_inactive: float
+    efficacy_active: float  # e_A: P(the remaining efficacy tests are passed | active), docs/method.md 2.4
+    efficacy_inactive: float  # e_I: the same given inactive
     source: str
     components: tuple[dict, ...] = ()
 
@@ -250,7 +361,7 @@ def _build_models(exclude: tuple[str, ...]) -> dict[str, ClassModel]:
             description=m["description"],
             orr_active=build("active", "orr"), orr_inactive=build("inactive", "orr"),
             cr_active=build("active", "cr"), cr_inactive=build("inactive", "cr"),
-            p_approval_active=float(m["p_approval_active"]), p_approval_inactive=float(m["p_approval_inactive"]),
+            efficacy_active=float(m["efficacy_active"]), efficacy_inactive=float(m["efficacy_inactive"]),
             source=m["source"], components=tuple(rows),
         )
     return out

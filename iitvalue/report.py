@@ -277,6 +277,7 @@ def pos_table(p: dict[str, Any]) -> str:
         ("Bayes factor (total = ORR x CR)", f"{p['bayes_factor']:.4g} = {p['bayes_factor_orr']:.4g} x {p['bayes_factor_cr']:.4g}"),
         ("P(active): prior -> posterior", f"{pct(p['prior_class_probability'])} -> {pct(p['posterior_class_probability'])}"),
         ("P(approval | active), P(approval | inactive)", f"{pct(p['p_approval_active'])}, {pct(p['p_approval_inactive'])}"),
+        ("non-efficacy success of the phases left, R", pct(p["nonefficacy_success"])),
         ("evidence weight w", "n/a (no readouts)" if p["weight"] is None else f"{p['weight']:.2f}"),
         ("effective patients (w x n)", f"{p['effective_n']:.2f}"),
         ("ORR effective sample size, prior -> posterior", f"{p['prior_ess']:.2f} -> {p['posterior_ess']:.2f}"),

@@ -111,9 +111,9 @@ class Result:
     >>> int(cf.loc[8, "year"]), round(float(cf.loc[8, "revenue"]), 1)
     (2033, 277.0)
     >>> round(float(cf["pv_risked"].sum()), 1)      # the rNPV is the sum of the risk-adjusted PVs
-    341.3
+    320.2
     >>> result.phases["p_transition"].round(3).tolist()
-    [0.526, 0.545, 0.675, 0.929]
+    [0.515, 0.534, 0.666, 0.929]
     """
 
     sheet: TermSheet
@@ -150,9 +150,9 @@ class Result:
         >>> import iitvalue
         >>> s = iitvalue.value("examples/esobiotec.toml").summary
         >>> print(s.dtype, s.round(1)["asset.rnpv"])
-        float64 341.3
+        float64 320.2
         >>> s[["deal.licensor_npv", "deal.licensee_npv"]].round(1).tolist()
-        [477.7, -96.0]
+        [475.4, -117.2]
         """
         import pandas as pd
 
@@ -201,9 +201,9 @@ class Result:
         >>> import iitvalue
         >>> result = iitvalue.value("examples/esobiotec.toml")
         >>> round(result.value_of("deal.licensee_npv"), 1), result.value_of("deal.licensee")
-        (-96.0, 'AstraZeneca')
+        (-117.2, 'AstraZeneca')
         >>> round(result.value_of("pos.posterior_loa"), 4)
-        0.1798
+        0.1703
         """
         section, _, name = key.partition(".")
         if section == "asset" and name in self.asset.summary:
@@ -231,7 +231,7 @@ class Result:
         >>> list(d)
         ['valuation', 'asset', 'phases', 'pos', 'deal', 'notes']
         >>> d["valuation"]["date"], d["asset"]["launch_year"], round(d["deal"]["breakeven_upfront"], 1)
-        ('2025-03-17', 2032, 327.6)
+        ('2025-03-17', 2032, 306.0)
         """
         out: dict[str, Any] = {
             "valuation": {
@@ -280,7 +280,7 @@ class Result:
         >>> import iitvalue
         >>> fig = iitvalue.value("examples/esobiotec.toml").plot()
         >>> fig.axes[0].get_title(), fig.axes[0].get_ylabel()
-        ('ESO-T01: rNPV 341.3 (USD millions)', 'USD millions')
+        ('ESO-T01: rNPV 320.2 (USD millions)', 'USD millions')
         >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from .model import charts
@@ -351,14 +351,7 @@ def posterior_plans(sheet: TermSheet, plan: Plan, readout: str | None = None, cf
     probs = [p.probability for p in plan.phases]
     kinds = [p.kind for p in plan.phases]
     prior_loa = math.prod(probs)
-    if not evidence:  # nothing to update: no calibration of the classes needed, so any prior LOA is fine
-        qa = cfg.p_approval_active if cfg.p_approval_active is not None else model.p_approval_active
-        qi = cfg.p_approval_inactive if cfg.p_approval_inactive is not None else model.p_approval_inactive
-        if not qi <= prior_loa <= qa:
-            qa, qi = max(qa, prior_loa), min(qi, prior_loa)
-    else:
-        qa, qi = cfg.p_approval_active, cfg.p_approval_inactive
-    upd = P.update(model, prior_loa, evidence, qa, qi)
+    upd = P.class_update(sheet, model, cfg, probs, kinds, evidence)
     post = P.spread(probs, kinds, upd.posterior_loa) if plan.phases else []
     prior_plan = plan
     post_plan = plan.with_phases(post, source="Bayesian update of the readouts (docs/method.md section 2)",
@@ -427,10 +420,10 @@ def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
     >>> import iitvalue
     >>> result = iitvalue.value("examples/esobiotec.toml")
     >>> result
-    <Result 'ESO-T01' at 2025-03-17: rNPV 341.3 USD m, LOA 18.0%; AstraZeneca NPV -96.0, break-even upfront 327.6>
+    <Result 'ESO-T01' at 2025-03-17: rNPV 320.2 USD m, LOA 17.0%; AstraZeneca NPV -117.2, break-even upfront 306.0>
     >>> s = result.summary
     >>> round(float(s["asset.rnpv"]), 1), round(float(s["pos.readout_value"]), 1)
-    (341.3, 126.5)
+    (320.2, 105.4)
     >>> round(iitvalue.value("examples/esobiotec.toml", readout="none").value_of("asset.rnpv"), 1)
     214.8
     """

@@ -1,17 +1,19 @@
 """The backtest of the probability-of-success model against what happened (docs/method.md 2.11).
 
-For every programme of the dated library (``iitvalue/data/programmes/``) whose outcome is a classification —
-approved, or failed on efficacy or safety (strategic discontinuations and running programmes are not evidence
-either way) — and for every one of its readouts public before that outcome, the posterior P(approval) from that
+For every programme of the dated library (``iitvalue/data/programmes/``) whose outcome is known — approved (1),
+or not approved: failed on efficacy or safety, or discontinued for strategy (0; a strategic stop says nothing
+about the class but is a failure to be approved, as in the benchmark rates) — and for every one of its readouts
+public before that outcome, the posterior P(approval) from that
 readout alone (readouts of one trial are cumulative: each is scored as what was known on its date) against the
 outcome, with:
 
 * the prior: the benchmark LOA from the readout's stage (the shrunk, label-independent benchmark of section 1:
-  an IIT or sponsor phase 1 from phase 1, a registrational readout from phase 3);
+  an IIT or sponsor phase 1 from phase 1, a registrational readout from filing: its data are the pivotal's outcome);
 * the class model of the programme's indication and modality built **without the programme's own components**
   (leave one programme out: :func:`iitvalue.catalogue.model_without`);
-* the evidence weight of the default rubric: IIT 0.5, sponsor phase 1 and registrational 1.0; sub-therapeutic
-  dose cohorts are left out (they do not speak to the asset at its dose).
+* the evidence weight of the rubric of docs/method.md 2.5 (:func:`library_weight`): base IIT 0.5, sponsor phase 1
+  and registrational 1.0, times the factors of the readout's centres, independent assessment and median
+  follow-up; sub-therapeutic dose cohorts are left out (they do not speak to the asset at its dose).
 
 Scores (lower is better): Brier = mean (p - y)^2 and log score = -mean [y ln p + (1 - y) ln (1 - p)], for the
 posterior and for the prior, over the scored readouts; a reliability table bins the posterior. The shipped class
@@ -29,14 +31,15 @@ from typing import Any
 import datetime as _dt
 
 from .. import catalogue
+from ..model.evidence import rubric
 from ..programmes import find_model_at
 from ..errors import InputError, Problem
 from ..model import pos as P
 from ..tables import Column, percent
 
-OUTCOME = {"approved": 1.0, "failed-efficacy": 0.0, "failed-safety": 0.0}
+OUTCOME = {"approved": 1.0, "failed-efficacy": 0.0, "failed-safety": 0.0, "discontinued-strategy": 0.0}
 WEIGHT = {"iit": 0.5, "sponsor-phase1": 1.0, "registrational": 1.0}
-STAGE = {"iit": "phase1", "sponsor-phase1": "phase1", "registrational": "phase3"}
+STAGE = {"iit": "phase1", "sponsor-phase1": "phase1", "registrational": "filed"}  # its data are the pivotal's outcome
 BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 TA = "haematologic-malignancies"  # every programme of the library
 
@@ -48,9 +51,17 @@ def _read(name: str) -> list[dict[str, str]]:
 
 def prior_loa(modality: str, stage: str) -> float:
     """The benchmark LOA from ``stage`` (product of the shrunk transition probabilities it covers)."""
-    row = catalogue.transition_row(modality, TA)
-    first = catalogue.STAGE_COLUMN[stage]
-    return math.prod(row.values[c] for c in catalogue.PHASE_COLUMNS[first:])
+    return math.prod(P.stage_phases(stage, modality, TA)[0])
+
+
+def library_weight(r: dict[str, str]) -> float:
+    """A library readout's evidence weight: the rubric (:func:`iitvalue.model.evidence.rubric`) on its design's
+    base weight (:data:`WEIGHT`), its centres, independent assessment and median follow-up (months)."""
+    assessment = {"yes": "independent", "no": "investigator"}.get(r.get("independent_assessment", ""))
+    centres = int(float(r["centres"])) if r.get("centres") else None
+    followup = float(r["median_followup_months"]) / 12.0 if r.get("median_followup_months") else None
+    design = "iit" if r["design"] == "iit" else "registrational"
+    return rubric(design, WEIGHT[r["design"]], centres, assessment, None, followup).weight
 
 
 def brier(p: list[float], y: list[float]) -> float:
@@ -72,12 +83,12 @@ def backtest_rows() -> tuple[list[dict[str, Any]], list[str]]:
     programmes = {p["programme"]: p for p in _read("programmes.csv")}
     notes: list[str] = []
     rows = []
-    skipped = {"no outcome yet or strategic": 0, "after the outcome": 0, "sub-therapeutic dose": 0,
+    skipped = {"no outcome yet (running)": 0, "after the outcome": 0, "sub-therapeutic dose": 0,
                "no counts": 0, "no class model": 0}
     for r in _read("readouts.csv"):
         prog = programmes.get(r["programme"])
         if prog is None or prog["outcome"] not in OUTCOME:
-            skipped["no outcome yet or strategic"] += 1
+            skipped["no outcome yet (running)"] += 1
             continue
         if prog["outcome_date"] and r["date"] >= prog["outcome_date"]:  # known at the outcome: not a forecast
             skipped["after the outcome"] += 1
@@ -96,12 +107,12 @@ def backtest_rows() -> tuple[list[dict[str, Any]], list[str]]:
             skipped["no class model"] += 1
             continue
         stage = STAGE[r["design"]]
-        prior = prior_loa(modality, stage)
+        probs, shares, _ = P.stage_phases(stage, modality, TA)
+        prior = math.prod(probs)
         n, resp = int(float(r["n"])), int(float(r["responders"]))
         complete = int(float(r["complete"])) if r["complete"] else None
-        ev = P.Evidence.from_counts(n, resp, complete, None, weight=WEIGHT[r["design"]], label=r["venue"])
-        qa, qi = model.p_approval_active, model.p_approval_inactive
-        upd = P.update(model, min(max(prior, qi), qa), [ev])
+        ev = P.Evidence.from_counts(n, resp, complete, None, weight=library_weight(r), label=r["venue"])
+        upd = P.update(model, prior, [ev], probabilities=probs, shares=shares)
         rows.append({"programme": prog["programme"], "date": r["date"], "design": r["design"], "n": n,
                      "responders": resp, "complete": complete, "model": model.key, "prior": prior,
                      "posterior": upd.posterior_loa, "outcome": OUTCOME[prog["outcome"]],

@@ -128,7 +128,7 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
     350
     >>> p = iitvalue.price(iitvalue.load("examples/esobiotec.toml"))
     >>> round(p["upfront"], 1), round(p["upfront_low"]), round(p["upfront_high"]), round(p["v_buyer"], 1)
-    (425.0, 180, 967, 377.5)
+    (425.6, 205, 805, 276.3)
     """
     if sheet.deal is None:
         raise InputError(Problem("deal", "pricing needs a [deal] table (kind, parties and their rates)"))

@@ -23,9 +23,10 @@ PATIENTS = 1_000_000  # = termsheet.vocabulary.MAX_PATIENTS, the most patients o
 @click.option("--stage", default="iit", show_default=True,
               help="Current stage; the prior LOA is the benchmark LOA from it.")
 @click.option("--p-approval-active", type=Finite(), default=None,
-              help="P(approval | active) (default: the class model's, 0.75 for the shipped models).")
+              help="P(approval | active) (default: the class's efficacy times the non-efficacy success of the "
+                   "phases left from --stage, docs/method.md 2.4).")
 @click.option("--p-approval-inactive", type=Finite(), default=None,
-              help="P(approval | inactive) (default: the class model's, 0.02).")
+              help="P(approval | inactive) (default: 0.02 times that non-efficacy success).")
 @click.option("--pivotal-n", type=Count(1, 10_000, "the pivotal size"), default=None,
               help="Planned single-arm pivotal size, for the assurance.")
 @click.option("--pivotal-threshold", type=Finite(), default=None, help="ORR the pivotal's lower bound must exceed.")
@@ -35,6 +36,8 @@ PATIENTS = 1_000_000  # = termsheet.vocabulary.MAX_PATIENTS, the most patients o
 def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, stage, p_approval_active,
             p_approval_inactive, pivotal_n, pivotal_threshold, fmt, wide):
     """Quick probability-of-success update from one readout, without a term sheet."""
+    import numpy as np
+
     from .. import catalogue
     from ..model import pos as P
     from .. import report
@@ -42,7 +45,8 @@ def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, s
 
     try:
         model, note = catalogue.find_model(indication, modality)
-        prior_loa, source = P.prior_loa_for_stage(stage, modality, model.therapeutic_area)
+        probs, shares, source = P.stage_phases(stage, modality, model.therapeutic_area)
+        prior_loa = float(np.prod(probs))
         ev = P.Evidence.from_counts(n, responders, complete, complete_n, weight=weight)
     except InputError as exc:  # name the command-line options, not internal fields
         raise InputError([Problem("--" + p.path.replace("_", "-"), p.message) for p in exc.problems]) from None
@@ -50,7 +54,7 @@ def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, s
         if q is not None and not 0.0 <= q <= 1.0:
             raise InputError(Problem(name, f"{q} is not allowed; a probability lies in [0, 1]"))
     try:
-        upd = P.update(model, prior_loa, [ev], p_approval_active, p_approval_inactive)
+        upd = P.update(model, prior_loa, [ev], p_approval_active, p_approval_inactive, probs, shares)
     except InputError as exc:
         raise InputError([Problem("--stage", p.message.replace("pos.p_approval_active / pos.p_approval_inactive",
                                                                "--p-approval-active / --p-approval-inactive"))

@@ -82,15 +82,15 @@ class DealValuation:
     >>> import iitvalue
     >>> deal = iitvalue.value("examples/esobiotec.toml").deal
     >>> deal
-    <DealValuation AstraZeneca NPV -96.0, EsoBiotec (sellers) NPV 477.7, break-even upfront 327.6>
+    <DealValuation AstraZeneca NPV -117.2, EsoBiotec (sellers) NPV 475.4, break-even upfront 306.0>
     >>> s = deal.summary
     >>> s["licensee"], s["licensee_discount_rate"], s["licensor_discount_rate"], s["upfront"]
     ('AstraZeneca', 0.09, 0.15, 425.0)
     >>> round(s["asset_rnpv_licensee_view"], 1), round(s["asset_rnpv_licensor_view"], 1)
-    (404.3, 140.0)
+    (379.8, 129.8)
     >>> p = deal.payments                  # the PVs of the payments to the licensor sum to its NPV
     >>> p[["amount", "probability", "pv_licensor"]].round(1).iloc[0].tolist(), round(float(p["pv_licensor"].sum()), 1)
-    ([425.0, 1.0, 414.7], 477.7)
+    ([425.0, 1.0, 414.7], 475.4)
     """
 
     summary: dict[str, Any]
@@ -117,7 +117,7 @@ class DealValuation:
         >>> import iitvalue
         >>> d = iitvalue.value("examples/esobiotec.toml").deal.to_dict()
         >>> d["kind"], len(d["payments"]), round(d["licensor_npv"], 1)
-        ('acquisition', 7, 477.7)
+        ('acquisition', 7, 475.4)
         """
         d = dict(self.summary)
         d["payments"] = [dict(r) for r in self.payment_rows]

@@ -6,11 +6,12 @@ mixtures' own update (:class:`iitvalue.stats.betamix.BetaMix`)."""
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from dataclasses import dataclass
 
 from scipy.special import logsumexp
 
-from ..model.pos import Evidence
+from ..model.pos import Evidence, readout_rubric
 from ..termsheet.schema import Pos
 from .cells import CALC, I_VAL, INPUTS, STRUCT_NOTE, Book, Cell, Ref, a1
 from .inputs import COUNT, DATE, NAME_NOTE, NONNEG, PROB, WEIGHT, PhaseInputs
@@ -31,6 +32,7 @@ class ReadoutInputs:
     complete_n: Cell | None
     weight: Cell | None
     used_row: int
+    rubric: Cell | None = None  # the rubric's factor on the design's base weight (without an own weight)
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,9 @@ class Component:
 
 @dataclass(frozen=True)
 class PosInputs:
-    """The PoS input cells: every readout (by its index in the term sheet), the evidence weights, q_A and q_I,
-    transportability and the class model's components per (class, endpoint)."""
+    """The PoS input cells: every readout (by its index in the term sheet), the evidence weights, q_A and q_I (or,
+    when they come from the stage, e_A and e_I with the phases' non-efficacy shares g_j), transportability and
+    the class model's components per (class, endpoint)."""
 
     vdate: Cell
     readouts: tuple[ReadoutInputs, ...]
@@ -56,6 +59,8 @@ class PosInputs:
     transport_factor: Cell | None
     transport_delay: Cell | None
     mix: dict[tuple[str, str], tuple[Component, ...]]
+    nonefficacy: tuple[Cell, ...] = ()  # g_j per phase when q_c = e_c R
+    q_given: dict[str, bool] | None = None  # per pos.p_approval_*: the cell holds q_c itself (else e_c)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class PosCells:
     posterior_class: Cell
     posterior_loa: Cell
     n_used: Cell | None = None
+    q_active: Cell | None = None  # q_A, q_I at this stage before the widening (given, or e x R)
+    q_inactive: Cell | None = None
 
 
 def _at_most(book: Book, cell: Cell, limit: Cell, msg: str) -> None:
@@ -131,10 +138,19 @@ def write_pos_inputs(book: Book, result, vdate: Cell) -> PosInputs:
                 cn = inp(f"rd_cn{i}", f"{tag}: patients evaluable for CR", f"{pre}.complete_n", rd.complete_n,
                          "patients", "term sheet", "int")
                 _at_most(book, cn, n, "patients evaluable for CR cannot exceed n")
+        rub = None
         if rd.weight is not None:
             w = inp(f"rd_w{i}", f"{tag}: evidence weight (own)", f"{pre}.weight", rd.weight, "fraction",
                     "term sheet (overrides pos.*_weight)", "prob", WEIGHT)
-        readouts.append(ReadoutInputs(date, n, r, c, cn, w, used_row))
+        else:
+            ru = readout_rubric(rd, 1.0, 1.0)
+            rub = inp(f"rd_rub{i}", f"{tag}: evidence rubric factor (centres x assessment x manufacturing x "
+                      "follow-up; 0 for a sub-therapeutic dose)", "", ru.weight if ru.weight == 0.0 else
+                      math.prod(ru.factors.values()), "factor",
+                      "from the readout's fields (docs/method.md 2.5): " + (ru.note if ru.weight == 0.0 else ", ".join(
+                          f"{k} x{v:.4g}" for k, v in ru.factors.items())), "factor",
+                      NONNEG)
+        readouts.append(ReadoutInputs(date, n, r, c, cn, w, used_row, rub))
     upd = pos.update
     model = upd.model
     book.section(INPUTS, "Probability of success (docs/method.md section 2)")
@@ -145,13 +161,25 @@ def write_pos_inputs(book: Book, result, vdate: Cell) -> PosInputs:
                cfg.registrational_weight, "fraction", src("registrational_weight"), "prob", WEIGHT,
                name="registrational_weight")
     q = {}
-    for f, key, lab in (("p_approval_active", "qa", "P(approval | active)"),
-                        ("p_approval_inactive", "qi", "P(approval | inactive)")):
-        given = getattr(cfg, f)
-        note = ("term sheet" if given is not None else f"class model '{model.key}'") + (
-            "; widened to the prior LOA on Calculations when no readout is used")
-        q[f] = inp(key, lab, f"pos.{f}", given if given is not None else getattr(model, f), "fraction", note, "prob",
-                   PROB)
+    stage = bool(upd.nonefficacy_shares)  # q_c = e_c R on Calculations (docs/method.md 2.4) unless given
+    given = {"p_approval_active": upd.q_given[0] or not stage, "p_approval_inactive": upd.q_given[1] or not stage}
+    for f, key, lab, e_f, e_lab in (
+            ("p_approval_active", "qa", "P(approval | active)", "efficacy_active", "Efficacy given active, e_A"),
+            ("p_approval_inactive", "qi", "P(approval | inactive)", "efficacy_inactive",
+             "Efficacy given inactive, e_I")):
+        own = getattr(cfg, f)
+        if given[f]:
+            note = ("term sheet" if own is not None else f"class model '{model.key}'") + (
+                "; widened to the prior LOA on Calculations when no readout is used")
+            q[f] = inp(key, lab, f"pos.{f}", own if own is not None else getattr(model, e_f), "fraction",
+                       note, "prob", PROB)
+        else:
+            q[f] = inp("e_" + key, e_lab + ": P(remaining efficacy tests passed | class)", "",
+                       getattr(model, e_f), "fraction", f"class model '{model.key}' (docs/method.md 2.4); "
+                       f"the term sheet's pos.{f} would replace q = e x R", "prob", PROB)
+    shares = tuple(inp(f"neff_g{j}", f"Phase {j + 1}: non-efficacy share of its failures, g", "", g, "fraction",
+                       "failure_reasons.csv over the phase's benchmark columns (docs/method.md 2.4)", "prob", PROB)
+                   for j, g in enumerate(upd.nonefficacy_shares)) if stage and not all(given.values()) else ()
     inp(None, "Readouts used", "pos.readout", cfg.readout, "", "the selection rule; " + STRUCT_NOTE, style="struct")
     tr_f = tr_d = None
     if cfg.transportability is not None:
@@ -165,7 +193,8 @@ def write_pos_inputs(book: Book, result, vdate: Cell) -> PosInputs:
             inp(None, f"Planned pivotal study: {f}", f"pos.pivotal.{f}", getattr(cfg.pivotal, f), unit,
                 "used by the assurance (computed by iitvalue, shown on Outputs); " + STRUCT_NOTE, style="struct")
     mix = _write_components(book, model)
-    return PosInputs(vdate, tuple(readouts), iitw, regw, q["p_approval_active"], q["p_approval_inactive"], tr_f, tr_d, mix)
+    return PosInputs(vdate, tuple(readouts), iitw, regw, q["p_approval_active"], q["p_approval_inactive"], tr_f, tr_d, mix,
+                     shares, given)
 
 
 def _write_components(book: Book, model) -> dict[tuple[str, str], tuple[Component, ...]]:
@@ -240,12 +269,23 @@ def write_pos(book: Book, result, phases: tuple[PhaseInputs, ...], inputs: PosIn
                         upd.prior_loa, "prob")
     n_used = book.scalar("n_used", "Readouts used", "count", "+".join(str(u) for u in used) if used else "0",
                          float(len(result.pos.readouts)), "int")
+    q_a, q_i = inputs.q_active, inputs.q_inactive
+    if inputs.nonefficacy:
+        r = book.scalar("r_nonefficacy", "Non-efficacy success of the remaining phases R = prod (1 - g_j (1 - p_j))",
+                        "fraction", "*".join(f"(1-{g}*(1-{p.probability}))" for g, p in zip(inputs.nonefficacy, phases)),
+                        upd.nonefficacy_success, "prob")
+        given = inputs.q_given or {}
+        if not given.get("p_approval_active"):
+            q_a = book.scalar("qa_stage", "q_A = e_A x R: P(approval | active) at this stage", "fraction",
+                              f"{inputs.q_active}*{r}", upd.model.efficacy_active * upd.nonefficacy_success, "prob")
+        if not given.get("p_approval_inactive"):
+            q_i = book.scalar("qi_stage", "q_I = e_I x R: P(approval | inactive) at this stage", "fraction",
+                              f"{inputs.q_inactive}*{r}", upd.model.efficacy_inactive * upd.nonefficacy_success,
+                              "prob")
     qa = book.scalar("qa_used", "q_A used: P(approval | active), at least the prior LOA when no readout is used",
-                     "fraction", f"IF({n_used}>0,{inputs.q_active},MAX({inputs.q_active},{prior}))", upd.p_active,
-                     "prob")
+                     "fraction", f"IF({n_used}>0,{q_a},MAX({q_a},{prior}))", upd.p_active, "prob")
     qi = book.scalar("qi_used", "q_I used: P(approval | inactive), at most the prior LOA when no readout is used",
-                     "fraction", f"IF({n_used}>0,{inputs.q_inactive},MIN({inputs.q_inactive},{prior}))",
-                     upd.p_inactive, "prob")
+                     "fraction", f"IF({n_used}>0,{q_i},MIN({q_i},{prior}))", upd.p_inactive, "prob")
     pi = book.scalar("pi", "Prior P(active) = (LOA - q_I) / (q_A - q_I)", "fraction", f"({prior}-{qi})/({qa}-{qi})",
                      upd.prior_class, "prob")
     state = {}
@@ -257,12 +297,15 @@ def write_pos(book: Book, result, phases: tuple[PhaseInputs, ...], inputs: PosIn
         tag = f"R{i + 1}"
         if cells.weight is not None:
             base, wsrc = cells.weight, "the readout's own weight"
+            formula, value = f"{used[i]}*{base}", used[i].value * base.value
         else:
             base = inputs.iit_weight if rd.design == "iit" else inputs.registrational_weight
-            wsrc = f"pos.{rd.design}_weight"
+            wsrc = f"pos.{rd.design}_weight x the evidence rubric (docs/method.md 2.5)"
+            formula = f"{used[i]}*MIN(1,{base}*{cells.rubric})"
+            value = used[i].value * min(1.0, base.value * cells.rubric.value)
         w = book.scalar(f"w_{i}", f"{tag}: evidence weight w (0 when the readout is not used)", "fraction",
-                        f"{used[i]}*{base}", used[i].value * base.value, "prob", wsrc)
-        ev = Evidence.from_counts(rd.n, rd.responders, rd.complete, rd.complete_n, weight=base.value)
+                        formula, value, "prob", wsrc)
+        ev = Evidence.from_counts(rd.n, rd.responders, rd.complete, rd.complete_n, weight=1.0)  # counts only
         endpoints = [("orr", cells.responders, cells.n, ev.responders, ev.n)]
         if cells.complete is not None:
             if cells.complete_n is not None:
@@ -295,7 +338,7 @@ def write_pos(book: Book, result, phases: tuple[PhaseInputs, ...], inputs: PosIn
                       upd.posterior_class, "prob")
     post = book.scalar("post_loa", "Posterior LOA = pi' q_A + (1 - pi') q_I", "fraction", f"{pi2}*{qa}+(1-{pi2})*{qi}",
                        upd.posterior_loa, "prob")
-    return PosCells(prior, pi, bf["orr"], bf["cr"], pi2, post, n_used)
+    return PosCells(prior, pi, bf["orr"], bf["cr"], pi2, post, n_used, q_a, q_i)
 
 
 def _write_selection(book: Book, result, inputs: PosInputs) -> list[Cell]:

@@ -79,6 +79,8 @@ def input_conditions(model: Model, pos_in: PosInputs | None, pos: PosCells | Non
                                      f"AND({rd.complete}<={rd.complete_n},{rd.complete_n}<={rd.n})",
                                      rd.complete.value <= rd.complete_n.value <= rd.n.value))
         qa, qi = pos_in.q_active, pos_in.q_inactive
+        if pos is not None:  # the stage's q_c (given, or e_c x R on Calculations)
+            qa, qi = pos.q_active or qa, pos.q_inactive or qi
         out.append(Condition("P(approval | active) > P(approval | inactive)", f"{qa}>{qi}", qa.value > qi.value))
         if pos is not None:
             out.append(Condition("Prior LOA within [q_I, q_A] when readouts are used",

@@ -33,12 +33,12 @@ class AssetValuation:
     >>> import iitvalue
     >>> asset = iitvalue.value("examples/esobiotec.toml").asset
     >>> asset
-    <AssetValuation rNPV 341.3 USD m, LOA 18.0%, launch 2032>
+    <AssetValuation rNPV 320.2 USD m, LOA 17.0%, launch 2032>
     >>> s = asset.summary
     >>> round(s["npv_unrisked"], 1), round(s["pv_rd_risked"] + s["pv_commercial_risked"], 1), s["approval_date"]
-    (2239.3, 341.3, '2032-09-17')
+    (2239.3, 320.2, '2032-09-17')
     >>> asset.phases["p_cumulative"].round(3).tolist()
-    [0.526, 0.287, 0.194, 0.18]
+    [0.515, 0.275, 0.183, 0.17]
     """
 
     plan: Plan

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import catalogue
 from ..programmes import find_model_at
 from ..termsheet.indications import indication_sheet
 from ..termsheet.schema import Pos, TermSheet
@@ -75,14 +76,9 @@ def joint_update(sheet: TermSheet, readout: str | None = None, cfg: Pos | None =
         groups.append(ev)
         used += u
     lead_prior = priors[0]
-    if not any(groups):
-        qa = cfg.p_approval_active if cfg.p_approval_active is not None else models[0].p_approval_active
-        qi = cfg.p_approval_inactive if cfg.p_approval_inactive is not None else models[0].p_approval_inactive
-        if not qi <= lead_prior <= qa:
-            qa, qi = max(qa, lead_prior), min(qi, lead_prior)
-    else:
-        qa, qi = cfg.p_approval_active, cfg.p_approval_inactive
-    lead_upd = P.update(models[0], lead_prior, groups[0], qa, qi)
+    lead_probs = [p.probability for p in plans[0].phases]
+    lead_upd = P.class_update(sheet, models[0], cfg, lead_probs, [p.kind for p in plans[0].phases],
+                              groups[0], widen=not any(groups))
     lbf_orr, lbf_cr = lead_upd.log_bf_orr, lead_upd.log_bf_cr
     for model, ev in zip(models[1:], groups[1:]):
         if ev:
@@ -110,7 +106,13 @@ def joint_update(sheet: TermSheet, readout: str | None = None, cfg: Pos | None =
                 phase = (None if ind.start.event == "approval" else
                          [x.name for x in plans[p].phases].index(ind.start.phase))
                 reach.append(tuple(reach[p][c] * event_probability(plans[p], qs[p][c], phase) for c in (0, 1)))
-            q = logit_shift(given_start(pi0, reach[k]), upd.p_active, upd.p_inactive, prior)
+            # its own stage's approval given the class (docs/method.md 2.4), shifted to its benchmark prior
+            row = catalogue.transition_row(a.modality, a.therapeutic_area, a.benchmark)
+            k_kinds = [p.kind for p in plan.phases]
+            shares = catalogue.nonefficacy_shares(k_kinds, s.asset.stage, row) if k_kinds else []
+            base = P.class_approval(models[k], [p.probability for p in plan.phases], shares,
+                                    cfg.p_approval_active, cfg.p_approval_inactive)
+            q = logit_shift(given_start(pi0, reach[k]), base[0], base[1], prior)
         qs.append(q)
         pik1 = given_start(pi1, reach[k])  # the posterior class odds given that it starts
         post_loa = pik1 * q[0] + (1.0 - pik1) * q[1]

@@ -7,8 +7,9 @@ weighted by w (power prior) has class likelihood
 
     m_K = integral Bin(r | n, theta)^w f_K(theta) dtheta  x  integral Bin(c | r_c, phi)^w g_K(phi) dphi
 
-and Bayes factor BF = m_active / m_inactive. With P(approval | class) = q_A, q_I and the prior class probability
-pi set so that pi q_A + (1 - pi) q_I equals the plan's prior LOA:
+and Bayes factor BF = m_active / m_inactive. Approval given the class is the efficacy of the class times the
+non-efficacy risk of the remaining phases, q_A = e_A R and q_I = e_I R (:func:`class_approval`; R depends on the
+stage), and the prior class probability pi is set so that pi q_A + (1 - pi) q_I equals the plan's prior LOA:
 
     pi' = pi BF / (pi BF + 1 - pi),   LOA' = pi' q_A + (1 - pi') q_I.
 """
@@ -24,12 +25,13 @@ from typing import Any
 import numpy as np
 
 from .. import catalogue
-from ..catalogue import ClassModel
+from ..catalogue import ClassModel, class_approval
 from ..errors import InputError, Problem, suggest
 from ..stats.betamix import BetaMix, Decision1S, pos1s
 from ..stats.roots import brent
 from ..stats import special as sp
 from ..tables import factor, html_pairs, percent
+from .evidence import Rubric, rubric
 CLINICAL_KINDS = ("preclinical", "phase1", "phase2", "phase3", "pivotal")
 
 
@@ -84,6 +86,14 @@ def default_weight(design: str, iit_weight: float, registrational_weight: float)
     return iit_weight if design == "iit" else registrational_weight
 
 
+def readout_rubric(r, iit_weight: float, registrational_weight: float) -> Rubric:
+    """The rubric weight of a term-sheet readout (:func:`iitvalue.model.evidence.rubric`): its design's base
+    weight times the factors of its centres, assessment, manufacturing and follow-up."""
+    given = getattr(r, "model_fields_set", set())  # assessment defaults to "investigator": typical only if unset
+    return rubric(r.design, default_weight(r.design, iit_weight, registrational_weight), r.centres,
+                  r.assessment if "assessment" in given else None, r.manufacturing, r.median_followup, r.dose_level)
+
+
 def readout_evidence(readouts: list, valuation_date: _dt.date, choice: str, iit_weight: float,
                      registrational_weight: float, extra: dict | None = None) -> tuple[list["Evidence"], list[dict]]:
     """The readouts a valuation uses (:func:`select_readouts`) as Evidence with their weights, and one record
@@ -92,14 +102,18 @@ def readout_evidence(readouts: list, valuation_date: _dt.date, choice: str, iit_
     index = {id(r): i for i, r in enumerate(readouts)}
     evidence, used = [], []
     for r in chosen:
-        w = r.weight if r.weight is not None else default_weight(r.design, iit_weight, registrational_weight)
-        evidence.append(Evidence.from_counts(r.n, r.responders, r.complete, r.complete_n, weight=w,
-                                             label=r.source, trial=r.trial, date=r.date.isoformat()))
+        rub = readout_rubric(r, iit_weight, registrational_weight)
+        w = r.weight if r.weight is not None else rub.weight
+        if w > 0.0:  # a sub-therapeutic cohort (weight 0) is recorded but is no evidence
+            evidence.append(Evidence.from_counts(r.n, r.responders, r.complete, r.complete_n, weight=w,
+                                                 label=r.source, trial=r.trial, date=r.date.isoformat()))
         used.append({"index": index[id(r)], "date": r.date.isoformat(), "source": r.source, "trial": r.trial,
                      "design": r.design, "n": r.n, "responders": r.responders, "complete": r.complete,
-                     "complete_n": r.complete_n, "mrd_negative": r.mrd_negative, "dose": r.dose, "weight": w,
-                     "weight_source": "readout" if r.weight is not None else f"pos.{r.design}_weight",
-                     **(extra or {})})
+                     "complete_n": r.complete_n, "mrd_negative": r.mrd_negative, "dose": r.dose,
+                     "dose_level": r.dose_level, "centres": r.centres, "assessment": r.assessment,
+                     "manufacturing": r.manufacturing, "median_followup": r.median_followup, "weight": w,
+                     "weight_source": "readout" if r.weight is not None else f"pos.{r.design}_weight x rubric",
+                     "weight_rubric": rub.summary(), **(extra or {})})
     return evidence, used
 
 
@@ -140,9 +154,9 @@ class PosUpdate:
     >>> import iitvalue
     >>> u = iitvalue.value("examples/esobiotec.toml").pos.update
     >>> u
-    <PosUpdate rrmm-car-t@2025-03-17: LOA 12.3% -> 18.0%, Bayes factor 1.72, 1 readout(s)>
+    <PosUpdate rrmm-car-t@2025-03-17: LOA 12.3% -> 17.0%, Bayes factor 1.72, 1 readout(s)>
     >>> round(u.prior_class, 3), round(u.posterior_class, 3), u.weight, u.effective_n
-    (0.14, 0.219, 0.5, 0.5)
+    (0.294, 0.417, 0.5, 0.5)
     """
 
     model: ClassModel
@@ -158,6 +172,22 @@ class PosUpdate:
     cr_active: BetaMix
     cr_inactive: BetaMix
     notes: list[str] = field(default_factory=list)
+    # how q_A, q_I were made (docs/method.md 2.4): R and the phases' non-efficacy shares g_j; q_given says which
+    # of q_A, q_I pos.p_approval_active / _inactive (or the widening without readouts) fixed instead of e_c R
+    nonefficacy_success: float = 1.0
+    nonefficacy_shares: tuple[float, ...] = ()
+    q_given: tuple[bool, bool] = (True, True)
+
+    def approval_rows(self, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """q_A and q_I for each row of prior phase probabilities (S, J): e_c R(row) for a class whose q comes from
+        the stage's non-efficacy risk, else the fixed q_c (for the Monte Carlo's drawn phase probabilities)."""
+        p = np.atleast_2d(np.asarray(probabilities, dtype=float))
+        r = (catalogue.nonefficacy_success(p, self.nonefficacy_shares) if self.nonefficacy_shares
+             else np.ones(p.shape[0]))
+        e = (self.model.efficacy_active, self.model.efficacy_inactive)
+        fixed = (self.p_active, self.p_inactive)
+        qa, qi = (np.full(p.shape[0], fixed[c]) if self.q_given[c] else e[c] * r for c in (0, 1))
+        return qa, qi
 
     @property
     def bayes_factor_orr(self) -> float:
@@ -185,7 +215,7 @@ class PosUpdate:
         >>> import iitvalue
         >>> u = iitvalue.value("examples/esobiotec.toml").pos.update
         >>> round(u.prior_loa, 4), round(u.posterior_loa, 4), round(u.bayes_factor, 3)
-        (0.1225, 0.1798, 1.715)
+        (0.1225, 0.1703, 1.715)
         """
         pc = self.posterior_class
         return pc * self.p_active + (1.0 - pc) * self.p_inactive
@@ -214,7 +244,7 @@ class PosUpdate:
         >>> import iitvalue
         >>> orr = iitvalue.value("examples/esobiotec.toml").pos.update.orr_posterior()
         >>> round(orr.mean(), 3), [round(x, 3) for x in orr.interval(0.95)]
-        (0.446, [0.152, 0.993])
+        (0.557, [0.161, 0.997])
         """
         return _blend(self.orr_active, self.orr_inactive, self.posterior_class)
 
@@ -242,7 +272,7 @@ class PosUpdate:
         --------
         >>> import iitvalue
         >>> [round(x, 3) for x in iitvalue.value("examples/esobiotec.toml").pos.update.cr_rate()]
-        [0.173, 0.003, 0.865]
+        [0.305, 0.003, 0.901]
         """
         pc = self.posterior_class
         parts = [(pc, self.orr_active, self.cr_active), (1.0 - pc, self.orr_inactive, self.cr_inactive)]
@@ -285,7 +315,7 @@ class PosUpdate:
         >>> import iitvalue
         >>> sheet = iitvalue.load("examples/esobiotec.toml")
         >>> round(iitvalue.value(sheet).pos.update.assurance(sheet.pos.pivotal), 3)
-        0.22
+        0.411
         """
         rule = Decision1S(threshold=design.threshold, level=design.level, kind=design.rule)
         return float(pos1s(self.orr_posterior(), design.n, rule))
@@ -299,7 +329,7 @@ class PosUpdate:
         >>> import iitvalue
         >>> s = iitvalue.value("examples/esobiotec.toml").pos.update.summary()
         >>> s["model"], round(s["orr_mean"], 3), round(s["prior_ess"], 1), round(s["posterior_ess"], 1)
-        ('rrmm-car-t@2025-03-17', 0.446, 3.7, 2.8)
+        ('rrmm-car-t@2025-03-17', 0.557, 2.1, 1.8)
         """
         orr = self.orr_posterior()
         lo, hi = orr.interval(0.95)
@@ -321,6 +351,9 @@ class PosUpdate:
             "posterior_class_probability": self.posterior_class,
             "p_approval_active": self.p_active,
             "p_approval_inactive": self.p_inactive,
+            "nonefficacy_success": self.nonefficacy_success,
+            "efficacy_active": self.model.efficacy_active,
+            "efficacy_inactive": self.model.efficacy_inactive,
             "orr_mean": orr.mean(), "orr_low": lo, "orr_high": hi,
             "cr_share_mean": cr.mean(), "cr_share_low": clo, "cr_share_high": chi,
             "cr_rate_mean": rate, "cr_rate_low": rlo, "cr_rate_high": rhi,
@@ -383,10 +416,13 @@ def prior_class_probability(prior_loa: float, q_active: float, q_inactive: float
 
 
 def update(model: ClassModel, prior_loa: float, evidence: list[Evidence] | tuple[Evidence, ...] = (),
-           p_active: float | None = None, p_inactive: float | None = None) -> PosUpdate:
-    """Posterior class probability and LOA after the readouts (trials combined; within a class they share theta)."""
-    qa = model.p_approval_active if p_active is None else p_active
-    qi = model.p_approval_inactive if p_inactive is None else p_inactive
+           p_active: float | None = None, p_inactive: float | None = None, probabilities=(),
+           shares=()) -> PosUpdate:
+    """Posterior class probability and LOA after the readouts (trials combined; within a class they share theta).
+
+    q_A, q_I are ``p_active`` / ``p_inactive`` when given, else e_c R from the remaining phases'
+    ``probabilities`` and non-efficacy ``shares`` (:func:`class_approval`; R = 1 without them)."""
+    qa, qi, r = class_approval(model, probabilities, shares, p_active, p_inactive)
     pi = prior_class_probability(prior_loa, qa, qi)
     oa, oi, ca, ci = model.orr_active, model.orr_inactive, model.cr_active, model.cr_inactive
     lbf_orr = lbf_cr = 0.0
@@ -396,7 +432,26 @@ def update(model: ClassModel, prior_loa: float, evidence: list[Evidence] | tuple
         if e.complete is not None and e.cr_n and e.cr_n > 0:
             lbf_cr += ca.log_marginal(e.complete, e.cr_n, e.weight) - ci.log_marginal(e.complete, e.cr_n, e.weight)
             ca, ci = ca.posterior(e.complete, e.cr_n, e.weight), ci.posterior(e.complete, e.cr_n, e.weight)
-    return PosUpdate(model, tuple(evidence), prior_loa, qa, qi, pi, float(lbf_orr), float(lbf_cr), oa, oi, ca, ci)
+    return PosUpdate(model, tuple(evidence), prior_loa, qa, qi, pi, float(lbf_orr), float(lbf_cr), oa, oi, ca, ci,
+                     nonefficacy_success=r, nonefficacy_shares=tuple(float(g) for g in shares),
+                     q_given=(p_active is not None, p_inactive is not None))
+
+
+def class_update(sheet, model: ClassModel, cfg, probabilities: list[float], kinds: list[str],
+                 evidence: list[Evidence] | tuple[Evidence, ...], widen: bool | None = None) -> PosUpdate:
+    """:func:`update` for a term sheet's plan: q_A, q_I from ``cfg`` (``[pos]``) when given, else from the
+    stage's non-efficacy risk of the plan's phases (:func:`class_approval`). Without evidence any prior LOA is
+    allowed (q_A, q_I widen to include it: there is nothing to update); ``widen`` says whether to (default:
+    without evidence)."""
+    row = catalogue.transition_row(sheet.asset.modality, sheet.asset.therapeutic_area, sheet.asset.benchmark)
+    shares = catalogue.nonefficacy_shares(kinds, sheet.asset.stage, row) if kinds else []
+    prior_loa = math.prod(probabilities)
+    qa, qi = cfg.p_approval_active, cfg.p_approval_inactive
+    if (not evidence) if widen is None else widen:
+        qa0, qi0, _ = class_approval(model, probabilities, shares, qa, qi)
+        if not qi0 <= prior_loa <= qa0:
+            qa, qi = max(qa0, prior_loa), min(qi0, prior_loa)
+    return update(model, prior_loa, evidence, qa, qi, probabilities, shares)
 
 
 # ---- from LOA to phase probabilities ---------------------------------------------------------------------------
@@ -479,12 +534,22 @@ def apply_transportability(probabilities: list[float], durations: list[float], k
     return [float(x) for x in p], [float(x) for x in d]
 
 
-def prior_loa_for_stage(stage: str, modality: str, therapeutic_area: str) -> tuple[float, str]:
-    """Benchmark LOA from the start of ``stage``: product of the remaining BIO transition probabilities."""
+def stage_phases(stage: str, modality: str, therapeutic_area: str) -> tuple[list[float], list[float], str]:
+    """The benchmark transitions that remain from the start of ``stage``, one per BIO column: their
+    probabilities, their non-efficacy shares g_j (:func:`iitvalue.catalogue.nonefficacy_shares`) and a
+    description of the row and columns."""
     first = {"preclinical": 0, "iit": 0, "phase1": 0, "phase2": 1, "phase3": 2, "filed": 3}
     if stage not in first:
         raise InputError(Problem("stage", f"'{stage}' is not allowed; expected one of {', '.join(first)}"
                                  f"{suggest(stage, first)}"))
     row = catalogue.transition_row(modality, therapeutic_area)
-    cols = catalogue.PHASE_COLUMNS[first[stage]:]
-    return float(np.prod([row.values[c] for c in cols])), f"{row.describe()}, columns {'x'.join(cols)}"
+    cols = list(catalogue.PHASE_COLUMNS[first[stage]:])
+    kinds = [c if c != "filing" else "filing" for c in cols]
+    shares = catalogue.nonefficacy_shares(kinds, stage, row)
+    return [float(row.values[c]) for c in cols], shares, f"{row.describe()}, columns {'x'.join(cols)}"
+
+
+def prior_loa_for_stage(stage: str, modality: str, therapeutic_area: str) -> tuple[float, str]:
+    """Benchmark LOA from the start of ``stage``: product of the remaining BIO transition probabilities."""
+    probs, _, source = stage_phases(stage, modality, therapeutic_area)
+    return float(np.prod(probs)), source

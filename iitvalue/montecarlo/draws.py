@@ -156,13 +156,14 @@ def path_probabilities(setup: Setup, draws: dict[str, np.ndarray], size: int) ->
     if setup.update is None:
         return prior
     upd = setup.update
-    qa, qi = upd.p_active, upd.p_inactive
+    qa, qi = upd.approval_rows(prior)  # e_c R of each path's drawn phases (docs/method.md 2.4)
     loa = prior.prod(axis=1)
     pi = (loa - qi) / (qa - qi)
     if np.any((pi < 0) | (pi > 1)):
+        bad = (pi < 0) | (pi > 1)
         raise InputError(Problem("uncertainty", f"drawn phase probabilities give a prior LOA outside "
-                                 f"[P(approval | inactive), P(approval | active)] = [{qi:g}, {qa:g}] on "
-                                 f"{int(np.sum((pi < 0) | (pi > 1)))} paths; narrow their distributions"))
+                                 f"[P(approval | inactive), P(approval | active)] (first: [{qi[bad][0]:g}, "
+                                 f"{qa[bad][0]:g}]) on {int(bad.sum())} paths; narrow their distributions"))
     post = posterior_class_rows(pi, upd.log_bf_orr + upd.log_bf_cr)
     target = post * qa + (1 - post) * qi
     out = spread_rows(prior, setup.kinds, target)

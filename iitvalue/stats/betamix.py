@@ -533,7 +533,7 @@ def pos1s(mix: BetaMix, n: int, decision: Decision1S) -> float:
     >>> import iitvalue
     >>> orr = iitvalue.value("examples/esobiotec.toml").pos.update.orr_posterior()
     >>> round(pos1s(orr, 100, Decision1S(threshold=0.5, level=0.975, kind="exact")), 3)
-    0.22
+    0.411
     """
     pmf = mix.predictive(n)
     return float(np.sum(pmf[decision.critical_value(n):]))

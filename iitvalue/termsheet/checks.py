@@ -180,8 +180,11 @@ def _check_update(sheet: TermSheet, lines: dict) -> list[Problem]:
         prior *= ph.probability if ph.probability is not None else p_bench
     given_a = cfg is not None and cfg.p_approval_active is not None
     given_i = cfg is not None and cfg.p_approval_inactive is not None
-    qa = cfg.p_approval_active if given_a else model.p_approval_active
-    qi = cfg.p_approval_inactive if given_i else model.p_approval_inactive
+    probs = [ph.probability if ph.probability is not None else p_bench for ph, (p_bench, _) in zip(sheet.phases, bench)]
+    kinds = [p.kind for p in sheet.phases]
+    shares = catalogue.nonefficacy_shares(kinds, a.stage, row) if kinds else []
+    qa, qi, _ = catalogue.class_approval(model, probs, shares, cfg.p_approval_active if given_a else None,
+                                         cfg.p_approval_inactive if given_i else None)
     bounds = (f"P(approval | inactive) = {qi:g} and P(approval | active) = {qa:g} "
               f"({'[pos], with ' if given_a or given_i else ''}class model '{model.key}')")
     fix = ("set pos.p_approval_active / pos.p_approval_inactive so that it does, or change the phase "

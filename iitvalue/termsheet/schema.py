@@ -143,7 +143,9 @@ class Capacity(_Model):
 
 class Readout(_Model):
     """A dated efficacy readout. Counts are patients; ``complete`` counts CR/sCR among responders evaluable for
-    it (``complete_n`` patients, default all ``n``)."""
+    it (``complete_n`` patients, default all ``n``). ``centres``, ``assessment``, ``manufacturing``,
+    ``median_followup`` (years) and ``dose_level`` set its evidence weight by the rubric of docs/method.md 2.5
+    unless ``weight`` is given."""
 
     date: Date
     source: str = Field(min_length=1, max_length=MAX_TEXT)
@@ -157,6 +159,9 @@ class Readout(_Model):
     complete_n: int | None = Field(default=None, ge=1, le=MAX_PATIENTS)
     mrd_negative: int | None = Field(default=None, ge=0, le=MAX_PATIENTS)
     dose: Name | None = None
+    dose_level: Literal["therapeutic", "sub-therapeutic"] | None = None
+    manufacturing: Literal["academic", "gmp-clinical", "commercial"] | None = None
+    median_followup: float | None = Field(default=None, gt=0.0, le=30.0)  # years
     weight: float | None = Field(default=None, gt=0.0, le=1.0)
     note: Text | None = None
 
@@ -487,7 +492,7 @@ class TermSheet(_Model):
         >>> sheet = iitvalue.load("examples/esobiotec.toml")
         >>> what_if = sheet.replace({"phases[0].probability": 0.8})
         >>> round(iitvalue.value(what_if).value_of("asset.rnpv"), 1)
-        597.2
+        564.5
         >>> dearer = sheet.replace(valuation={"discount_rate": 0.12})
         >>> dearer.valuation.discount_rate, dearer.valuation.currency
         (0.12, 'USD')

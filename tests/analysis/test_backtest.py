@@ -40,7 +40,7 @@ def test_the_run_covers_the_library_and_scores_only_readouts_before_the_outcome(
     progs = {p["programme"]: p for p in B._read("programmes.csv")}
     for r in res["rows"]:
         p = progs[r["programme"]]
-        assert p["outcome"] in B.OUTCOME and r["date"] < p["outcome_date"]
+        assert p["outcome"] in B.OUTCOME and (r["date"] < p["outcome_date"] or not p["outcome_date"])
         assert r["outcome"] == B.OUTCOME[p["outcome"]]
         assert 0.0 < r["posterior"] < 1.0
     assert res["brier_posterior"] == pytest.approx(B.brier([r["posterior"] for r in res["rows"]],
@@ -58,8 +58,11 @@ def test_a_programme_is_scored_without_its_own_class_components():
     model, note = find_model_at("rrmm", "car-t", "haematologic-malignancies", None, dt.date(2019, 12, 6), ("ide-cel",))
     assert "ide-cel" not in {c.get("programme") for c in model.components} and model.key.endswith("@2019-12-06")
     assert all(c["as_of"] <= "2019-12-06" for c in model.components)
-    ev = iitvalue.model.pos.Evidence.from_counts(128, 94, ide["complete"], None, weight=1.0)
-    want = iitvalue.model.pos.update(model, B.prior_loa("car-t", "phase3"), [ev]).posterior_loa
+    rec = next(r for r in B._read("readouts.csv") if (r["programme"], r["date"]) == ("ide-cel", "2019-12-06"))
+    ev = iitvalue.model.pos.Evidence.from_counts(128, 94, ide["complete"], None, weight=B.library_weight(rec))
+    probs, shares, _ = iitvalue.model.pos.stage_phases("filed", "car-t", "haematologic-malignancies")
+    assert ide["prior"] == pytest.approx(B.prior_loa("car-t", "filed"), rel=1e-15)  # registrational: at filing
+    want = iitvalue.model.pos.update(model, ide["prior"], [ev], probabilities=probs, shares=shares).posterior_loa
     assert ide["posterior"] == pytest.approx(want, rel=1e-12)
 
 

@@ -204,16 +204,16 @@ def test_party_beliefs_differ():
 def test_example_figures_match_docs():
     """The figures quoted in docs/method.md section 3.6."""
     eso = iitvalue.value(iitvalue.load(EXAMPLES / "esobiotec.toml")).deal.summary
-    assert eso["licensee_npv"] == pytest.approx(-96.0, abs=0.05)
-    assert eso["licensor_npv"] == pytest.approx(477.7, abs=0.05)
-    assert eso["breakeven_upfront"] == pytest.approx(327.6, abs=0.05)
+    assert eso["licensee_npv"] == pytest.approx(-117.2, abs=0.05)
+    assert eso["licensor_npv"] == pytest.approx(475.4, abs=0.05)
+    assert eso["breakeven_upfront"] == pytest.approx(306.0, abs=0.05)
     assert eso["breakeven_loa"] == pytest.approx(0.2224, abs=5e-5)
     assert eso["headline_value"] == 1000.0
     leg = iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml")).deal.summary
-    assert leg["licensee_npv"] == pytest.approx(521.9, abs=0.05)
-    assert leg["licensor_npv"] == pytest.approx(1841.8, abs=0.05)
-    assert leg["breakeven_upfront"] == pytest.approx(871.9, abs=0.05)
-    assert leg["pv_profit_share_licensor"] == pytest.approx(879.1, abs=0.05)
+    assert leg["licensee_npv"] == pytest.approx(33.6, abs=0.05)
+    assert leg["licensor_npv"] == pytest.approx(1185.9, abs=0.05)
+    assert leg["breakeven_upfront"] == pytest.approx(383.6, abs=0.05)
+    assert leg["pv_profit_share_licensor"] == pytest.approx(450.6, abs=0.05)
     assert leg["headline_value"] == 1700.0
 
 

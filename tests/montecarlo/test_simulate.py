@@ -195,15 +195,18 @@ def test_copula_correlation_recovered():
 
 
 def test_posterior_draws(esobiotec_path):
-    """Class drawn with the posterior P(active) 0.2190 (the class as of the deal date); each path's LOA is q_A = 0.75 or
-    q_I = 0.02; the ORR draws have the posterior mean; with the copula, higher ORR goes with higher share."""
+    """Class drawn with the posterior P(active) 0.4169 (the class as of the deal date); each path's LOA is
+    q_A = R = 0.3975 or q_I = 0.02 R = 0.0079 (docs/method.md 2.4); the ORR draws have the posterior mean; with the
+    copula, higher ORR goes with higher share."""
     s = iitvalue.load(esobiotec_path)
     setup = prepare(s)
     draws = draw_block(setup, 100_000, np.random.default_rng(3))
-    assert draws["_active"].mean() == pytest.approx(0.2190, abs=0.005)
+    assert draws["_active"].mean() == pytest.approx(0.4169, abs=0.005)
     assert draws["_orr"].mean() == pytest.approx(setup.update.orr_posterior().mean(), abs=0.003)
     probs = path_probabilities(setup, draws, 100_000)
-    assert np.unique(np.round(probs.prod(axis=1), 12)) == pytest.approx([0.02, 0.75])
+    u = setup.update
+    assert np.unique(np.round(probs.prod(axis=1), 12)) == pytest.approx([u.p_inactive, u.p_active], abs=1e-12)
+    assert u.p_active == pytest.approx(0.3975, abs=1e-4) and u.p_inactive == pytest.approx(0.02 * u.p_active)
     assert sps.spearmanr(draws["_orr"], draws["territories[0].treated_share"])[0] > 0.3
 
 
@@ -280,7 +283,7 @@ def test_sensitivity_json_keys(esobiotec_path):
     assert {"metric", "base", "tornado", "scenarios", "grid"} <= set(d)
     assert {"path", "rank", "low", "high", "asset", "swing", "basis"} <= set(d["tornado"][0])
     assert {"rnpv_low", "rnpv_high", "loa_low", "loa_high"} == set(d["tornado"][0]["asset"])  # nested like value's
-    assert d["tornado"][0]["path"] == "pos.orr"  # the class dominates: LOA 0.02 vs 0.75
+    assert d["tornado"][0]["path"] == "pos.orr"  # the class dominates: LOA 0.008 vs 0.40
     assert len(d["grid"]["values"]) == 2 and len(d["grid"]["values"][0]) == 2
     assert run("sensitivity", str(esobiotec_path)).exit_code == 0
     assert run("sensitivity", str(esobiotec_path), "--grid", "pos.iit_weight=1").exit_code == 2
