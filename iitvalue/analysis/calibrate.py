@@ -285,6 +285,11 @@ def fit(comps: list[Comparable], free: tuple[str, ...] = ("kappa", "weight", "pr
         intervals[k] = (lo, hi)
         if flat:
             warnings.append(f"the profile of {k} is flat over its bounds: the data do not pin it down")
+    for k in free:
+        lo, hi = BOUNDS[k]
+        if min(params[k] - lo, hi - params[k]) <= 1e-6 * max(1.0, hi - lo):
+            warnings.append(f"{k} = {params[k]:.4g} sits at its bound [{lo:g}, {hi:g}]: the model cannot reproduce "
+                            "every upfront within its bounds (see the log residuals)")
     deals = []
     for i, c in enumerate(comps):
         v = c.values(params["weight"])

@@ -41,7 +41,7 @@ RTOL = 1e-9
 REFERENCE = {
     "esobiotec": {"pos_prior_loa": 0.12253839, "pos_posterior_loa": 0.1703, "deal_licensor_npv": 475.4,
                   "deal_licensee_npv": -117.2},
-    "legend": {"pos_posterior_loa": 0.3975, "deal_licensor_npv": 1185.9, "deal_licensee_npv": 33.6},
+    "legend": {"pos_posterior_loa": 0.3975, "deal_licensor_npv": 1164.8, "deal_licensee_npv": -31.6},
 }
 
 
