@@ -265,7 +265,7 @@ def _royalties(b: Book, result, inputs: Inputs, time: Timeline, inds, jc: JointC
                             sum(aset.revenue[m].values for m in covered) / time.dt)
             tiers = [(t.above, t.rate) for t in roy.tiers]
             tiered = b.line(f"sum{i}", f"Royalty {i + 1}: tiered amount (annual, marginal tiers)", "millions per year",
-                            "+".join(_tier(cells, q).format(A=annual) for q in range(len(tiers))),
+                            "+".join(_tier(cells, q, annual) for q in range(len(tiers))),
                             tiered_amount(annual.values, tiers))
             with np.errstate(invalid="ignore", divide="ignore"):
                 eff_v = np.where(annual.values > 0, tiered.values / annual.values, 0.0)
@@ -291,11 +291,12 @@ def _royalties(b: Book, result, inputs: Inputs, time: Timeline, inds, jc: JointC
             for role in ROLES}
 
 
-def _tier(cells, q: int) -> str:
+def _tier(cells, q: int, annual: Line) -> str:
+    """Marginal tier q of a royalty on the annual sales ``annual``: rate x the sales within its band."""
     lo, rate = cells.above[q], cells.rate[q]
     if q + 1 < len(cells.above):
-        return f"{rate}*MIN(MAX({{A}}-{lo},0),{cells.above[q + 1]}-{lo})"
-    return f"{rate}*MAX({{A}}-{lo},0)"
+        return f"{rate}*MIN(MAX({annual}-{lo},0),{cells.above[q + 1]}-{lo})"
+    return f"{rate}*MAX({annual}-{lo},0)"
 
 
 def _market_launch(b: Book, inds, aset, m: int, name: str) -> tuple[Cell, Cell]:
