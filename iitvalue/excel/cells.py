@@ -182,6 +182,7 @@ class Book:
         self.print_area: dict[str, tuple[int, int, int, int]] = {}  # sheet -> first row, col, last row, col
         self.grouped = False  # Calculations rows after the first section are grouped (outline level 1)
         self.prefix = ""  # prepended to every key registered (one indication's blocks of a several-indication book)
+        self.heading = ""  # prepended to the Calculations section titles of those blocks (the indication's name)
         base = {"font_name": "Arial", "font_size": 10}
         f = self.wb.add_format
         self.f = {
@@ -315,6 +316,8 @@ class Book:
         """A section title bar across ``width`` columns, after one blank row (except near the top). On
         Calculations the rows of a section are grouped under its title."""
         row = self.row[sheet] + (1 if self.row[sheet] > 2 else 0)
+        if self.heading and sheet == CALC:
+            title = f"{self.heading}: {title}"
         for c in range(width):
             self.put_text(sheet, row, c, title if c == 0 else "", self.f["section"])
         self.row[sheet] = row + 1

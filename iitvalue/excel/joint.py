@@ -171,10 +171,12 @@ def write_lead(book: Book, result, inputs: Inputs, time: Timeline, pos: PosCells
     shared plant's ceiling, which the joint outcomes apply)."""
     upd = result.pos.update
     sub = sub_result(result, 0)
+    book.heading = f"Indication 1 ({result.sheet.indications[0].name})"
     dev = write_development(book, sub, inputs.phases, pos, pos_in)
     rd = write_rd(book, sub, time, dev)
     plain = replace(inputs, capacity=None, capacity_ramp=None)
     terrs = write_territories(book, sub, plain, time, dev)
+    book.heading = ""
     q = (lead_cell(book, Q_USED[0], upd.p_active), lead_cell(book, Q_USED[1], upd.p_inactive))
     return Indication(0, result.sheet.indications[0].name, plain, dev, rd, terrs, q)
 
@@ -248,6 +250,7 @@ def write_follow_on(book: Book, result, k: int, fin: FollowOnInputs, inputs: Inp
                     f"{pik1}*{q[0]}+(1-{pik1})*{q[1]}", pik1.value * ip.q_active + (1 - pik1.value) * ip.q_inactive,
                     "prob")
     sub = sub_result(result, k)
+    b.heading = f"Indication {k + 1} ({ip.name})"
     dev = write_development(b, sub, fin.phases, SimpleNamespace(posterior_loa=post), None, start)
     rd = write_rd(b, sub, time, dev)
     lead_terr = {m: t for m, t in enumerate(done[0].territories)}
@@ -261,7 +264,7 @@ def write_follow_on(book: Book, result, k: int, fin: FollowOnInputs, inputs: Inp
             cells.append(TerritoryInputs(**x, curve=next(own)))
     kin = replace(inputs, territories=tuple(cells), phases=fin.phases, capacity=None, capacity_ramp=None)
     terrs = write_territories(b, sub, kin, time, dev)
-    b.prefix = ""
+    b.prefix = b.heading = ""
     return Indication(k, ip.name, kin, dev, rd, terrs, q, start, calib, prior)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.engine import capacity_factor, tax_lines
+from ..model.engine import tax_lines
 from ..units import annual_totals
 from .cells import CALC, Book, Cell, Line
 from .commercial import uptake
@@ -225,11 +225,8 @@ def _write_set(b: Book, result, inputs: Inputs, time: Timeline, inds: list[Indic
                      "Capacity share-years in the period = R(a1) - R(a0)")
         slots = b.line("cap_slots", "Patients the plant can treat in the period = ceiling x share-years", "patients",
                        f"{inputs.capacity}*{upt}", inputs.capacity.value * upt.values, "num", total=True)
-        kv = capacity_factor(pat_values[None, :], np.array([inputs.capacity.value]), ramp, np.array([L1.value]),
-                             time.t0.values, time.dt)[0]
         K = b.line("cap_K", "Capacity factor K = min(1, slots / demand) (1 without demand)", "fraction",
-                   f"IF({total}>{slots},{slots}/{total},1)", flat.capacity[w] if flat.capacity is not None else kv,
-                   "pct")
+                   f"IF({total}>{slots},{slots}/{total},1)", flat.capacity[w], "pct")
     revenue, commercial = {}, {}
     for mi, mname in enumerate(t.name for t in jl.flat_plan.territories):
         r_parts, c_parts = [], []

@@ -281,6 +281,18 @@ def test_layout_one_formula_per_row_and_blocks(joint_exported):
             assert Translator(cell.value, origin=cell.coordinate).translate_formula(ws.cell(r, first).coordinate) == f0
 
 
+def test_no_constants_inside_calculation_formulas(joint_exported):
+    """Calculations formulas hold no number but 0 and 1 (the constants are cells on Inputs or Calculations)."""
+    from openpyxl.formula.tokenizer import Tokenizer
+
+    for name, (_, path, _) in joint_exported.items():
+        for row in openpyxl.load_workbook(path)["Calculations"].iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    nums = {t.value for t in Tokenizer(c.value).items if t.type == "OPERAND" and t.subtype == "NUMBER"}
+                    assert nums <= {"0", "1"}, (name, c.coordinate, c.value)
+
+
 def test_import_round_trip(joint_exported, tmp_path):
     """The kept TOML comes back byte for byte; an edit of a follow-on's share of the lead lands on its line."""
     res, path, text = joint_exported["legend-lines"]
