@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
-from ..errors import InputError, Problem
+from ..errors import Problem
 from ..termsheet.indications import follow_on_territories, indication_sheet
 from .cells import CALC, STRUCT_NOTE, Book, Cell
 from .commercial import Territory, write_territories
@@ -76,9 +76,9 @@ class Indication:
     prior_loa: Cell | None = None  # ... which equals its prior LOA as exported
 
 
-def check_follow_ons(sheet) -> None:
-    """Raise InputError for a follow-on the workbook cannot show live: its own readouts (the workbook's PoS
-    block reads the lead's), and a ``share_of_lead`` territory that also sets fields of its own."""
+def follow_on_problems(sheet) -> list[Problem]:
+    """What the workbook cannot show live of a follow-on: its own readouts (the workbook's PoS block reads the
+    lead's), and a ``share_of_lead`` territory that also sets fields of its own."""
     problems = []
     for k, ind in enumerate(sheet.indications[1:], start=1):
         if ind.readouts:
@@ -90,8 +90,7 @@ def check_follow_ons(sheet) -> None:
                 problems.append(Problem(f"indications[{k}].territories[{m}]", "in the workbook a share_of_lead "
                                         "territory takes every other field from the lead's: give only name and "
                                         "share_of_lead, or write the territory in full without share_of_lead"))
-    if problems:
-        raise InputError(problems)
+    return problems
 
 
 def write_follow_on_inputs(book: Book, result, k: int) -> FollowOnInputs:

@@ -19,7 +19,7 @@ from .cover import COVER, set_properties, write_cover
 from .deal import write_deal_inputs
 from .importer import write_source
 from .inputs import write_inputs
-from .joint import Indication, check_follow_ons, write_follow_on, write_follow_on_inputs, write_lead
+from .joint import Indication, follow_on_problems, write_follow_on, write_follow_on_inputs, write_lead
 from .joint_deal import JointDeal, deal_problems, write_joint_deal
 from .joint_outcomes import JointCells, write_joint
 from .layout import finish_sheets
@@ -35,7 +35,7 @@ def joint_problems(result, risk: bool = False) -> list[Problem]:
     party's own evidence weight, a sheet without a PoS block, the follow-on and deal limits of :mod:`.joint` and
     :mod:`.joint_deal`, and (``risk``) a Risk sheet."""
     s = result.sheet
-    out = []
+    out = follow_on_problems(s)
     if s.scenarios:
         out.append(Problem("scenarios", "the scenario selector works with one indication: export a sheet with several "
                            "indications without [[scenarios]] (value each scenario with --set)"))
@@ -79,7 +79,6 @@ def write_joint_workbook(result, path: str | Path, text: str, source: str, versi
     """
     from .sources import toml_comments
 
-    check_follow_ons(result.sheet)
     book = Book(Path(path), result.asset.plan.n_periods)
     book.comments = toml_comments(text)
     for name in (COVER, INPUTS, CALC, OUTPUTS, CHECKS):
