@@ -45,6 +45,7 @@ from .deal import DealCells, own_beliefs, write_deal_inputs, write_discounting, 
 from .development import write_development, write_rd
 from .importer import write_source
 from .inputs import write_inputs
+from .joint_book import write_joint_workbook
 from .layout import finish_sheets
 from .licensee import write_licensee
 from .pos import write_pos, write_pos_inputs
@@ -87,9 +88,11 @@ def write_workbook(result, path: str | Path, risk: RiskAnalysis | None = None, t
     """
     from .. import __version__
 
-    check_exportable(result)
+    check_exportable(result, risk is not None)
     sheet = result.sheet
     text, source = term_sheet_text(sheet, toml, overrides)
+    if len(sheet.indications) > 1:
+        return write_joint_workbook(result, path, text, source, __version__)
     book = Book(Path(path), result.asset.plan.n_periods)
     book.comments = toml_comments(text)
     order = [COVER, INPUTS] + ([SCENARIOS] if sheet.scenarios else []) + [CALC, outputs.OUTPUTS, SENSITIVITY]

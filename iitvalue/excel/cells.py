@@ -181,6 +181,8 @@ class Book:
         self.comments: dict[str, str] = {}  # term-sheet key -> the comment on its TOML line
         self.print_area: dict[str, tuple[int, int, int, int]] = {}  # sheet -> first row, col, last row, col
         self.grouped = False  # Calculations rows after the first section are grouped (outline level 1)
+        self.prefix = ""  # prepended to every key registered (one indication's blocks of a several-indication book)
+        self.heading = ""  # prepended to the Calculations section titles of those blocks (the indication's name)
         base = {"font_name": "Arial", "font_size": 10}
         f = self.wb.add_format
         self.f = {
@@ -314,6 +316,8 @@ class Book:
         """A section title bar across ``width`` columns, after one blank row (except near the top). On
         Calculations the rows of a section are grouped under its title."""
         row = self.row[sheet] + (1 if self.row[sheet] > 2 else 0)
+        if self.heading and sheet == CALC:
+            title = f"{self.heading}: {title}"
         for c in range(width):
             self.put_text(sheet, row, c, title if c == 0 else "", self.f["section"])
         self.row[sheet] = row + 1
@@ -381,8 +385,9 @@ class Book:
             return None
         cell = self.register(key, Ref(sh, row, I_VAL), value)
         if name:
+            name = f"{name}_{self.prefix.rstrip('_')}" if self.prefix else name
             self.define(name, cell.ref)
-            self.names[key] = name
+            self.names[cell.key] = name
         return cell
 
     def validate(self, row: int, col: int, rule: dict, last_row: int | None = None, last_col: int | None = None) -> None:
@@ -400,8 +405,10 @@ class Book:
         self.input_map.append(InputRow(row, "", kind, value, "input", None, label, col))
 
     def register(self, key: str, ref: Ref, value: Any) -> Cell:
-        """Register the cell at ``ref`` under ``key`` (for cells written by hand, e.g. in a table). A key names
-        one cell: registering it twice is a bug (a formula would silently point at the other cell)."""
+        """Register the cell at ``ref`` under ``key`` (for cells written by hand, e.g. in a table), after the
+        current :attr:`prefix`. A key names one cell: registering it twice is a bug (a formula would silently
+        point at the other cell)."""
+        key = self.prefix + key
         if key in self.scalars and self.scalars[key] != ref:
             raise ValueError(f"workbook cell key {key!r} registered twice")
         self.scalars[key] = ref
@@ -459,7 +466,7 @@ class Book:
         values = np.asarray(values, dtype=float)
         assert values.shape == (self.n,), (key, values.shape)
         row = self._calc_row(label, unit)
-        self.timeline[key] = row
+        self.timeline[self.prefix + key] = row
         for k in range(self.n):
             self.put_formula(CALC, row, FIRST + k, self.expand(tpl, CALC, FIRST + k, row), values[k], kind)
         cell = None
@@ -469,10 +476,11 @@ class Book:
             cell = self.register(f"{key}_total", Ref(CALC, row, C_VAL), s)
         if opening is not None:
             self.put_value(CALC, row, FIRST - 1, opening, kind, "const")
-        return Line(key, values, row, cell)
+        return Line(self.prefix + key, values, row, cell)
 
     def block(self, key: str, sheet: str, first_row: int, last_row: int, col: int) -> Range:
-        """Register rows ``first_row`` .. ``last_row`` of column ``col`` as block ``key``."""
+        """Register rows ``first_row`` .. ``last_row`` of column ``col`` as block ``key`` (after the prefix)."""
+        key = self.prefix + key
         self.blocks[key] = (sheet, first_row, col, last_row, col)
         return Range(key)
 

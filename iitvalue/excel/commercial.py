@@ -108,7 +108,7 @@ def _write_demand(b: Book, result, m: int, inputs: Inputs, cells: TerritoryInput
                 np.maximum(0.0, t0 - L.value), "years")
     a1 = b.line(f"a1_{m}", "Years since launch at period end (>= 0)", "years", f"MAX(0,{time.t0}-{L}+{inputs.dt})",
                 np.maximum(0.0, t0 - L.value + time.dt), "years")
-    upt = _uptake(b, f"{m}", a0, a1, Y, inputs, cells.curve, np.asarray(pt.ramp, dtype=float), "Launch-curve",
+    upt = uptake(b, f"{m}", a0, a1, Y, inputs, cells.curve, np.asarray(pt.ramp, dtype=float), "Launch-curve",
                   "Uptake in the period = R(a1) - R(a0)")
     growth = (1.0 + pt.price_change) ** tm
     gr = b.line(f"gr{m}", "Price factor (1 + g)^t_mid", "factor", f"(1+{cells.growth})^{time.tm}", growth, "factor")
@@ -129,8 +129,8 @@ def _write_demand(b: Book, result, m: int, inputs: Inputs, cells: TerritoryInput
     return _Demand(m, t.name, L, X, peak, rev, gr, cost)
 
 
-def _uptake(b: Book, tag: str, a0: Line, a1: Line, Y: Cell, inputs: Inputs, curve, ramp: np.ndarray,
-            what: str, label: str) -> Line:
+def uptake(b: Book, tag: str, a0: Line, a1: Line, Y: Cell, inputs: Inputs, curve, ramp: np.ndarray,
+           what: str, label: str) -> Line:
     """R(a1) - R(a0) for the share table ``curve``: the integral of a launch-year share function."""
     W = [b.line(f"W{nm}_{tag}", f"Whole {'launch ' if tag != 'cap' else ''}years elapsed, capped at the table (a{nm})", "years",
                 f"MIN(INT({a}),{Y})", np.minimum(np.floor(a.values), inputs.n_years), "int")
@@ -190,7 +190,7 @@ def _write_capacity(b: Book, result, inputs: Inputs, time: Timeline, demands: li
                 np.maximum(0.0, t0 - L1.value), "years")
     c1 = b.line("cap_c1", "Years since the first launch at period end (>= 0)", "years",
                 f"MAX(0,{time.t0}-{L1}+{inputs.dt})", np.maximum(0.0, t0 - L1.value + time.dt), "years")
-    upt = _uptake(b, "cap", c0, c1, Yc, inputs, inputs.capacity_ramp, np.asarray(plan.capacity.ramp), "Capacity-ramp",
+    upt = uptake(b, "cap", c0, c1, Yc, inputs, inputs.capacity_ramp, np.asarray(plan.capacity.ramp), "Capacity-ramp",
                   "Capacity share-years in the period = R(a1) - R(a0)")
     slots = b.line("cap_slots", "Patients the plant can treat in the period = ceiling x share-years", "patients",
                    f"{inputs.capacity}*{upt}", plan.capacity.patients_per_year * upt.values, "num", total=True)

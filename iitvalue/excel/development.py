@@ -54,7 +54,7 @@ class RD:
 
 
 def write_development(book: Book, result, phases: tuple[PhaseInputs, ...], pos: PosCells | None,
-                      pos_inputs: PosInputs | None) -> Development:
+                      pos_inputs: PosInputs | None, start: Cell | None = None) -> Development:
     """Write the development plan's scalar block on Calculations.
 
     Parameters
@@ -70,6 +70,8 @@ def write_development(book: Book, result, phases: tuple[PhaseInputs, ...], pos: 
         The PoS results (the posterior LOA to spread), None without a PoS update.
     pos_inputs : PosInputs or None
         The PoS input cells (transportability).
+    start : Cell, optional
+        When the first phase starts (years from t = 0; a follow-on indication's start), 0 when not given.
 
     Returns
     -------
@@ -119,8 +121,9 @@ def write_development(book: Book, result, phases: tuple[PhaseInputs, ...], pos: 
     b.column("du", du)
     ln = result.asset.lines
     starts, S = ln.phase_start[0], ln.prob_start[0]
-    end = [b.scalar(f"e{j}", f"Phase {j + 1}: end = sum of durations so far", "years",
-                    f"SUM({du[0]}:{du[j]})" if j else str(du[0]), float(starts[j] + used[j].duration), "years")
+    at = f"{start}+" if start is not None else ""
+    end = [b.scalar(f"e{j}", f"Phase {j + 1}: end = {'start + ' if at else ''}sum of durations so far", "years",
+                    at + (f"SUM({du[0]}:{du[j]})" if j else str(du[0])), float(starts[j] + used[j].duration), "years")
            for j in range(J)]
     start = [b.scalar(f"s{j}", f"Phase {j + 1}: start = end - duration", "years", f"{end[j]}-{du[j]}",
                       float(starts[j]), "years") for j in range(J)]

@@ -189,7 +189,7 @@ def write_inputs(book: Book, result) -> Inputs:
             style="struct")
 
     b.section(INPUTS, "Development phases (remaining, back to back)")
-    phases = tuple(_phase_inputs(b, j, ph, pp) for j, (ph, pp) in enumerate(zip(s.phases, resolved_phases(result))))
+    phases = tuple(phase_inputs(b, j, ph, pp) for j, (ph, pp) in enumerate(zip(s.phases, resolved_phases(result))))
 
     c = s.costs
     b.section(INPUTS, "Operating costs (defaults for every territory)")
@@ -197,7 +197,7 @@ def write_inputs(book: Book, result) -> Inputs:
              for f, lab, unit, kind, val in COST_FIELDS}
 
     b.section(INPUTS, "Territories")
-    rows = [_territory_inputs(b, m, t) for m, t in enumerate(s.territories)]
+    rows = [territory_inputs(b, m, t) for m, t in enumerate(s.territories)]
     capacity = None
     if s.capacity is not None:
         b.section(INPUTS, "Manufacturing capacity (docs/method.md 1, Capacity)")
@@ -205,14 +205,16 @@ def write_inputs(book: Book, result) -> Inputs:
                        s.capacity.patients_per_year, "patients per year",
                        (s.capacity.source or "term sheet") + "; ramped by the capacity column of the table below",
                        "num", POSITIVE, name="capacity_patients")
-    years, curves, n_years = _launch_curve_table(b, s.territories, plan.territories, plan.capacity)
+    years, curves, n_years = launch_curve_table(b, s.territories, plan.territories, plan.capacity)
     territories = tuple(TerritoryInputs(**r, curve=u) for r, u in zip(rows, curves))
     return Inputs(vdate, rate, horizon, dt, mid, tax, cf, const, phases, costs, territories, years, n_years,
                   capacity, curves[len(rows)] if capacity is not None else None)
 
 
-def _phase_inputs(b: Book, j: int, ph, pp: PlannedPhase) -> PhaseInputs:
-    pre = f"phases[{j}]"
+def phase_inputs(b: Book, j: int, ph, pp: PlannedPhase, path: str = "phases") -> PhaseInputs:
+    """Phase ``j``'s rows on Inputs (name, kind, duration, cost, prior probability, cost weights) under the
+    term-sheet table ``path`` (``phases``, or ``indications[k].phases`` for a follow-on indication)."""
+    pre = f"{path}[{j}]"
     b.input_row(f"ph_name{j}", f"Phase {j + 1}: name", f"{pre}.name", ph.name, "", NAME_NOTE, style="struct")
     kind = b.input_row(f"ph_kind{j}", f"{ph.name}: kind", f"{pre}.kind", ph.kind, "",
                        "decides which phases absorb the readout (clinical) and review; " + STRUCT_NOTE, style="struct")
@@ -231,8 +233,10 @@ def _phase_inputs(b: Book, j: int, ph, pp: PlannedPhase) -> PhaseInputs:
     return PhaseInputs(kind, d, cost, p, weights)
 
 
-def _territory_inputs(b: Book, m: int, t) -> dict[str, Any]:
-    pre = f"territories[{m}]"
+def territory_inputs(b: Book, m: int, t, path: str = "territories") -> dict[str, Any]:
+    """Territory ``m``'s rows on Inputs under the term-sheet table ``path``; returns the fields of
+    :class:`TerritoryInputs` but its launch-curve column."""
+    pre = f"{path}[{m}]"
     inp = b.input_row
     inp(f"t_name{m}", f"Territory {m + 1}: name", f"{pre}.name", t.name, "", NAME_NOTE, style="struct")
     out: dict[str, Any] = {"peak": None, "patients": None, "share": None, "exclusivity_end": None,
@@ -290,7 +294,7 @@ def _territory_inputs(b: Book, m: int, t) -> dict[str, Any]:
     return out
 
 
-def _launch_curve_table(b: Book, terms, planned, capacity=None) -> tuple[Range, list[Range], int]:
+def launch_curve_table(b: Book, terms, planned, capacity=None) -> tuple[Range, list[Range], int]:
     """Share of peak by launch year, one column per territory, as resolved (editable inputs); with a capacity
     ceiling, a last column of its share by year since the first launch."""
     M = len(terms)

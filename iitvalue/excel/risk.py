@@ -42,15 +42,15 @@ class RiskAnalysis:
         return f"computed by Python (iitvalue {self.version}), not live formulas"
 
 
-def check_exportable(result) -> None:
-    """Raise InputError for what the workbook cannot show as live formulas yet: several indications (the
-    workbook models one indication; the joint outcomes of docs/method.md 5 are valued by ``value``, ``simulate``
-    and the JSON/CSV outputs)."""
+def check_exportable(result, risk: bool = False) -> None:
+    """Raise InputError for what the workbook cannot show as live formulas: with several indications, the
+    combinations :func:`iitvalue.excel.joint_book.joint_problems` names (``risk``: a Risk sheet is asked for)."""
     if len(result.sheet.indications) > 1:
-        raise InputError(Problem("indications", f"the sheet has {len(result.sheet.indications)} indications; the "
-                                 "workbook models one indication and cannot show the joint outcomes of several as "
-                                 "live formulas yet (issue #11): use value / simulate (text, JSON, CSV), or export "
-                                 "each indication as a sheet of its own"))
+        from .joint_book import joint_problems
+
+        problems = joint_problems(result, risk)
+        if problems:
+            raise InputError(problems)
 
 
 def risk_analysis(result, paths: int = 20_000, seed: int = 1, bins: int = 40) -> RiskAnalysis | None:
@@ -74,7 +74,7 @@ def risk_analysis(result, paths: int = 20_000, seed: int = 1, bins: int = 40) ->
     RiskAnalysis or None
         None when the term sheet has no ``[[uncertainty]]`` entries.
     """
-    check_exportable(result)
+    check_exportable(result, risk=bool(result.sheet.uncertainty))
     from .. import __version__
     from ..analysis.sensitivity import tornado
     from ..montecarlo import simulate

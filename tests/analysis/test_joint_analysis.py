@@ -47,10 +47,21 @@ def test_goal_seek_on_a_follow_on_input():
     assert got.summary["asset.rnpv"] == pytest.approx(1600, rel=1e-6)
 
 
-def test_export_of_several_indications_is_refused_with_exit_2(tmp_path):
+def test_export_of_several_indications_writes_the_joint_workbook_and_refuses_a_risk_sheet(tmp_path):
+    """The workbook of several indications is written (its parity: tests/excel/test_joint_book.py); a Risk sheet
+    with several indications is refused with exit 2 naming [[uncertainty]], and --no-risk exports."""
     res = CliRunner().invoke(main, ["export", str(LINES), "-o", str(tmp_path / "m.xlsx")])
-    assert res.exit_code == 2 and "indications" in res.output and "Traceback" not in res.output
-    assert not (tmp_path / "m.xlsx").exists()
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "m.xlsx").exists()
+    text = LINES.read_text(encoding="utf-8") + ('\n[[uncertainty]]\npath = "territories[0].treated_share"\n'
+                                                'dist = "pert"\nlow = 0.1\nmode = 0.15\nhigh = 0.2\n')
+    f = tmp_path / "u.toml"
+    f.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["export", str(f), "-o", str(tmp_path / "u.xlsx")])
+    assert res.exit_code == 2 and "uncertainty" in res.output and "--no-risk" in res.output, res.output
+    assert "Traceback" not in res.output and not (tmp_path / "u.xlsx").exists()
+    res = CliRunner().invoke(main, ["export", str(f), "-o", str(tmp_path / "u.xlsx"), "--no-risk"])
+    assert res.exit_code == 0, res.output
 
 
 def test_posterior_draws_with_several_indications_are_refused(tmp_path):
