@@ -232,13 +232,13 @@ def write_follow_on(book: Book, result, k: int, fin: FollowOnInputs, inputs: Inp
     ra, ri = (r.value if isinstance(r, Cell) else 1.0 for r in reach)
     pik = b.scalar("pi_k", "Prior P(active | it starts) = pi r_A / (pi r_A + (1 - pi) r_I)", "fraction",
                    _given(pi, reach), _given_value(pi.value, ra, ri), "prob")
-    qa0, qi0 = done[0].q
+    qa0, qi0 = _stage_approval(b, result, k, fin, done[0].q)
     delta = _delta(ip.q_active, qa0.value)
     d = b.const(
         "delta_k", "Logit shift delta_k solving pi_k q_kA + (1 - pi_k) q_kI = prior LOA (computed by iitvalue at "
         "export: a root, not live; Checks shows CHECK when an edit moves the calibration)", "log", delta, "log")
-    q = tuple(b.scalar(f"q_k{c}", f"q_k{'A' if c == 'a' else 'I'} = logistic(logit q_{'A' if c == 'a' else 'I'} + "
-                       "delta_k) (a q of 0 or 1 stays)", "fraction",
+    q = tuple(b.scalar(f"q_k{c}", f"q_k{'A' if c == 'a' else 'I'} = logistic(logit of its stage's q_{'A' if c == 'a' else 'I'} "
+                       "+ delta_k) (a q of 0 or 1 stays)", "fraction",
                        f"IF(OR({q0}<=0,{q0}>=1),{q0},1/(1+EXP(-(LN({q0}/(1-{q0}))+{d}))))", v, "prob")
               for c, q0, v in (("a", qa0, ip.q_active), ("i", qi0, ip.q_inactive)))
     calib = b.scalar("calib_k", "Calibration: pi_k q_kA + (1 - pi_k) q_kI (= the prior LOA)", "fraction",
@@ -300,6 +300,39 @@ def _given(pi: Cell, reach: tuple[Any, Any]) -> str:
 def _given_value(p: float, ra: float, ri: float) -> float:
     den = p * ra + (1 - p) * ri
     return p * ra / den if den > 0 else p
+
+
+def _stage_approval(b: Book, result, k: int, fin, lead_q: tuple[Cell, Cell]) -> tuple[Cell, Cell]:
+    """The follow-on's own approval given the class before the shift (docs/method.md 2.4 and 5.2): e_c R_k, with
+    R_k = prod_j (1 - g_j (1 - p_j)) over its prior phase probabilities; the lead's q_c when ``[pos]`` gives
+    them (``pos.p_approval_active`` / ``_inactive``)."""
+    from .. import catalogue
+
+    sheet = indication_sheet(result.sheet, k)
+    cfg, upd = result.sheet.pos, result.pos.update
+    given = (cfg is not None and cfg.p_approval_active is not None, cfg is not None and cfg.p_approval_inactive is not None)
+    kinds = [p.kind for p in sheet.phases]
+    if all(given) or not kinds:
+        return lead_q
+    a = sheet.asset
+    row = catalogue.transition_row(a.modality, a.therapeutic_area, a.benchmark)
+    shares = catalogue.nonefficacy_shares(kinds, a.stage, row)
+    ip = result.asset.joint.plan.indications[k]
+    probs = [p.probability for p in ip.prior_plan.phases]
+    g = [b.const(f"g_k{j}", f"Phase {j + 1}: non-efficacy share of its failures, g (failure_reasons.csv)", "fraction",
+                 gj, "prob") for j, gj in enumerate(shares)]
+    r = b.scalar("r_k", "Non-efficacy success of its phases R_k = prod (1 - g_j (1 - p_j))", "fraction",
+                 "*".join(f"(1-{gj}*(1-{p.probability}))" for gj, p in zip(g, fin.phases)),
+                 float(catalogue.nonefficacy_success(probs, shares)), "prob")
+    out = []
+    for c, e in enumerate((upd.model.efficacy_active, upd.model.efficacy_inactive)):
+        if given[c]:
+            out.append(lead_q[c])
+            continue
+        ec = b.const(f"e_k{c}", f"Efficacy given the class, e_{'AI'[c]} (class model)", "fraction", e, "prob")
+        out.append(b.scalar(f"q0_k{c}", f"Its stage's q_{'AI'[c]} = e_{'AI'[c]} x R_k", "fraction", f"{ec}*{r}",
+                            e * r.value, "prob"))
+    return out[0], out[1]
 
 
 def _delta(q_new: float, q_old: float) -> float:
