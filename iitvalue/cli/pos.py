@@ -36,7 +36,7 @@ PATIENTS = 1_000_000  # = termsheet.vocabulary.MAX_PATIENTS, the most patients o
 def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, stage, p_approval_active,
             p_approval_inactive, pivotal_n, pivotal_threshold, fmt, wide):
     """Quick probability-of-success update from one readout, without a term sheet."""
-    import numpy as np
+    import math
 
     from .. import catalogue
     from ..model import pos as P
@@ -46,7 +46,7 @@ def pos_cmd(n, responders, complete, complete_n, weight, indication, modality, s
     try:
         model, note = catalogue.find_model(indication, modality)
         probs, shares, source = P.stage_phases(stage, modality, model.therapeutic_area)
-        prior_loa = float(np.prod(probs))
+        prior_loa = math.prod(probs)
         ev = P.Evidence.from_counts(n, responders, complete, complete_n, weight=weight)
     except InputError as exc:  # name the command-line options, not internal fields
         raise InputError([Problem("--" + p.path.replace("_", "-"), p.message) for p in exc.problems]) from None

@@ -22,7 +22,7 @@ from .cells import CALC, STRUCT_NOTE, Book, Cell
 from .commercial import Territory, write_territories
 from .development import RD, Development, write_development, write_rd
 from .inputs import NAME_NOTE, NONNEG, PROB, Inputs, TerritoryInputs, launch_curve_table, phase_inputs, territory_inputs
-from .pos import PosCells
+from .pos import PosCells, nonefficacy_formula
 from .timeline import Timeline
 
 # the lead's shared-class cells the follow-ons read (registered by :mod:`.pos`)
@@ -322,14 +322,15 @@ def _stage_approval(b: Book, result, k: int, fin, lead_q: tuple[Cell, Cell]) -> 
     g = [b.const(f"g_k{j}", f"Phase {j + 1}: non-efficacy share of its failures, g (failure_reasons.csv)", "fraction",
                  gj, "prob") for j, gj in enumerate(shares)]
     r = b.scalar("r_k", "Non-efficacy success of its phases R_k = prod (1 - g_j (1 - p_j))", "fraction",
-                 "*".join(f"(1-{gj}*(1-{p.probability}))" for gj, p in zip(g, fin.phases)),
+                 nonefficacy_formula(g, fin.phases),
                  float(catalogue.nonefficacy_success(probs, shares)), "prob")
     out = []
     for c, e in enumerate((upd.model.efficacy_active, upd.model.efficacy_inactive)):
         if given[c]:
             out.append(lead_q[c])
             continue
-        ec = b.const(f"e_k{c}", f"Efficacy given the class, e_{'AI'[c]} (class model)", "fraction", e, "prob")
+        ec = b.const(f"e_k{c}", f"Efficacy given the shared class, e_{'AI'[c]} (the lead's class model)", "fraction", e,
+                     "prob")
         out.append(b.scalar(f"q0_k{c}", f"Its stage's q_{'AI'[c]} = e_{'AI'[c]} x R_k", "fraction", f"{ec}*{r}",
                             e * r.value, "prob"))
     return out[0], out[1]

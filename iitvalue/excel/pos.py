@@ -19,6 +19,12 @@ from .inputs import COUNT, DATE, NAME_NOTE, NONNEG, PROB, WEIGHT, PhaseInputs
 CLASSES, ENDPOINTS = ("active", "inactive"), ("orr", "cr")
 
 
+def nonefficacy_formula(shares, phases) -> str:
+    """The workbook formula of R = prod_j (1 - g_j (1 - p_j)) (docs/method.md 2.4) over share cells g_j and the
+    phases' probability cells p_j."""
+    return "*".join(f"(1-{g}*(1-{p.probability}))" for g, p in zip(shares, phases))
+
+
 @dataclass(frozen=True)
 class ReadoutInputs:
     """One readout's cells: date, count cells (``complete``, ``complete_n`` and ``weight`` only when the term
@@ -272,7 +278,7 @@ def write_pos(book: Book, result, phases: tuple[PhaseInputs, ...], inputs: PosIn
     q_a, q_i = inputs.q_active, inputs.q_inactive
     if inputs.nonefficacy:
         r = book.scalar("r_nonefficacy", "Non-efficacy success of the remaining phases R = prod (1 - g_j (1 - p_j))",
-                        "fraction", "*".join(f"(1-{g}*(1-{p.probability}))" for g, p in zip(inputs.nonefficacy, phases)),
+                        "fraction", nonefficacy_formula(inputs.nonefficacy, phases),
                         upd.nonefficacy_success, "prob")
         given = inputs.q_given or {}
         if not given.get("p_approval_active"):

@@ -7,8 +7,9 @@ joint outcome is the tuple (o_1, ..., o_K); :func:`joint_states` lists those tha
 
 Shared efficacy: the asset is active or inactive (the latent class of section 2), the same for every
 indication. Given the class c, indication k is approved with probability q_kc, and the indications develop
-independently. The lead's (q_A, q_I) are the update's; a follow-on's are the lead's shifted on the log-odds
-scale by delta_k, logit q_kc = logit q_c + delta_k, with delta_k set so that its prior LOA is its benchmark
+independently. The lead's (q_A, q_I) are the update's; a follow-on's start from its own stage's approval given
+the class, q0_kc = e_c R_k (docs/method.md 2.4), shifted on the log-odds scale by delta_k,
+logit q_kc = logit q0_kc + delta_k, with delta_k set so that its prior LOA is its benchmark
 (sum_c pi_c q_kc = LOA_k before the readouts). Readouts of any indication multiply the class odds by their
 Bayes factor (under their own indication's class model), so every indication's LOA moves with all the
 evidence: LOA_k' = pi' q_kA + (1 - pi') q_kI.

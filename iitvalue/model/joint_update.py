@@ -110,7 +110,7 @@ def joint_update(sheet: TermSheet, readout: str | None = None, cfg: Pos | None =
             row = catalogue.transition_row(a.modality, a.therapeutic_area, a.benchmark)
             k_kinds = [p.kind for p in plan.phases]
             shares = catalogue.nonefficacy_shares(k_kinds, s.asset.stage, row) if k_kinds else []
-            base = P.class_approval(models[k], [p.probability for p in plan.phases], shares,
+            base = P.class_approval(models[0], [p.probability for p in plan.phases], shares,  # the shared class's e_c
                                     cfg.p_approval_active, cfg.p_approval_inactive)
             q = logit_shift(given_start(pi0, reach[k]), base[0], base[1], prior)
         qs.append(q)

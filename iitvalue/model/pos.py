@@ -543,9 +543,8 @@ def stage_phases(stage: str, modality: str, therapeutic_area: str) -> tuple[list
         raise InputError(Problem("stage", f"'{stage}' is not allowed; expected one of {', '.join(first)}"
                                  f"{suggest(stage, first)}"))
     row = catalogue.transition_row(modality, therapeutic_area)
-    cols = list(catalogue.PHASE_COLUMNS[first[stage]:])
-    kinds = [c if c != "filing" else "filing" for c in cols]
-    shares = catalogue.nonefficacy_shares(kinds, stage, row)
+    cols = list(catalogue.PHASE_COLUMNS[first[stage]:])  # one phase per column: each column name is its kind
+    shares = catalogue.nonefficacy_shares(cols, stage, row)
     return [float(row.values[c]) for c in cols], shares, f"{row.describe()}, columns {'x'.join(cols)}"
 
 
