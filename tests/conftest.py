@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+COMPARABLES = ROOT / "iitvalue" / "comparables"
 
 
 def base_dict(**over) -> dict:

@@ -14,15 +14,19 @@ from click.testing import CliRunner
 
 from iitvalue.cli import main
 
-from conftest import EXAMPLES, ROOT
+from conftest import COMPARABLES, EXAMPLES, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
-CASES = sorted(p.stem for p in EXAMPLES.glob("*.toml")) + ["template"]
+# the shipped examples, the template, and the one-indication Legend comparable (the calibration anchor; the example
+# examples/legend.toml is the same asset with its earlier line, rivals and plant)
+CASES = sorted(p.stem for p in EXAMPLES.glob("*.toml")) + ["template", "legend-one"]
 
 
 def _source(name: str):
     if name == "template":
         return resources.files("iitvalue").joinpath("templates", "termsheet.toml")
+    if name == "legend-one":
+        return COMPARABLES / "legend.toml"
     return EXAMPLES / f"{name}.toml"
 
 

@@ -79,7 +79,7 @@ def value_many(paths: Iterable[str | Path], jobs: int = 1, scheduler: str | Any 
     >>> import iitvalue
     >>> df = iitvalue.value_many(["examples/esobiotec.toml", "examples/legend.toml"])
     >>> list(df["name"])
-    ['ESO-T01 at the AstraZeneca deal announcement', 'LCAR-B38M at the Janssen agreement']
+    ['ESO-T01 at the AstraZeneca deal announcement', 'LCAR-B38M at the Janssen deal, two lines']
     """
     import pandas as pd
 

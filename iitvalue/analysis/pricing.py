@@ -123,7 +123,7 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
     Examples
     --------
     >>> import iitvalue
-    >>> p = iitvalue.price(iitvalue.load("examples/legend.toml"))
+    >>> p = iitvalue.price(iitvalue.load("iitvalue/comparables/legend.toml"))
     >>> round(p["upfront"])
     316
     >>> p = iitvalue.price(iitvalue.load("examples/esobiotec.toml"))

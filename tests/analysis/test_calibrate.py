@@ -14,7 +14,7 @@ from iitvalue.analysis import calibrate as C
 from iitvalue.analysis import goalseek, pricing
 from iitvalue.cli import main
 
-from conftest import EXAMPLES, ROOT
+from conftest import COMPARABLES, EXAMPLES, ROOT
 
 SHIPPED = ROOT / "iitvalue" / "data" / "calibration.toml"
 
@@ -74,7 +74,7 @@ def test_recovery_of_known_parameters():
 
 
 def test_not_identified_warning():
-    comps = C.load_comparables([EXAMPLES / "legend.toml"])
+    comps = C.load_comparables([COMPARABLES / "legend.toml"])
     cal = C.fit(comps, ("kappa", "premium"))
     assert any("not identified" in w for w in cal.warnings)
 
@@ -108,7 +108,7 @@ def test_price_json_keys_and_suggested_structure(tmp_path):
     for k in ("upfront", "upfront_low", "upfront_high", "total_pv", "kappa", "weight", "structure"):
         assert k in p
     assert p["upfront_low"] <= p["upfront"] <= p["upfront_high"]
-    text = (EXAMPLES / "legend.toml").read_text()
+    text = (COMPARABLES / "legend.toml").read_text()
     f = tmp_path / "bare.toml"
     f.write_text(text[: text.index("# Milestones: the contract signed that day")])
     p = json.loads(CliRunner().invoke(main, ["price", str(f), "--format", "json"]).output)["price"]
@@ -118,20 +118,20 @@ def test_price_json_keys_and_suggested_structure(tmp_path):
 
 def test_cli_calibrate_writes_toml(tmp_path):
     out = tmp_path / "cal.toml"
-    res = CliRunner().invoke(main, ["calibrate", str(EXAMPLES / "legend.toml"), "--free", "kappa", "-o", str(out),
+    res = CliRunner().invoke(main, ["calibrate", str(COMPARABLES / "legend.toml"), "--free", "kappa", "-o", str(out),
                                     "--format", "json"])
     assert res.exit_code == 0, res.output
     data = tomllib.loads(out.read_text())
     doc = json.loads(res.output[res.output.index("{"):])
     assert data["params"]["kappa"] == pytest.approx(doc["calibration"]["params"]["kappa"])
-    again = CliRunner().invoke(main, ["calibrate", str(EXAMPLES / "legend.toml"), "--free", "kappa", "-o", str(out)])
+    again = CliRunner().invoke(main, ["calibrate", str(COMPARABLES / "legend.toml"), "--free", "kappa", "-o", str(out)])
     assert again.exit_code == 2 and "--force" in again.output
 
 
 @pytest.mark.parametrize("args,fragment", [
     (["calibrate", str(ROOT / "templates" / "termsheet.toml")], "needs a [deal] table"),
-    (["calibrate", str(EXAMPLES / "legend.toml"), "--free", "kappa,alpha"], "unknown parameter(s) alpha"),
-    (["calibrate", str(EXAMPLES / "legend.toml"), "--free", "kappa", "--start", "kappa=1.5"], "outside the bounds"),
+    (["calibrate", str(COMPARABLES / "legend.toml"), "--free", "kappa,alpha"], "unknown parameter(s) alpha"),
+    (["calibrate", str(COMPARABLES / "legend.toml"), "--free", "kappa", "--start", "kappa=1.5"], "outside the bounds"),
     (["implied", str(EXAMPLES / "esobiotec.toml"), "--solve", "loa", "--target", "100000"], "ranges over"),
     (["solve", str(EXAMPLES / "esobiotec.toml"), "--for", "deal.upfront", "--target", "deal.licensee_npv=1e7"],
      "cannot be reached"),
@@ -146,7 +146,7 @@ def test_bad_input(args, fragment):
 
 
 def test_comparable_without_observed_upfront(tmp_path):
-    text = (EXAMPLES / "legend.toml").read_text()
+    text = (COMPARABLES / "legend.toml").read_text()
     f = tmp_path / "noobs.toml"
     f.write_text(text[: text.index("[deal.observed]")])
     res = CliRunner().invoke(main, ["calibrate", str(f)])
@@ -158,7 +158,7 @@ def test_suggested_structure_is_worth_the_fair_total_at_the_calibrated_weight(tm
     the calibration's evidence weight, and the buyer's PV of upfront + milestones must equal the fair total."""
     cal = tmp_path / "cal.toml"
     cal.write_text("[params]\nkappa = 0.4\nweight = 0.2\npremium = 0.0\n")
-    text = (EXAMPLES / "legend.toml").read_text()
+    text = (COMPARABLES / "legend.toml").read_text()
     bare = tmp_path / "bare.toml"
     bare.write_text(text[: text.index("# Milestones: the contract signed that day")])
     p = json.loads(CliRunner().invoke(main, ["price", str(bare), "--calibration", str(cal), "--format", "json"]).output)["price"]

@@ -11,7 +11,7 @@ import pytest
 
 import iitvalue
 
-from conftest import EXAMPLES
+from conftest import COMPARABLES, EXAMPLES
 
 ESO = EXAMPLES / "esobiotec.toml"
 
@@ -66,7 +66,7 @@ def test_summary_is_a_float_series_of_the_numeric_outputs(result):
     assert result.value_of("asset.name") == "ESO-T01"
     numeric = [k for k, v in result.outputs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     assert set(numeric) <= set(s.index)
-    legend = iitvalue.value(EXAMPLES / "legend.toml").summary
+    legend = iitvalue.value(COMPARABLES / "legend.toml").summary
     assert pd.isna(legend["pos.assurance"]) or legend["pos.assurance"] >= 0  # null in the JSON -> NaN
 
 

@@ -17,7 +17,7 @@ from iitvalue.model.pos import spread
 
 from conftest import EXAMPLES
 
-LINES = EXAMPLES / "legend-lines.toml"
+LINES = EXAMPLES / "legend.toml"
 
 
 def test_deal_values_at_a_lead_loa_move_the_class():

@@ -10,7 +10,7 @@ import iitvalue
 from iitvalue.analysis.portfolio import COLUMNS, sheet_paths, value_many
 from iitvalue.errors import InputError
 
-from conftest import EXAMPLES
+from conftest import COMPARABLES, EXAMPLES
 
 
 def test_rows_match_value_for_each_sheet():
@@ -35,7 +35,7 @@ def test_folder_and_worker_processes_give_the_same_rows(tmp_path):
 
 def test_a_bad_sheet_is_a_row_with_its_error(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text((EXAMPLES / "legend.toml").read_text(encoding="utf-8").replace("discount_rate = 0.09", "discount_rate = 9", 1),
+    bad.write_text((COMPARABLES / "legend.toml").read_text(encoding="utf-8").replace("discount_rate = 0.09", "discount_rate = 9", 1),
                    encoding="utf-8")
     df = value_many([bad, EXAMPLES / "interius.toml"])
     assert "discount_rate" in df.loc[0, "error"] and pd.isna(df.loc[1, "error"])
@@ -47,11 +47,11 @@ def test_a_local_dask_cluster_gives_the_same_rows():
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
-            df = value_many([EXAMPLES / "legend.toml", EXAMPLES / "interius.toml"], scheduler=client)
-    assert list(df["asset.rnpv"]) == pytest.approx(list(value_many([EXAMPLES / "legend.toml",
+            df = value_many([COMPARABLES / "legend.toml", EXAMPLES / "interius.toml"], scheduler=client)
+    assert list(df["asset.rnpv"]) == pytest.approx(list(value_many([COMPARABLES / "legend.toml",
                                                                     EXAMPLES / "interius.toml"])["asset.rnpv"]))
 
 
 def test_value_takes_a_path():
-    assert iitvalue.value(str(EXAMPLES / "legend.toml")).summary["asset.rnpv"] == pytest.approx(
-        iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml")).summary["asset.rnpv"])
+    assert iitvalue.value(str(COMPARABLES / "legend.toml")).summary["asset.rnpv"] == pytest.approx(
+        iitvalue.value(iitvalue.load(COMPARABLES / "legend.toml")).summary["asset.rnpv"])

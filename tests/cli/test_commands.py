@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from iitvalue.cli import main
 from iitvalue.termsheet.lines import toml_key_lines
 
-from conftest import EXAMPLES, ROOT
+from conftest import COMPARABLES, EXAMPLES, ROOT
 
 TEMPLATE = ROOT / "iitvalue" / "templates" / "termsheet.toml"
 
@@ -201,18 +201,18 @@ def test_value_of_several_sheets_is_one_row_each(tmp_path):
     import io
     import json
 
-    res = CliRunner().invoke(main, ["value", str(EXAMPLES / "esobiotec.toml"), str(EXAMPLES / "legend.toml"),
+    res = CliRunner().invoke(main, ["value", str(EXAMPLES / "esobiotec.toml"), str(COMPARABLES / "legend.toml"),
                                     "--format", "csv"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     rows = list(csv.reader(io.StringIO(res.output)))
     assert len(rows) == 3 and rows[0][:2] == ["file", "name"] and rows[1][1].startswith("ESO-T01")
     res = CliRunner().invoke(main, ["value", str(EXAMPLES), "--format", "json", "--jobs", "2"], catch_exceptions=False)
     lines = [json.loads(x) for x in res.output.splitlines()]
-    assert res.exit_code == 0 and len(lines) == len(list(EXAMPLES.glob("*.toml"))) == 4
+    assert res.exit_code == 0 and len(lines) == len(list(EXAMPLES.glob("*.toml"))) == 3
     assert all(x["error"] is None for x in lines)
     bad = tmp_path / "bad.toml"
     bad.write_text("[valuation]\n", encoding="utf-8")
-    res = CliRunner().invoke(main, ["value", str(bad), str(EXAMPLES / "legend.toml")])
+    res = CliRunner().invoke(main, ["value", str(bad), str(COMPARABLES / "legend.toml")])
     assert res.exit_code == 2 and "LCAR-B38M" in res.output
 
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import iitvalue
 from iitvalue.cli import main
 
-from conftest import EXAMPLES, ROOT
+from conftest import COMPARABLES, EXAMPLES, ROOT
 
 DOCS = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
 ESO = str(EXAMPLES / "esobiotec.toml")
@@ -146,7 +146,7 @@ def test_import_reports_every_bad_cell_at_once(tmp_path):
 # ---- --wide -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("args,header", [
     (("value", ESO), "P(alive)"), (("sensitivity", ESO), "swing"), (("calibrate",), "left out"),
-    (("value", ESO, str(EXAMPLES / "legend.toml")), "buyer NPV"),
+    (("value", ESO, str(COMPARABLES / "legend.toml")), "buyer NPV"),
 ], ids=["value", "sensitivity", "calibrate", "portfolio"])
 def test_wide_prints_each_table_in_one_block(args, header, monkeypatch):
     """At COLUMNS=60 a table is split into blocks (its first column repeated); with --wide it is one block: every

@@ -14,7 +14,7 @@ from iitvalue.cli import main
 from iitvalue.cli.pos import PATIENTS
 from iitvalue.termsheet.vocabulary import MAX_PATIENTS
 
-from conftest import EXAMPLES, ROOT
+from conftest import COMPARABLES, EXAMPLES, ROOT
 
 TEMPLATE = ROOT / "iitvalue" / "templates" / "termsheet.toml"
 ESO = str(EXAMPLES / "esobiotec.toml")
@@ -256,9 +256,9 @@ def test_calibration_file_problems(tmp_path):
 def test_import_of_a_workbook_named_with_a_newline_returns_the_sheet_unchanged(tmp_path):
     """The workbook's name never reaches the imported TOML: without edits it is the original, byte for byte."""
     book = tmp_path / "new\nline.xlsx"
-    assert run("export", EXAMPLES / "legend.toml", "-o", book).exit_code == 0
+    assert run("export", COMPARABLES / "legend.toml", "-o", book).exit_code == 0
     out = tmp_path / "back.toml"
     assert run("import", book, "-o", out).exit_code == 0
-    assert out.read_bytes() == (EXAMPLES / "legend.toml").read_bytes()
+    assert out.read_bytes() == (COMPARABLES / "legend.toml").read_bytes()
     assert run("value", out, "--format", "json").exit_code == 0
     assert run("import", book, "-o", tmp_path).exit_code == 2  # a folder

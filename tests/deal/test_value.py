@@ -16,7 +16,7 @@ from iitvalue.cli import main
 from iitvalue.deal.streams import tiered_amount
 from iitvalue.termsheet import TermSheet
 
-from conftest import EXAMPLES, base_dict
+from conftest import COMPARABLES, EXAMPLES, base_dict
 
 D0 = dt.date(2025, 1, 1)
 
@@ -209,7 +209,7 @@ def test_example_figures_match_docs():
     assert eso["breakeven_upfront"] == pytest.approx(306.0, abs=0.05)
     assert eso["breakeven_loa"] == pytest.approx(0.2224, abs=5e-5)
     assert eso["headline_value"] == 1000.0
-    leg = iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml")).deal.summary
+    leg = iitvalue.value(iitvalue.load(COMPARABLES / "legend.toml")).deal.summary
     assert leg["licensee_npv"] == pytest.approx(-31.6, abs=0.05)
     assert leg["licensor_npv"] == pytest.approx(1164.8, abs=0.05)
     assert leg["breakeven_upfront"] == pytest.approx(318.4, abs=0.05)
@@ -218,13 +218,13 @@ def test_example_figures_match_docs():
 
 
 def test_json_keys_and_table():
-    out = CliRunner().invoke(main, ["value", str(EXAMPLES / "legend.toml"), "--format", "json"])
+    out = CliRunner().invoke(main, ["value", str(COMPARABLES / "legend.toml"), "--format", "json"])
     d = json.loads(out.output)["deal"]
     for k in ("upfront", "headline_value", "licensor_npv", "licensee_npv", "licensor_share", "breakeven_upfront"):
         assert k in d
     for k in ("name", "trigger", "amount", "probability", "time", "pv_licensor", "pv_licensee"):
         assert k in d["payments"][0]
-    table = CliRunner().invoke(main, ["value", str(EXAMPLES / "legend.toml")]).output
+    table = CliRunner().invoke(main, ["value", str(COMPARABLES / "legend.toml")]).output
     assert "Payments" in table and "licensee NPV" in table
 
 
@@ -259,7 +259,7 @@ def test_bad_deal_input(mutate, fragment, tmp_path):
 
 
 def test_bad_deal_input_on_the_command_line(tmp_path):
-    text = (EXAMPLES / "legend.toml").read_text().replace('phase = "Phase 1b (US)" }', 'phase = "Phase 1 (US)" }')
+    text = (COMPARABLES / "legend.toml").read_text().replace('phase = "Phase 1b (US)" }', 'phase = "Phase 1 (US)" }')
     f = tmp_path / "legend.toml"
     f.write_text(text)
     out = CliRunner().invoke(main, ["value", str(f)])

@@ -23,7 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, ROOT
+from conftest import COMPARABLES, EXAMPLES, ROOT
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -183,7 +183,7 @@ def market_sheet() -> dict:
 
 
 def sheets() -> dict[str, iitvalue.TermSheet]:
-    return {"esobiotec": iitvalue.load(EXAMPLES / "esobiotec.toml"), "legend": iitvalue.load(EXAMPLES / "legend.toml"),
+    return {"esobiotec": iitvalue.load(EXAMPLES / "esobiotec.toml"), "legend": iitvalue.load(COMPARABLES / "legend.toml"),
             "template": iitvalue.load(TEMPLATE), "sink": iitvalue.TermSheet.from_dict(sink_sheet()),
             "market": iitvalue.TermSheet.from_dict(market_sheet())}
 
@@ -628,7 +628,7 @@ def test_risk_histogram_counts_statistics_and_seed(risk_exported, tmp_path):
 
 def test_risk_sheet_only_with_uncertainty_and_without_no_risk(tmp_path):
     legend = tmp_path / "legend.xlsx"
-    res = run("export", str(EXAMPLES / "legend.toml"), "-o", str(legend))
+    res = run("export", str(COMPARABLES / "legend.toml"), "-o", str(legend))
     assert res.exit_code == 0 and "no [[uncertainty]] entries: no Risk sheet" in res.output
     eso = tmp_path / "eso.xlsx"
     res = run("export", str(EXAMPLES / "esobiotec.toml"), "-o", str(eso), "--no-risk")
@@ -638,10 +638,10 @@ def test_risk_sheet_only_with_uncertainty_and_without_no_risk(tmp_path):
             "Cover", "Inputs"] + (["Scenarios"] if p == eso else []) + ["Calculations", "Outputs", "Sensitivity", "Checks"]
         with zipfile.ZipFile(p) as z:
             assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) == 2
-    assert write_workbook(iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml")), tmp_path / "l2.xlsx")  # no risk
+    assert write_workbook(iitvalue.value(iitvalue.load(COMPARABLES / "legend.toml")), tmp_path / "l2.xlsx")  # no risk
     from iitvalue.excel import risk_analysis
 
-    assert risk_analysis(iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml"))) is None
+    assert risk_analysis(iitvalue.value(iitvalue.load(COMPARABLES / "legend.toml"))) is None
     for args, msg in ((("--paths", "0"), "--paths"), (("--seed", "-1"), "--seed")):
         res = run("export", str(EXAMPLES / "esobiotec.toml"), "-o", str(tmp_path / "bad.xlsx"), *args)
         assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output
@@ -722,7 +722,7 @@ def test_import_round_trip_and_edits(tmp_path):
 
     from iitvalue import value
 
-    src = EXAMPLES / "legend.toml"
+    src = COMPARABLES / "legend.toml"
     book = _export(tmp_path, src)
     back = tmp_path / "back.toml"
     res = CliRunner().invoke(main, ["import", str(book), "-o", str(back)])
@@ -753,7 +753,7 @@ def test_import_round_trip_and_edits(tmp_path):
 def test_import_bad_input(tmp_path):
     import openpyxl
 
-    book = _export(tmp_path, EXAMPLES / "legend.toml")
+    book = _export(tmp_path, COMPARABLES / "legend.toml")
     wb = openpyxl.load_workbook(book)
     ws = wb["Inputs"]
     rows = _rows(ws)
@@ -768,7 +768,7 @@ def test_import_bad_input(tmp_path):
     wb.save(bad)
     res = CliRunner().invoke(main, ["import", str(bad), "-o", str(tmp_path / "x.toml")])
     assert res.exit_code == 2 and "is locked (structural or a name)" in res.output
-    res = CliRunner().invoke(main, ["import", str(EXAMPLES / "legend.toml"), "-o", str(tmp_path / "y.toml")])
+    res = CliRunner().invoke(main, ["import", str(COMPARABLES / "legend.toml"), "-o", str(tmp_path / "y.toml")])
     assert res.exit_code == 2 and ".xlsx" in res.output
     plain = tmp_path / "plain.xlsx"
     openpyxl.Workbook().save(plain)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import COMPARABLES, EXAMPLES, ROOT
 
 import iitvalue
 from iitvalue.errors import InputError
@@ -45,7 +45,7 @@ def changed_lines(a: str, b: str) -> list[str]:
             if x[:1] in "+-" and not x.startswith(("+++", "---"))]
 
 
-@pytest.mark.parametrize("src", [ESO, EXAMPLES / "legend.toml", TEMPLATE], ids=["esobiotec", "legend", "template"])
+@pytest.mark.parametrize("src", [ESO, COMPARABLES / "legend.toml", TEMPLATE], ids=["esobiotec", "legend", "template"])
 def test_untouched_round_trip_is_byte_for_byte(src, tmp_path):
     book = export(src, tmp_path / "m.xlsx")
     original = src.read_bytes()
@@ -155,7 +155,7 @@ def test_text_in_a_numeric_cell_of_the_hidden_sheet_is_a_clear_error(tmp_path):
     import openpyxl
 
     book = tmp_path / "l.xlsx"
-    subprocess.run([sys.executable, "-m", "iitvalue", "export", str(EXAMPLES / "legend.toml"), "-o", str(book)],
+    subprocess.run([sys.executable, "-m", "iitvalue", "export", str(COMPARABLES / "legend.toml"), "-o", str(book)],
                    check=True, capture_output=True)
     wb = openpyxl.load_workbook(book)
     ws = wb["iitvalue"]
@@ -173,7 +173,7 @@ def test_a_line_longer_than_an_excel_cell_is_refused_on_export(tmp_path):
     import subprocess
     import sys
 
-    text = (EXAMPLES / "legend.toml").read_text(encoding="utf-8") + "\n# " + "x" * 40_000 + "\n"
+    text = (COMPARABLES / "legend.toml").read_text(encoding="utf-8") + "\n# " + "x" * 40_000 + "\n"
     sheet = tmp_path / "long.toml"
     sheet.write_text(text, encoding="utf-8")
     res = subprocess.run([sys.executable, "-m", "iitvalue", "export", str(sheet), "-o", str(tmp_path / "l.xlsx")],

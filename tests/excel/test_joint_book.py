@@ -1,7 +1,7 @@
 """The workbook of an asset with several indications (docs/excel.md, "Several indications"; docs/method.md 5):
 exported as live formulas and recalculated by LibreOffice, it equals iitvalue's joint engine.
 
-Two workbooks, one LibreOffice conversion: ``examples/legend-lines.toml`` (two indications, a follow-on that
+Two workbooks, one LibreOffice conversion: ``examples/legend.toml`` (two indications, a follow-on that
 starts after the lead's phase 1b, rivals, a shared plant, a co-development deal with profit shares and pools)
 and a two-indication licence written here (a follow-on that starts after the lead's approval, its own market,
 milestones triggered by an event of a named indication and of a follow-on's phase, a worldwide sales milestone,
@@ -199,7 +199,7 @@ def joint_exported(tmp_path_factory):
     two = tmp / "two.toml"
     two.write_text(TWO)
     out = {}
-    for name, src in (("legend-lines", EXAMPLES / "legend-lines.toml"), ("two", two)):
+    for name, src in (("legend", EXAMPLES / "legend.toml"), ("two", two)):
         res = iitvalue.value(src)
         path = tmp / f"{name}.xlsx"
         write_workbook(res, path, toml=src)
@@ -207,7 +207,7 @@ def joint_exported(tmp_path_factory):
     return out
 
 
-# live edits of the legend-lines workbook (none of them moves a follow-on's calibration, the one value from export)
+# live edits of the legend workbook (none of them moves a follow-on's calibration, the one value from export)
 EDITS = {"territories[1].peak_sales": 1200.0, "valuation.discount_rate": 0.1,
          "indications[1].territories[0].share_of_lead": 0.6, "deal.upfront": 300.0,
          "indications[1].phases[0].cost": 250.0}
@@ -215,10 +215,10 @@ EDITS = {"territories[1].peak_sales": 1200.0, "valuation.discount_rate": 0.1,
 
 @pytest.fixture(scope="module")
 def joint_recalculated(joint_exported, tmp_path_factory):
-    """Both workbooks and an edited copy of legend-lines (EDITS typed into Inputs) recalculated by LibreOffice in
+    """Both workbooks and an edited copy of the legend example (EDITS typed into Inputs) recalculated by LibreOffice in
     one conversion."""
     tmp = tmp_path_factory.mktemp("joint-lo")
-    wb = openpyxl.load_workbook(joint_exported["legend-lines"][1])
+    wb = openpyxl.load_workbook(joint_exported["legend"][1])
     ws = wb["Inputs"]
     for r in range(1, ws.max_row + 1):
         if ws.cell(r, 2).value in EDITS:
@@ -233,9 +233,9 @@ def joint_recalculated(joint_exported, tmp_path_factory):
 
 
 def test_libreoffice_live_edits_equal_python(joint_recalculated):
-    """Five inputs edited in the legend-lines workbook (a lead's peak, the discount rate, a follow-on's share of
+    """Five inputs edited in the legend workbook (a lead's peak, the discount rate, a follow-on's share of
     the lead and phase cost, the upfront): the recalculated named outputs equal ``sheet.replace`` valued."""
-    res = iitvalue.value(iitvalue.load(EXAMPLES / "legend-lines.toml").replace(EDITS))
+    res = iitvalue.value(iitvalue.load(EXAMPLES / "legend.toml").replace(EDITS))
     got = named(joint_recalculated["live"])
     assert set(got) == set(NAMES)
     for n, v in got.items():
@@ -260,21 +260,21 @@ def _assert_parity(res, path: Path) -> None:
         assert close(v, py[key]), (key, v, py[key])
 
 
-@pytest.mark.parametrize("name", ["legend-lines", "two"])
+@pytest.mark.parametrize("name", ["legend", "two"])
 def test_cached_values_equal_python(name, joint_exported):
     """Without recalculation (what a viewer shows): the named outputs and every parity row are iitvalue's."""
     res, path, _ = joint_exported[name]
     _assert_parity(res, path)
 
 
-@pytest.mark.parametrize("name", ["legend-lines", "two"])
+@pytest.mark.parametrize("name", ["legend", "two"])
 def test_libreoffice_recalculation_matches_python(name, joint_exported, joint_recalculated):
     """Recalculated by LibreOffice: the named outputs, each indication's rNPV / LOA / peak sales and the party
     NPVs equal iitvalue's (1e-9 relative), every numeric cell equals its cached value, Checks shows only OK."""
     res, path, _ = joint_exported[name]
     fresh = joint_recalculated[name]
     _assert_parity(res, fresh)
-    if name == "legend-lines":  # docs/method.md 5.6
+    if name == "legend":  # docs/method.md 5.6
         got, rows = named(fresh), parity_rows(fresh)
         assert abs(got["asset_rnpv"] - 1060.7) < 0.05
         assert abs(got["deal_licensee_npv"] - (-268.9)) < 0.05
@@ -294,7 +294,7 @@ def test_layout_one_formula_per_row_and_blocks(joint_exported):
     """Every Calculations timeline row holds one R1C1 formula; one block per indication and per joint outcome."""
     from openpyxl.formula.translate import Translator
 
-    res, path, _ = joint_exported["legend-lines"]
+    res, path, _ = joint_exported["legend"]
     ws = openpyxl.load_workbook(path)["Calculations"]
     labels = [ws.cell(r, 1).value or "" for r in range(1, ws.max_row + 1)]
     n_out = res.asset.joint.n_outcomes
@@ -324,7 +324,7 @@ def test_no_constants_inside_calculation_formulas(joint_exported):
 
 def test_import_round_trip(joint_exported, tmp_path):
     """The kept TOML comes back byte for byte; an edit of a follow-on's share of the lead lands on its line."""
-    res, path, text = joint_exported["legend-lines"]
+    res, path, text = joint_exported["legend"]
     assert import_into(path) == text
     wb = openpyxl.load_workbook(path)
     ws = wb["Inputs"]

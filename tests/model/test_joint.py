@@ -22,7 +22,7 @@ from iitvalue.model.joint_lines import evaluate_joint
 from iitvalue.model.outcomes import expectation, outcome_probabilities
 from iitvalue.termsheet import TermSheet
 
-from conftest import EXAMPLES, base_dict
+from conftest import COMPARABLES, EXAMPLES, base_dict
 
 
 def as_indications(d: dict) -> dict:
@@ -38,7 +38,7 @@ def as_indications(d: dict) -> dict:
 
 @pytest.mark.parametrize("name", ["esobiotec", "legend"])
 def test_one_indication_written_either_way_gives_the_same_numbers(name):
-    d = tomllib.loads((EXAMPLES / f"{name}.toml").read_text())
+    d = tomllib.loads((COMPARABLES / f"{name}.toml").read_text())
     old = iitvalue.value(TermSheet.from_dict(d))
     new = iitvalue.value(TermSheet.from_dict(as_indications(d)))
     assert new.to_dict() == old.to_dict()
@@ -264,8 +264,8 @@ def test_forecast_against_actual_table_is_current():
     section = text[text.index("### 5.6"):]
     rows = re.findall(r"^\| (20\d\d) \| ([\d,]+) \| ([\d,]+) \| ([\d.]+) \| ([\d,]+) \| ([\d.]+) \|$", section, re.M)
     assert [r[0] for r in rows] == ["2022", "2023", "2024", "2025"]
-    a = iitvalue.value(EXAMPLES / "legend.toml").asset.table
-    b = iitvalue.value(EXAMPLES / "legend-lines.toml").asset.table
+    a = iitvalue.value(COMPARABLES / "legend.toml").asset.table
+    b = iitvalue.value(EXAMPLES / "legend.toml").asset.table
     for i, (year, actual, x, rx, z, rz) in zip(range(4, 8), rows):
         assert a["period_start"][i].startswith(f"{int(year) - 1}-12-21")
         act = float(actual.replace(",", ""))
@@ -281,7 +281,7 @@ def test_forecast_section_figures_are_current():
 
     text = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
     para = " ".join(text[text.index("Model figures: asset rNPV"):text.index("Where it misses, honestly:")].split())
-    r = iitvalue.value(EXAMPLES / "legend-lines.toml")
+    r = iitvalue.value(EXAMPLES / "legend.toml")
     ind = {x["name"]: x for x in r.asset.indications}
     assert f"asset rNPV {r.asset.summary['rnpv']:,.1f}" in para
     assert f"late line {ind['RRMM 4L+']['p_approved']:.1%}" in para

@@ -12,7 +12,7 @@ from iitvalue.errors import InputError
 from iitvalue.termsheet import TermSheet, loads, numeric_field, parse_path, set_path
 from iitvalue.termsheet.lines import toml_key_lines
 
-from conftest import EXAMPLES, base_dict
+from conftest import COMPARABLES, EXAMPLES, base_dict
 
 SHEET = """[valuation]
 name = "t"
@@ -178,7 +178,7 @@ def test_paths_parse_set_and_bound():
 
 
 def test_toml_key_lines_of_an_example():
-    text = (EXAMPLES / "legend.toml").read_text(encoding="utf-8")
+    text = (COMPARABLES / "legend.toml").read_text(encoding="utf-8")
     lines = toml_key_lines(text)
     for loc, no in list(lines.items())[:40]:
         key = loc[-1]
@@ -189,7 +189,7 @@ def test_toml_key_lines_of_an_example():
 def test_python_callers_may_pass_iso_date_strings_and_merge_sections():
     import iitvalue
 
-    sheet = iitvalue.load(EXAMPLES / "legend.toml")
+    sheet = iitvalue.load(COMPARABLES / "legend.toml")
     d = sheet.to_dict()
     d["valuation"]["date"] = "2017-12-21"
     d["deal"]["date"] = "2017-12-21"
