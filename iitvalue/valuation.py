@@ -111,7 +111,7 @@ class Result:
     >>> int(cf.loc[8, "year"]), round(float(cf.loc[8, "revenue"]), 1)
     (2033, 277.0)
     >>> round(float(cf["pv_risked"].sum()), 1)      # the rNPV is the sum of the risk-adjusted PVs
-    320.2
+    242.5
     >>> result.phases["p_transition"].round(3).tolist()
     [0.515, 0.534, 0.666, 0.929]
     """
@@ -150,9 +150,9 @@ class Result:
         >>> import iitvalue
         >>> s = iitvalue.value("examples/esobiotec.toml").summary
         >>> print(s.dtype, s.round(1)["asset.rnpv"])
-        float64 320.2
+        float64 242.5
         >>> s[["deal.licensor_npv", "deal.licensee_npv"]].round(1).tolist()
-        [475.4, -117.2]
+        [475.4, -196.6]
         """
         import pandas as pd
 
@@ -201,7 +201,7 @@ class Result:
         >>> import iitvalue
         >>> result = iitvalue.value("examples/esobiotec.toml")
         >>> round(result.value_of("deal.licensee_npv"), 1), result.value_of("deal.licensee")
-        (-117.2, 'AstraZeneca')
+        (-196.6, 'AstraZeneca')
         >>> round(result.value_of("pos.posterior_loa"), 4)
         0.1703
         """
@@ -231,7 +231,7 @@ class Result:
         >>> list(d)
         ['valuation', 'asset', 'phases', 'pos', 'deal', 'notes']
         >>> d["valuation"]["date"], d["asset"]["launch_year"], round(d["deal"]["breakeven_upfront"], 1)
-        ('2025-03-17', 2032, 306.0)
+        ('2025-03-17', 2032, 225.4)
         """
         out: dict[str, Any] = {
             "valuation": {
@@ -280,7 +280,7 @@ class Result:
         >>> import iitvalue
         >>> fig = iitvalue.value("examples/esobiotec.toml").plot()
         >>> fig.axes[0].get_title(), fig.axes[0].get_ylabel()
-        ('ESO-T01: rNPV 320.2 (USD millions)', 'USD millions')
+        ('ESO-T01: rNPV 242.5 (USD millions)', 'USD millions')
         >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from .model import charts
@@ -420,12 +420,12 @@ def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
     >>> import iitvalue
     >>> result = iitvalue.value("examples/esobiotec.toml")
     >>> result
-    <Result 'ESO-T01' at 2025-03-17: rNPV 320.2 USD m, LOA 17.0%; AstraZeneca NPV -117.2, break-even upfront 306.0>
+    <Result 'ESO-T01' at 2025-03-17: rNPV 242.5 USD m, LOA 17.0%; AstraZeneca NPV -196.6, break-even upfront 225.4>
     >>> s = result.summary
     >>> round(float(s["asset.rnpv"]), 1), round(float(s["pos.readout_value"]), 1)
-    (320.2, 105.4)
+    (242.5, 97.7)
     >>> round(iitvalue.value("examples/esobiotec.toml", readout="none").value_of("asset.rnpv"), 1)
-    214.8
+    144.8
     """
     if isinstance(sheet, (str, Path)):
         sheet = load(sheet)

@@ -125,10 +125,10 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
     >>> import iitvalue
     >>> p = iitvalue.price(iitvalue.load("iitvalue/comparables/legend.toml"))
     >>> round(p["upfront"])
-    316
+    318
     >>> p = iitvalue.price(iitvalue.load("examples/esobiotec.toml"))
     >>> round(p["upfront"], 1), round(p["upfront_low"]), round(p["upfront_high"]), round(p["v_buyer"], 1)
-    (438.6, 228, 785, 300.7)
+    (425.1, 158, 726, 287.8)
     """
     if sheet.deal is None:
         raise InputError(Problem("deal", "pricing needs a [deal] table (kind, parties and their rates)"))

@@ -96,7 +96,7 @@ class Tornado(Rows):
         >>> import iitvalue
         >>> fig = iitvalue.tornado(iitvalue.load("examples/esobiotec.toml")).plot()
         >>> fig.axes[0].get_title()
-        'Tornado of the asset rNPV of ESO-T01: base 320.2'
+        'Tornado of the asset rNPV of ESO-T01: base 242.5'
         >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from ..montecarlo.plots import plot_tornado
@@ -212,7 +212,7 @@ def scenarios(sheet: TermSheet) -> Rows:
     >>> import iitvalue
     >>> rows = scenarios(iitvalue.load("examples/esobiotec.toml"))
     >>> [r["name"] for r in rows], round(float(rows.frame.loc["bear", "asset.rnpv"]), 1)
-    (['base', 'bear', 'bull'], 109.8)
+    (['base', 'bear', 'bull'], 34.9)
     """
     rows = [{"name": "base", "set": {}, **_metrics(value(sheet))}]
     for i, sc in enumerate(sheet.scenarios):

@@ -157,7 +157,7 @@ def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = Non
     [[418.0, 470.7, 514.4, 514.4, 723.7]]
     >>> pf = outcome_probabilities(np.array([[p.probability for p in plan.phases]]))
     >>> [round(float(expectation(x, pf)[0]), 1) for x in (out.licensor, out.licensee, out.asset)]
-    [476.9, -262.1, 214.8]
+    [476.9, -332.1, 144.8]
     """
     return deal_outcomes_at(deal, plan, ln, (rate,), upfront)[0]
 

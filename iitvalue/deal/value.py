@@ -82,12 +82,12 @@ class DealValuation:
     >>> import iitvalue
     >>> deal = iitvalue.value("examples/esobiotec.toml").deal
     >>> deal
-    <DealValuation AstraZeneca NPV -117.2, EsoBiotec (sellers) NPV 475.4, break-even upfront 306.0>
+    <DealValuation AstraZeneca NPV -196.6, EsoBiotec (sellers) NPV 475.4, break-even upfront 225.4>
     >>> s = deal.summary
     >>> s["licensee"], s["licensee_discount_rate"], s["licensor_discount_rate"], s["upfront"]
     ('AstraZeneca', 0.09, 0.15, 425.0)
     >>> round(s["asset_rnpv_licensee_view"], 1), round(s["asset_rnpv_licensor_view"], 1)
-    (379.8, 129.8)
+    (300.4, 59.4)
     >>> p = deal.payments                  # the PVs of the payments to the licensor sum to its NPV
     >>> p[["amount", "probability", "pv_licensor"]].round(1).iloc[0].tolist(), round(float(p["pv_licensor"].sum()), 1)
     ([425.0, 1.0, 414.7], 475.4)

@@ -33,10 +33,10 @@ class AssetValuation:
     >>> import iitvalue
     >>> asset = iitvalue.value("examples/esobiotec.toml").asset
     >>> asset
-    <AssetValuation rNPV 320.2 USD m, LOA 17.0%, launch 2032>
+    <AssetValuation rNPV 242.5 USD m, LOA 17.0%, launch 2032>
     >>> s = asset.summary
     >>> round(s["npv_unrisked"], 1), round(s["pv_rd_risked"] + s["pv_commercial_risked"], 1), s["approval_date"]
-    (2239.3, 320.2, '2032-09-17')
+    (2089.0, 242.5, '2032-09-17')
     >>> asset.phases["p_cumulative"].round(3).tolist()
     [0.515, 0.275, 0.183, 0.17]
     """

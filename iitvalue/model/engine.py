@@ -100,7 +100,7 @@ def arrays_from_plan(plan: Plan, n_scenarios: int = 1) -> ModelArrays:
     >>> m.n_scenarios, m.probabilities.shape, m.peak.shape, m.n_periods
     (3, (3, 4), (3, 4), 25)
     >>> m.durations[0].tolist(), m.costs[0].round(2).tolist()
-    ([1.5, 2.0, 3.0, 1.0], [30.0, 80.0, 250.0, 4.31])
+    ([1.5, 2.0, 3.0, 1.0], [60.0, 160.0, 360.0, 25.0])
     """
     S = n_scenarios
     ph, te = plan.phases, plan.territories
@@ -310,7 +310,7 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
     >>> m.discount_rate[2] = 0.12
     >>> lines = evaluate(m)
     >>> lines.rnpv.round(1).tolist(), lines.loa.round(4).tolist(), lines.fcf.shape
-    ([214.8, 275.7, 147.6], [0.1225, 0.1225, 0.1225], (3, 25))
+    ([144.8, 205.8, 80.3], [0.1225, 0.1225, 0.1225], (3, 25))
     """
     S, N, dt = m.n_scenarios, m.n_periods, m.dt
     t0 = np.arange(N) * dt

@@ -57,7 +57,7 @@ class Simulation:
     >>> import iitvalue
     >>> sim = iitvalue.simulate(iitvalue.load("examples/esobiotec.toml"), n_paths=2000, seed=1)
     >>> sim
-    <Simulation 2,000 paths (seed 1, general engine): mean NPV 343.3, P10 -90.9, P90 2,195.5, P(NPV < 0) 83.0%>
+    <Simulation 2,000 paths (seed 1, general engine): mean NPV 276.9, P10 -181.8, P90 2,042.3, P(NPV < 0) 83.0%>
     >>> sim.outcomes().frame["share"].round(4).tolist()
     [0.612, 0.1575, 0.0485, 0.0115, 0.1705]
     >>> list(sim.paths_frame().columns[:4])
@@ -114,7 +114,7 @@ class Simulation:
         >>> import iitvalue
         >>> s = iitvalue.simulate(iitvalue.load("examples/esobiotec.toml"), n_paths=2000, seed=1).summary()
         >>> round(s["mc.deterministic_rnpv"], 1), s["mc.prob_approval"], round(s["mc.licensor.mean"], 1)
-        (320.2, 0.1705, 467.4)
+        (242.5, 0.1705, 467.4)
         """
         out: dict[str, Any] = {"mc.paths": self.n, "mc.seed": self.seed, "mc.engine": self.engine}
         out.update({f"mc.{k}": v for k, v in stats(self.asset).items()})
@@ -254,7 +254,7 @@ def simulate(sheet: TermSheet, n_paths: int = 100_000, seed: int = 0, chunk: int
     >>> sheet = iitvalue.load("examples/esobiotec.toml")
     >>> sim = iitvalue.simulate(sheet, n_paths=2000, seed=1)
     >>> sim.n, sim.engine, round(float(sim.asset.mean()), 1), round(float(sim.licensee.mean()), 1)
-    (2000, 'general', 343.3, -83.6)
+    (2000, 'general', 276.9, -151.3)
     >>> iitvalue.simulate(sheet.replace(deal=None, uncertainty=[], correlation=None), 4000).engine
     'fast'
     """

@@ -458,7 +458,7 @@ class TermSheet(_Model):
         >>> sheet = iitvalue.load("examples/esobiotec.toml")
         >>> d = sheet.to_dict()
         >>> d["phases"][0]
-        {'name': 'Phase 1 (sponsor dose-finding)', 'kind': 'phase1', 'duration': 1.5, 'cost': 30.0}
+        {'name': 'Phase 1 (sponsor dose-finding)', 'kind': 'phase1', 'duration': 1.5, 'cost': 60.0}
         >>> iitvalue.TermSheet.from_dict(d) == sheet
         True
         """
@@ -492,7 +492,7 @@ class TermSheet(_Model):
         >>> sheet = iitvalue.load("examples/esobiotec.toml")
         >>> what_if = sheet.replace({"phases[0].probability": 0.8})
         >>> round(iitvalue.value(what_if).value_of("asset.rnpv"), 1)
-        564.5
+        454.9
         >>> dearer = sheet.replace(valuation={"discount_rate": 0.12})
         >>> dearer.valuation.discount_rate, dearer.valuation.currency
         (0.12, 'USD')

@@ -104,7 +104,7 @@ def test_plots_without_matplotlib_say_how_to_install_it(result, monkeypatch):
 
 def test_the_update_section_displays_briefly(result):
     text = repr(result.pos)
-    assert text == "<PosSection LOA 12.3% -> 17.0% from 1 readout(s); value of the readout 105.4>"
+    assert text == "<PosSection LOA 12.3% -> 17.0% from 1 readout(s); value of the readout 97.7>"
     html = result.pos._repr_html_()
     assert html.startswith("<h4>Probability of success") and "Phase probabilities" in html and "Readouts used" in html
     assert "np.float64" not in html and "np.float64" not in text

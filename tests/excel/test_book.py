@@ -40,7 +40,7 @@ RTOL = 1e-9
 # reference values (docs/method.md 2.7 and 3.6; tests/test_deal.py) that the recalculated workbooks must show
 REFERENCE = {
     "esobiotec": {"pos_prior_loa": 0.12253839, "pos_posterior_loa": 0.1703, "deal_licensor_npv": 475.4,
-                  "deal_licensee_npv": -117.2},
+                  "deal_licensee_npv": -196.6},
     "legend": {"pos_posterior_loa": 0.3975, "deal_licensor_npv": 1164.8, "deal_licensee_npv": -31.6},
 }
 
@@ -225,7 +225,7 @@ def test_libreoffice_recalculation_matches_python(name, exported, recalculated):
     for n, ref in REFERENCE.get(name, {}).items():  # the documented figures, at their printed precision
         assert abs(got[n] - ref) <= 0.051 if abs(ref) > 1 else abs(got[n] - ref) <= 5e-5, (n, got[n], ref)
     if name == "esobiotec":
-        assert abs(got["asset_rnpv"] - 320.2187) < 1e-3  # iitvalue value examples/esobiotec.toml
+        assert abs(got["asset_rnpv"] - 242.4508) < 1e-3  # iitvalue value examples/esobiotec.toml
     # every numeric cell as cached at export equals LibreOffice's recalculation
     cached, fresh = numeric_cells(path), numeric_cells(recalculated[name])
     assert len(cached) > 500
@@ -583,16 +583,16 @@ def test_risk_tornado_equals_montecarlo_tornado(risk_exported):
                      (l_lo, "deal.licensor_npv_low"), (l_hi, "deal.licensor_npv_high"),
                      (e_lo, "deal.licensee_npv_low"), (e_hi, "deal.licensee_npv_high")):
             assert isinstance(v, float) and close(v, w[k], 1e-14), (path, k, v, w[k])
-    # reference figures (iitvalue sensitivity examples/esobiotec.toml): the class swing dominates (-21.98 inactive,
-    # 833.25 active), then the discount rate (449.90 at 8 %, 226.06 at 12 %)
+    # reference figures (iitvalue sensitivity examples/esobiotec.toml): the class swing dominates (-61.32 inactive,
+    # 727.51 active), then the discount rate (368.83 at 8 %, 151.38 at 12 %)
     top = {r[1]: r for r in got["tornado"]}
-    assert got["tornado"][0][1] == "pos.orr" and abs(top["pos.orr"][6] - -21.98) < 0.01
-    assert abs(top["pos.orr"][7] - 833.25) < 0.01
-    assert abs(top["valuation.discount_rate"][6] - 449.90) < 0.01 and abs(top["valuation.discount_rate"][7] - 226.06) < 0.01
+    assert got["tornado"][0][1] == "pos.orr" and abs(top["pos.orr"][6] - -61.32) < 0.01
+    assert abs(top["pos.orr"][7] - 727.51) < 0.01
+    assert abs(top["valuation.discount_rate"][6] - 368.83) < 0.01 and abs(top["valuation.discount_rate"][7] - 151.38) < 0.01
     # readable labels: the Inputs label of each key, not the raw path
     assert top["territories[0].treated_share"][0] == "US: treated share at peak"
     assert top["valuation.discount_rate"][0] == "Discount rate"
-    assert close(got["stats"]["Base asset rNPV (iitvalue value)"], 320.2187052189305, 1e-12)
+    assert close(got["stats"]["Base asset rNPV (iitvalue value)"], 242.45077577244646, 1e-12)
 
 
 def test_risk_histogram_counts_statistics_and_seed(risk_exported, tmp_path):
@@ -666,7 +666,7 @@ def test_risk_workbook_structure_and_charts(risk_exported):
     bar = next(x for x in risk_charts if "<c:barDir val=\"bar\"/>" in x)
     assert bar.count("<c:ser>") == 2  # input at low, input at high
     base = float(re.search(r'<c:crossesAt val="([^"]+)"/>', bar).group(1))
-    assert close(base, 320.2187052189305, 1e-12)  # bars start at the base rNPV
+    assert close(base, 242.45077577244646, 1e-12)  # bars start at the base rNPV
     for x in risk_charts:
         for ref in re.findall(r"<c:f>Risk!\$([A-Z]+)\$(\d+):\$([A-Z]+)\$(\d+)</c:f>", x):
             c0, r0, c1, r1 = ref

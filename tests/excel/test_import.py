@@ -64,13 +64,18 @@ def test_crlf_and_byte_order_mark_survive(tmp_path):
 
 
 def test_an_edit_changes_that_value_with_a_comment(tmp_path):
-    book = export(ESO, tmp_path / "m.xlsx")
+    # the review's cost left out (its PDUFA-fee default, 4.31), so that an edit of it adds a key
+    lines = ESO.read_text().splitlines(keepends=True)
+    i = next(k for k, x in enumerate(lines) if x.startswith("cost = 25 "))
+    src = tmp_path / "esobiotec.toml"
+    src.write_text("".join(lines[:i] + lines[i + 2:]))
+    book = export(src, tmp_path / "m.xlsx")
     edited = edit(book, tmp_path / "e.xlsx", {"valuation.discount_rate": 0.12, "phases[1].duration": 2.5,
                                                "valuation.mid_period": 0, "readouts[1].responders": 3,
                                                "phases[3].cost": 5.0, "deal.pools[0].shares[0]": 0.25,
                                                "deal.pools[0].shares[1]": 0.75})
     out = import_edits(edited)
-    original = ESO.read_text()
+    original = src.read_text()
     diff = changed_lines(original, out.text)
     removed = [x for x in diff if x.startswith("-")]
     added = [x for x in diff if x.startswith("+")]
@@ -84,7 +89,7 @@ def test_an_edit_changes_that_value_with_a_comment(tmp_path):
     assert any(x.startswith("+cost = 5.0  # edited in Excel") and "was 4.31" in x for x in added), added
     assert any(x.startswith("+shares = [0.25, 0.75]") for x in added), added  # the equal split written out
     sheet = iitvalue.loads(out.text)
-    want = iitvalue.load(ESO).replace({"valuation.discount_rate": 0.12, "phases[1].duration": 2.5,
+    want = iitvalue.load(src).replace({"valuation.discount_rate": 0.12, "phases[1].duration": 2.5,
                                        "valuation.mid_period": False, "readouts[1].responders": 3,
                                        "phases[3].cost": 5.0, "deal.pools[0].shares": [0.25, 0.75]})
     assert sheet == want == out.sheet

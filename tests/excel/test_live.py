@@ -107,13 +107,13 @@ def _flat(doc: dict, prefix: str = "") -> dict:
 
 def test_valuation_date_selects_the_readouts_live(live):
     """Moving the valuation date past the July readout moves the workbook to it, as `iitvalue value --set
-    valuation.date=...` does (rNPV 320.22 on the January readout)."""
+    valuation.date=...` does (rNPV 242.45 on the January readout)."""
     got = named(live["conv"]["date"])
     want = _flat(_cli_value(f"valuation.date={AFTER_JULY.isoformat()}"))
     assert set(got) == set(JSON_KEY)
     for n, v in got.items():
         assert close(v, float(want[JSON_KEY[n]])), (n, v, want[JSON_KEY[n]])
-    assert not close(got["asset_rnpv"], 320.2187, 1e-3) and got["pos_posterior_loa"] > 0.2
+    assert not close(got["asset_rnpv"], 242.4508, 1e-3) and got["pos_posterior_loa"] > 0.2
     wb = openpyxl.load_workbook(live["conv"]["date"], data_only=True)
     ws = wb["Inputs"]
     used = [ws.cell(r, 3).value for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "(valuation.date, pos.readout)"]

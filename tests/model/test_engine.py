@@ -6,6 +6,8 @@ import datetime as dt
 import math
 
 import numpy as np
+import tomllib
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -320,7 +322,9 @@ def test_rnpv_equals_unrisked_when_every_probability_is_one(d):
 
 
 def test_benchmark_defaults_are_used_and_reported(esobiotec_path):
-    res = iitvalue.value(iitvalue.load(esobiotec_path), readout="none")  # prior probabilities
+    d = tomllib.loads(esobiotec_path.read_text(encoding="utf-8"))
+    del d["phases"][3]["cost"]  # the review's cost omitted: the PDUFA fee default
+    res = iitvalue.value(TermSheet.from_dict(d), readout="none")  # prior probabilities
     ph = res.phases
     row = iitvalue.catalogue.transition_row("car-t", "haematologic-malignancies").values
     v = [row[c] for c in iitvalue.catalogue.PHASE_COLUMNS]  # BIO 2011-2020 CAR-T row, shrunk
