@@ -313,13 +313,19 @@ def deal_table(d: dict[str, Any], currency: str, wide: bool = False) -> str:
         ("licensor (seller), discount rate", f"{d['licensor']}, {pct(d['licensor_discount_rate'])}"),
         ("licensee (buyer), discount rate", f"{d['licensee']}, {pct(d['licensee_discount_rate'])}"),
         ("upfront", d["upfront"]),
-        ("headline value (upfront + all milestones)", d["headline_value"]),
+        *([("tranches (deferred, non-contingent)", d["tranches_total"])] if d.get("tranches_total") else []),
+        *([("net cash of the target (taken over)", d["net_cash"]),
+           ("net consideration (upfront + tranches - net cash)", d["net_consideration"])]
+          if d.get("net_cash") else []),
+        ("headline value (upfront + tranches + all milestones)", d["headline_value"]),
         ("risk-adjusted value of payments, licensee view", d["risk_adjusted_value"]),
         ("risk-adjusted value of payments, licensor view", d["risk_adjusted_value_licensor_view"]),
         ("licensor NPV", d["licensor_npv"]),
         ("licensee NPV", d["licensee_npv"]),
-        ("licensor share of the two NPVs", pct(d["licensor_share"])
-         + (" (over 100%: the buyer's NPV is negative)" if (d["licensor_share"] or 0) > 1 else "")),
+        ("licensor gain (NPV - stand-alone value of the asset)", d["licensor_gain"]),
+        ("licensee gain (NPV)", d["licensee_gain"]),
+        ("licensor share of the gains", pct(d["licensor_share"]) if d["licensor_share"] is not None
+         else "n/a: a side does not gain (notes)"),
         ("asset rNPV at the licensee's rate and beliefs", d["asset_rnpv_licensee_view"]),
         ("break-even upfront (licensee NPV = 0)", d["breakeven_upfront"]),
         ("break-even LOA (licensee NPV = 0)", pct(d["breakeven_loa"])),

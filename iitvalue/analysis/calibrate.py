@@ -64,6 +64,7 @@ class DealValues:
     headline: float
     kind: str
     loa: float
+    deferred_buyer: float = 0.0  # PV_b of the tranches: non-contingent, priced with the upfront
 
 
 def with_weight(sheet: TermSheet, weight: float) -> TermSheet:
@@ -97,9 +98,12 @@ def deal_values(sheet: TermSheet, d: dict[str, Any], name: str) -> DealValues:
     obs = sheet.deal.observed.upfront if sheet.deal.observed is not None else None
     return DealValues(
         name=name,
-        v_buyer=d["asset_rnpv_licensee_view"] - d["pv_profit_share_licensee"],
-        v_seller=d["asset_rnpv_licensor_view"] - d["pv_profit_share_licensor"],
+        # an acquired company's net cash is worth N to the buyer and given up by the sellers: both values include it
+        # (pv_net_cash_* is the licensor component -N DF)
+        v_buyer=d["asset_rnpv_licensee_view"] - d["pv_profit_share_licensee"] - d["pv_net_cash_licensee"],
+        v_seller=d["asset_rnpv_licensor_view"] - d["pv_profit_share_licensor"] - d["pv_net_cash_licensor"],
         contingent_buyer=d["pv_milestones_licensee"] + d["pv_royalties_licensee"],
+        deferred_buyer=d["pv_tranches_licensee"],
         df_closing=(1.0 + lee.discount_rate) ** (-max(t_close, 0.0)),
         observed_upfront=obs, headline=d["headline_value"], kind=sheet.deal.kind, loa=d["licensee_loa"],
     )
@@ -111,7 +115,9 @@ def fair_total(v: DealValues, kappa: float, premium: float = 0.0) -> float:
 
 
 def predict_upfront(v: DealValues, kappa: float, premium: float = 0.0) -> float:
-    return (fair_total(v, kappa, premium) - v.contingent_buyer) / v.df_closing
+    """The upfront at closing that, with the sheet's tranches and contingent payments, makes the buyer's PV of the
+    payments the fair total: (fair total - PV_b(contingent) - PV_b(tranches)) / DF_b(closing)."""
+    return (fair_total(v, kappa, premium) - v.contingent_buyer - v.deferred_buyer) / v.df_closing
 
 
 # ---- the comparables ------------------------------------------------------------------------------------------

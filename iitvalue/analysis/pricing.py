@@ -142,7 +142,7 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
     iv = calib.get("intervals", {})
     v = values_for(sheet, weight)
     total = fair_total(v, kappa, premium)
-    has_schedule = bool(sheet.deal.milestones or sheet.deal.pools or sheet.deal.royalties)
+    has_schedule = bool(sheet.deal.milestones or sheet.deal.pools or sheet.deal.royalties or sheet.deal.tranches)
     corners = []
     prems = iv.get("premium", [premium, premium]) if sheet.deal.platform else [0.0]
     for w in (iv.get("weight", [weight, weight])):
@@ -159,6 +159,7 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
     if has_schedule:
         out["upfront"] = predict_upfront(v, kappa, premium)
         out["contingent_pv_buyer"] = v.contingent_buyer
+        out["deferred_pv_buyer"] = v.deferred_buyer
         out["structure"] = []
         out["basis"] = "the term sheet's proposed milestones and royalties"
         out["notes"] = []

@@ -23,9 +23,9 @@ from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
 from ..units import add_years
 from .kernel import Component, DealOutcomes, discount
-from .payments import describe, expand_payments, payable, signing_time, upfront_time
+from .payments import describe, expand_payments, expiry_time, payable, signing_time, upfront_time
 from .streams import licensor_commercial_lines, licensor_rd_shares, royalty_lines
-from .value import DealValuation, deal_summary, licensee_irr_of_flows, party_npvs
+from .value import DealValuation, asset_row, deal_summary, licensee_irr_of_flows, party_npvs
 
 
 def joint_deal_outcomes_at(deal: Deal, jl: JointLines, rates: tuple[float, ...], upfront: float | None = None
@@ -49,7 +49,7 @@ def joint_deal_outcomes_at(deal: Deal, jl: JointLines, rates: tuple[float, ...],
     signing = signing_time(deal, fp)
     for p in expand_payments(deal):
         t, happens = kind_of(p.trigger).joint(p.trigger, jl)
-        paid = happens & payable(t, fp, signing)
+        paid = happens & payable(t, fp, signing, expiry_time(p, fp))
         add(p.name, p.category, describe(p.trigger), p.amount,
             lambda r, df, t=t, paid=paid, a=p.amount: a * discount(r, t) * paid,
             p.amount * (paid & (np.nan_to_num(t, nan=-1.0) >= 0)), paid, t, cvr=p.cvr)
@@ -70,6 +70,10 @@ def joint_deal_outcomes_at(deal: Deal, jl: JointLines, rates: tuple[float, ...],
         net = licensor_commercial_lines(deal, fp, flat) - np.einsum("jn,rjn->rn", after, flat.rd_by_phase)
         add("Profit and cost share", "profit_share", "asset cash flows", float(jl.reshape(net.sum(-1))[0, -1]),
             lambda r, df: jl.reshape((net * df).sum(-1)), jl.reshape(net.sum(-1)), every, nan_t, stream=True)
+    if deal.net_cash:
+        n = -deal.net_cash  # as in the one-indication kernel: handed over with the shares at closing
+        add("Net cash of the target", "net_cash", f"closing {deal.closing or deal.date}", n,
+            lambda r, df: n * discount(r, t_up)[:, None] * ones, n * paid_up, paid_up, t_up)
     return outs
 
 
@@ -125,6 +129,7 @@ def value_deal_joint(deal: Deal, licensor: JointPlan, licensee: JointPlan,
     rows = _payments(deal, lic, lee, lo, eo)
     summary = deal_summary(deal, npv, lee, t_up, be_loa, _licensee_irr(deal, lee, eo), _any_approved(lee),
                            _any_approved(lic), notes)
+    rows.append(asset_row(npv, summary["licensee_loa"]))
     return DealValuation(summary, rows, lic, lee, notes)
 
 

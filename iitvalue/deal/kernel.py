@@ -6,7 +6,9 @@ at time t in the outcomes where its trigger's event happens, with discount facto
 t < 0: paid before the valuation date, sunk):
 
 * upfront:   V(o) = U DF_r(t_up) in every outcome;
-* milestone: V(o) = A DF_r(t) 1[event happens in o] 1[signing <= t <= horizon];
+* milestone: V(o) = A DF_r(t) 1[event happens in o] 1[signing <= t <= min(horizon, expires)]; a tranche is
+  a milestone on a fixed date (paid in every outcome);
+* net cash of an acquired company: V(o) = -N DF_r(t_up) (the licensor hands it over with the shares);
 * royalties: V(J) = sum_k roy_k DF_k, 0 otherwise;
 * profit and cost share: V(J) = sum_k DF_k (commercial share_k - sum_j share_jk R&D_jk), V(o < J) =
   - sum_k DF_k sum_{j <= o} share_jk R&D_jk; the licensor's R&D before signing is its own component.
@@ -25,7 +27,7 @@ import numpy as np
 from ..model.outcomes import asset_outcome_values, fail_values
 from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
-from .payments import describe, expand_payments, payable, signing_time, upfront_time
+from .payments import describe, expand_payments, expiry_time, payable, signing_time, upfront_time
 from .streams import licensor_commercial_lines, licensor_rd_shares, royalty_lines
 
 
@@ -33,6 +35,7 @@ from .streams import licensor_commercial_lines, licensor_rd_shares, royalty_line
 # shared by every scenario (a Monte Carlo drawing only amounts and probabilities), computed once on one row
 TIMING_TRIGGERS = frozenset({"phase_start", "phase_success", "filing", "approval", "date"})
 _PER_PERIOD = frozenset({"t_start", "t_end", "t_cash"})  # (N,) lines, not per scenario
+_NOT_RECEIPTS = frozenset({"profit_share", "rd_before_signing", "net_cash"})  # components that are not payments
 
 
 def _timing_row(ln):
@@ -106,15 +109,14 @@ class DealOutcomes:
 
     @property
     def receipts(self) -> np.ndarray:
-        """The licensor's receipts (payments and royalties, not its profit or cost share), PV."""
-        return _sum_rows([c.pv for c in self.components if c.category not in ("profit_share", "rd_before_signing")],
-                         self.asset)
+        """The licensor's receipts (payments and royalties, not its profit or cost share nor the target's net
+        cash it hands over), PV."""
+        return _sum_rows([c.pv for c in self.components if c.category not in _NOT_RECEIPTS], self.asset)
 
     @property
     def receipts_nominal(self) -> np.ndarray:
         """The same, undiscounted (payments before the valuation date excluded)."""
-        return _sum_rows([c.nominal for c in self.components
-                          if c.category not in ("profit_share", "rd_before_signing")], self.asset)
+        return _sum_rows([c.nominal for c in self.components if c.category not in _NOT_RECEIPTS], self.asset)
 
 
 def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = None) -> DealOutcomes:
@@ -194,7 +196,7 @@ def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: fl
         kind = kind_of(p.trigger)
         src = row if row is not None and p.trigger.type in TIMING_TRIGGERS else ln
         t, _ = kind.event(p.trigger, plan, src)
-        paid = kind.happens(p.trigger, plan, src) & payable(t, plan, signing)[:, None]
+        paid = kind.happens(p.trigger, plan, src) & payable(t, plan, signing, expiry_time(p, plan))[:, None]
         add(p.name, p.category, describe(p.trigger), p.amount,
             lambda r, df, t=t, paid=paid, a=p.amount: a * discount(r, t)[:, None] * paid,
             p.amount * (paid & (np.asarray(t) >= 0)[:, None]), paid, t, cvr=p.cvr)  # nan: False
@@ -235,4 +237,8 @@ def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: fl
 
         add("Profit and cost share", "profit_share", "asset cash flows", float(nominal[0, J]), pv_share, nominal,
             every, nan_t, stream=True)
+    if deal.net_cash:
+        n = -deal.net_cash  # the sellers receive the price and hand over the target's cash with the shares
+        add("Net cash of the target", "net_cash", f"closing {deal.closing or deal.date}", n,
+            lambda r, df: n * discount(r, t_up)[:, None] * ones, n * paid_up, paid_up, t_up)
     return outs

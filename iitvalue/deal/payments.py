@@ -3,6 +3,8 @@ signed and the upfront paid (years from the valuation date)."""
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,18 +24,28 @@ class Payment:
     trigger: Trigger
     cvr: bool = False
     source: str | None = None
+    expires: _dt.date | None = None  # paid only if the trigger happens on or before this date
 
 
 def expand_payments(deal: Deal) -> list[Payment]:
-    """Milestones as given, plus each pool spread over its triggers by its shares (equal when not given)."""
-    out = [Payment(m.name, m.category, m.amount, m.trigger, m.cvr, m.source) for m in deal.milestones]
+    """Milestones as given, each pool spread over its triggers by its shares (equal when not given), then the
+    tranches (category ``tranche``: a payment on a fixed date, non-contingent)."""
+    out = [Payment(m.name, m.category, m.amount, m.trigger, m.cvr, m.source, m.expires) for m in deal.milestones]
     for pool in deal.pools:
         k = len(pool.triggers)
         shares = pool.shares or [1.0 / k] * k
         for trig, share in zip(pool.triggers, shares):
             out.append(Payment(f"{pool.name}: {describe(trig)}", pool.category, pool.amount * share, trig, pool.cvr,
-                               pool.source))
+                               pool.source, pool.expires))
+    for i, tr in enumerate(deal.tranches):
+        out.append(Payment(f"Tranche {i + 1} ({tr.date})", "tranche", tr.amount, Trigger(type="date", date=tr.date),
+                           False, tr.source))
     return out
+
+
+def expiry_time(p: Payment, plan) -> float:
+    """Years from the valuation date to the payment's ``expires`` date (inf when it does not expire)."""
+    return math.inf if p.expires is None else year_fraction(plan.valuation_date, p.expires)
 
 
 def describe(t: Trigger) -> str:
@@ -51,17 +63,20 @@ def upfront_time(deal: Deal, plan) -> float:
     return year_fraction(plan.valuation_date, deal.closing or deal.date)
 
 
-def payable(t: np.ndarray, plan, signing: float) -> np.ndarray:
-    """A payment due at time ``t`` is paid only within [signing, horizon] (1e-9 years of tolerance): one due
-    before the deal is signed or after the horizon pays nothing. ``t`` nan (never due) is not payable."""
+def payable(t: np.ndarray, plan, signing: float, expires: float = math.inf) -> np.ndarray:
+    """A payment due at time ``t`` is paid only within [signing, min(horizon, expires)] (1e-9 years of
+    tolerance): one due before the deal is signed, after the horizon or after its expiry date pays nothing.
+    ``t`` nan (never due) is not payable. ``expires`` in years from the valuation date (:func:`expiry_time`)."""
     t = np.asarray(t, dtype=float)
     with np.errstate(invalid="ignore"):
-        return (t <= plan.horizon + 1e-9) & (t >= signing - 1e-9)
+        return (t <= min(plan.horizon, expires) + 1e-9) & (t >= signing - 1e-9)
 
 
-def trigger_time_probability(trig: Trigger, plan, ln, signing: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def trigger_time_probability(trig: Trigger, plan, ln, signing: float | None = None,
+                             expires: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """Time (years, success path) and probability that a payment's trigger is met and payable, per scenario
-    (the trigger's :meth:`~iitvalue.termsheet.triggers.TriggerType.event`, zero outside [signing, horizon])."""
+    (the trigger's :meth:`~iitvalue.termsheet.triggers.TriggerType.event`, zero outside [signing,
+    min(horizon, expires)])."""
     t, p = kind_of(trig).event(trig, plan, ln)
-    ok = payable(t, plan, -np.inf if signing is None else signing)
+    ok = payable(t, plan, -np.inf if signing is None else signing, expires)
     return t, np.where(ok, p, 0.0)

@@ -29,12 +29,15 @@ from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
 from ..units import add_years
 from .kernel import DealOutcomes, deal_outcomes, discount
-from .payments import expand_payments, signing_time, trigger_time_probability, upfront_time
+from .payments import expand_payments, expiry_time, signing_time, trigger_time_probability, upfront_time
 from .streams import licensor_commercial_lines, licensor_rd_shares, licensor_share_lines, royalty_lines
 
 # components whose PVs make up each summary total
-GROUPS = {"upfront": ("upfront",), "milestones": None, "royalties": ("royalties",),
-           "profit_share": ("profit_share", "rd_before_signing")}
+# components by group for the summary's PVs: the upfront with the tranches (non-contingent consideration), the
+# target's net cash, the contingent milestones (every other payment), the streams
+GROUPS = {"upfront": ("upfront", "tranche"), "net_cash": ("net_cash",), "milestones": None,
+          "royalties": ("royalties",), "profit_share": ("profit_share", "rd_before_signing")}
+_NAMED = frozenset(c for cats in GROUPS.values() if cats for c in cats)
 
 
 @dataclass
@@ -103,8 +106,8 @@ class DealValuation:
     def payments(self):
         """The payments table (pandas DataFrame, one row per component): ``amount`` (millions), ``probability``
         (that it is paid, licensee's view), ``date`` (expected), ``pv_licensor`` and ``pv_licensee`` (expected PV
-        at each party's rate); the ``pv_licensor`` column sums to the licensor NPV (examples in the class
-        docstring)."""
+        at each party's rate); the last row is the asset the licensee holds, so that the ``pv_licensor`` column
+        sums to the licensor NPV and ``pv_licensee`` to the licensee NPV (examples in the class docstring)."""
         import pandas as pd
 
         return pd.DataFrame(self.payment_rows)
@@ -117,7 +120,7 @@ class DealValuation:
         >>> import iitvalue
         >>> d = iitvalue.value("examples/esobiotec.toml").deal.to_dict()
         >>> d["kind"], len(d["payments"]), round(d["licensor_npv"], 1)
-        ('acquisition', 7, 475.4)
+        ('acquisition', 8, 475.4)
         """
         d = dict(self.summary)
         d["payments"] = [dict(r) for r in self.payment_rows]
@@ -172,7 +175,7 @@ PAYMENT_COLUMNS = [Column("name", "payment"), Column("trigger", "trigger"), Colu
 
 def _group_pv(out: DealOutcomes, probs: np.ndarray, group: str) -> float:
     cats = GROUPS[group]
-    comps = [c for c in out.components if (c.category in cats if cats else not c.stream and c.category != "upfront")]
+    comps = [c for c in out.components if (c.category in cats if cats else not c.stream and c.category not in _NAMED)]
     return float(sum(expectation(c.pv, probs)[0] for c in comps))
 
 
@@ -188,6 +191,9 @@ def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None
         out[f"pv_{group}_licensee"] = _group_pv(eo, pe, group)
     out["pv_rd_before_signing_licensor"] = float(sum(expectation(c.pv, pl)[0] for c in lo.components
                                                      if c.category == "rd_before_signing"))
+    for side, o, pr in (("licensor", lo, pl), ("licensee", eo, pe)):
+        out[f"pv_tranches_{side}"] = float(sum(expectation(c.pv, pr)[0] for c in o.components
+                                               if c.category == "tranche"))
     out["asset_rnpv_licensor"] = float(expectation(lo.asset, pl)[0])
     out["asset_rnpv_licensee"] = float(expectation(eo.asset, pe)[0])
     out["licensor_npv"] = float(expectation(lo.licensor, pl)[0])
@@ -220,15 +226,25 @@ def _payments_table(deal: Deal, lic: PartyView, lee: PartyView, lo: DealOutcomes
         })
     for p in expand_payments(deal):
         t2, p2 = kind_of(p.trigger).event(p.trigger, lee.plan, lee.lines)
-        _, p_paid = trigger_time_probability(p.trigger, lee.plan, lee.lines, signing_time(deal, lee.plan))
+        _, p_paid = trigger_time_probability(p.trigger, lee.plan, lee.lines, signing_time(deal, lee.plan),
+                                             expiry_time(p, lee.plan))
         t = float(t2[0])
         if math.isfinite(t) and p_paid[0] == 0 and p2[0] > 0:
-            notes.append(f"milestone '{p.name}' falls at {t:.2f} years, "
-                         + ("after the horizon" if t > lee.plan.horizon else "before the deal is signed")
-                         + ": it pays nothing")
+            why = ("after the horizon" if t > lee.plan.horizon else "before the deal is signed"
+                   if t < signing_time(deal, lee.plan) else f"after it expires ({p.expires})")
+            notes.append(f"milestone '{p.name}' falls at {t:.2f} years, {why}: it pays nothing")
         if not math.isfinite(t):
             notes.append(f"milestone '{p.name}' is never reached within the horizon on the success path")
     return rows
+
+
+def asset_row(npv: dict[str, float], licensee_loa: float) -> dict[str, Any]:
+    """The payments table's last row: the asset the licensee holds (its rNPV at the licensee's rate and beliefs;
+    the licensor's column 0, since its NPV counts only what it receives), so that each PV column sums to that
+    side's NPV."""
+    return {"name": "Asset held by the licensee (its rNPV)", "category": "asset", "trigger": "development and sales",
+            "amount": None, "probability": licensee_loa, "probability_licensor": None, "time": None, "date": None,
+            "pv_licensor": 0.0, "pv_licensee": npv["asset_rnpv_licensee"], "cvr": False}
 
 
 def _expected_stream_lines(deal: Deal, v: PartyView) -> dict[str, np.ndarray]:
@@ -271,6 +287,7 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
             notes.append(f"no break-even LOA in [{lo_x}, {hi_x}]: the licensee's NPV runs from {flo:,.1f} to {fhi:,.1f}")
     summary = deal_summary(deal, npv, lee, t_up, be_loa, licensee_irr(deal, lee),
                            float(lee.lines.loa[0]), float(lic.lines.loa[0]), notes)
+    table.append(asset_row(npv, summary["licensee_loa"]))
     return DealValuation(summary, table, lic, lee, notes)
 
 
@@ -289,8 +306,18 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
                      "counts 0 for both parties")
     if irr is None:
         notes.append("licensee IRR: the expected cash flows have no single root (no sign change or several)")
-    headline = deal.upfront + sum(p.amount for p in expand_payments(deal))
-    total_value = lnpv + enpv
+    pays = expand_payments(deal)
+    headline = deal.upfront + sum(p.amount for p in pays)
+    tranches = sum((p.amount for p in pays if p.category == "tranche"), 0.0)
+    # each side's gain over what it has without the deal: the seller its stand-alone value of the asset (its
+    # rate, its beliefs), the buyer nothing (docs/method.md 3.5)
+    reservation = npv["asset_rnpv_licensor"]
+    gain_lic, gain_lee = lnpv - reservation, enpv
+    share = gain_lic / (gain_lic + gain_lee) if gain_lic > 0 and gain_lee > 0 else None
+    if share is None:
+        who = " and ".join(n for n, g in ((deal.licensor.name, gain_lic), (deal.licensee.name, gain_lee)) if g <= 0)
+        notes.append(f"licensor share of the gains not reported: {who} does not gain from the deal at these terms "
+                     f"(licensor gain {gain_lic:,.1f}, licensee gain {gain_lee:,.1f})")
     summary = {
         "kind": deal.kind,
         "licensor": deal.licensor.name,
@@ -298,14 +325,21 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
         "licensor_discount_rate": deal.licensor.discount_rate,
         "licensee_discount_rate": deal.licensee.discount_rate,
         "upfront": deal.upfront,
+        "structure": deal.structure or ("shares" if deal.kind == "acquisition" else "asset"),
+        "net_cash": deal.net_cash,
+        "tranches_total": tranches,
+        "net_consideration": deal.upfront + tranches - deal.net_cash,
         "equity_premium": deal.equity_premium,
-        "milestones_total": headline - deal.upfront,
+        "milestones_total": headline - deal.upfront - tranches,
         "headline_value": headline,
         "risk_adjusted_value": npv["pv_upfront_licensee"] + npv["pv_milestones_licensee"] + npv["pv_royalties_licensee"],
         "risk_adjusted_value_licensor_view": npv["pv_upfront_licensor"] + npv["pv_milestones_licensor"] + npv["pv_royalties_licensor"],
         "licensor_npv": lnpv,
         "licensee_npv": enpv,
-        "licensor_share": lnpv / total_value if total_value > 0 else math.nan,
+        "licensor_reservation_value": reservation,
+        "licensor_gain": gain_lic,
+        "licensee_gain": gain_lee,
+        "licensor_share": share,
         "asset_rnpv_licensee_view": npv["asset_rnpv_licensee"],
         "asset_rnpv_licensor_view": npv["asset_rnpv_licensor"],
         "breakeven_upfront": be_up,
@@ -315,7 +349,8 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
         "licensor_loa": licensor_loa,
     }
     for k in ("pv_milestones_licensor", "pv_milestones_licensee", "pv_royalties_licensor", "pv_royalties_licensee",
-              "pv_profit_share_licensor", "pv_profit_share_licensee", "pv_rd_before_signing_licensor"):
+              "pv_profit_share_licensor", "pv_profit_share_licensee", "pv_rd_before_signing_licensor",
+              "pv_tranches_licensor", "pv_tranches_licensee", "pv_net_cash_licensor", "pv_net_cash_licensee"):
         summary[k] = npv[k]
     return summary
 
@@ -328,9 +363,9 @@ def licensee_irr(deal: Deal, lee: PartyView) -> float | None:
     plan, ln = lee.plan, lee.lines
     t_deal = upfront_time(deal, plan)
     times = [max(t_deal, 0.0)]
-    flows = [-deal.upfront if t_deal >= 0 else 0.0]
+    flows = [deal.net_cash - deal.upfront if t_deal >= 0 else 0.0]
     for p in expand_payments(deal):
-        t, prob = trigger_time_probability(p.trigger, plan, ln, signing_time(deal, plan))
+        t, prob = trigger_time_probability(p.trigger, plan, ln, signing_time(deal, plan), expiry_time(p, plan))
         if math.isfinite(t[0]) and prob[0] > 0 and t[0] >= 0:
             times.append(float(t[0]))
             flows.append(-p.amount * float(prob[0]))

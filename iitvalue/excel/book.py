@@ -144,7 +144,8 @@ def _write_model(book: Book, result) -> dict[str, Any]:
         milestones = write_milestones(book, result, model, deal_in, disc)
         royalties = write_royalties(book, result, model, deal_in, disc)
         shares = write_shares(book, result, model, deal_in, disc)
-        npvs = write_npvs(book, result, deal_in, disc, milestones, royalties.pv, shares.pv, shares.asset["licensee"])
+        npvs = write_npvs(book, result, deal_in, disc, milestones, royalties.pv, shares.pv, shares.asset["licensee"],
+                          shares.asset["licensor"])
         cash = write_licensee(book, result, model, deal_in, disc, milestones, royalties, shares)
         deal = DealCells(deal_in, disc, milestones, royalties.pv, shares.pv, shares.asset, npvs, cash)
     return {"model": model, "deal": deal, "pos_in": pos_in, "deal_in": deal_in, "scenarios": scenarios}

@@ -71,8 +71,12 @@ def write_bridge(b: Book, model: Model, deal: DealCells, row: int, col: int) -> 
               lambda role: (f"{deal.asset[role]}-{rnpv}", deal.asset[role].value - rnpv.value)),
              ("Asset passed to the licensee",
               lambda role: (f"-{deal.asset[role]}", -deal.asset[role].value) if role == "licensor" else ("0", 0.0))]
-    for label, pv in (("Upfront", deal.disc.pv_up), ("Milestones", deal.milestones.pv),
-                      ("Royalties", deal.royalties), ("Profit and cost share", deal.share)):
+    streams = [("Upfront", deal.disc.pv_up), ("Milestones", deal.milestones.pv)]
+    if deal.milestones.tranches is not None:
+        streams.append(("Tranches", deal.milestones.tranches))
+    if deal.disc.pv_net_cash is not None:
+        streams.append(("Target's net cash handed over", deal.disc.pv_net_cash))
+    for label, pv in streams + [("Royalties", deal.royalties), ("Profit and cost share", deal.share)]:
         steps.append((f"{label} (+ in, - out)",
                       lambda role, pv=pv: (("" if sign[role] > 0 else "-") + f"{pv[role]}", sign[role] * pv[role].value)))
     totals = {role: 0.0 for role in ROLES}
@@ -103,6 +107,9 @@ def write_payments(b: Book, result, deal: DealCells, row: int, col: int) -> int:
     for p in deal.milestones.payments:
         pay = p.inputs.payment
         lines.append((pay.name, describe(pay.trigger), p.amount, p.paid, p.time, p.pv))
+    if disc.pv_net_cash is not None:  # the licensor hands the target's net cash over with the shares: -N
+        lines.append(("Net cash of the target (-N)", "closing" if d.closing else "deal date", deal.inputs.net_cash,
+                      None, disc.t_up, disc.pv_net_cash))
     for name, trig, amount, prob, t, pv in lines:
         b.put_text(sh, r, col, name)
         b.put_text(sh, r, col + 1, trig)
@@ -123,6 +130,6 @@ def write_payments(b: Book, result, deal: DealCells, row: int, col: int) -> int:
         r += 1
     b.put_text(sh, r, col, "Total", b.f["sub"])
     for c, role, sign in ((5, "licensor", 1.0), (6, "licensee", -1.0)):
-        total = sign * sum(x[role].value for x in (disc.pv_up, deal.milestones.pv, deal.royalties, deal.share))
+        total = sign * (sum(x[-1][role].value for x in lines) + deal.royalties[role].value + deal.share[role].value)
         b.put_formula(sh, r, col + c, f"=SUM({a1(first, col + c)}:{a1(r - 1, col + c)})", total, "money", "out")
     return r + 2

@@ -28,7 +28,10 @@ LABELS = {  # readable labels of the parity rows (the JSON key is in column F)
     "deal.pv_profit_share_licensor": "PV of the licensor's share, licensor's view",
     "deal.pv_profit_share_licensee": "PV of the licensor's share, licensee's view",
     "deal.headline_value": "Headline value", "deal.risk_adjusted_value": "Risk-adjusted value of the payments",
-    "deal.breakeven_upfront": "Break-even upfront"}
+    "deal.breakeven_upfront": "Break-even upfront", "deal.licensor_gain": "Licensor gain over its stand-alone value",
+    "deal.pv_tranches_licensor": "PV of the tranches, licensor", "deal.pv_tranches_licensee": "PV of the tranches, licensee",
+    "deal.pv_net_cash_licensor": "PV of the net cash component, licensor",
+    "deal.pv_net_cash_licensee": "PV of the net cash component, licensee"}
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,12 @@ def parity_pairs(model: Model, deal: DealCells | None) -> list[tuple[str, Cell]]
                   ("deal.asset_rnpv_licensor_view", deal.asset["licensor"])]
         for part, cells in (("milestones", ms.pv), ("royalties", deal.royalties), ("profit_share", deal.share)):
             pairs += [(f"deal.pv_{part}_{role}", cells[role]) for role in ("licensor", "licensee")]
-        pairs += [("deal.headline_value", ms.headline), ("deal.risk_adjusted_value", npv.risk_adjusted_value)]
+        pairs += [("deal.headline_value", ms.headline), ("deal.risk_adjusted_value", npv.risk_adjusted_value),
+                  ("deal.licensor_gain", npv.licensor_gain)]
+        if ms.tranches is not None:
+            pairs += [(f"deal.pv_tranches_{role}", ms.tranches[role]) for role in ("licensor", "licensee")]
+        if deal.disc.pv_net_cash is not None:
+            pairs += [(f"deal.pv_net_cash_{role}", deal.disc.pv_net_cash[role]) for role in ("licensor", "licensee")]
         if npv.breakeven_upfront is not None:
             pairs.append(("deal.breakeven_upfront", npv.breakeven_upfront))
     return pairs

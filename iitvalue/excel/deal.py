@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..deal.kernel import DealOutcomes, deal_outcomes, discount
-from ..deal.payments import describe, expand_payments, signing_time, trigger_time_probability, upfront_time
+from ..deal.payments import (describe, expand_payments, expiry_time, signing_time, trigger_time_probability,
+                             upfront_time)
 from ..model.outcomes import expectation, outcome_probabilities
 from ..termsheet.triggers import ExcelRefs, kind_of
 from .asset import Model
@@ -34,6 +35,7 @@ class PaymentInputs:
     payment: Any  # iitvalue.deal.payments.Payment
     amount_tpl: str
     trigger_cell: Cell | None
+    expires: Cell | None = None  # the date after which its trigger no longer pays
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class DealInputs:
     profit_share: dict[int, Cell]
     cost_share: dict[int, Cell]
     pool_shares: tuple[tuple[Cell, ...], ...] = ()
+    net_cash: Cell | None = None  # the target's net cash (acquisitions of shares)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Discounting:
     t_up: Cell
     t_deal: Cell
     pv_up: dict[str, Cell]
+    pv_net_cash: dict[str, Cell] | None = None  # the licensor component -N DF(t_up), for each party
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class Milestones:
     payments: tuple[PaymentCells, ...]
     pv: dict[str, Cell]
     headline: Cell
+    tranches: dict[str, Cell] | None = None  # PV of the tranches for each party (not in ``pv``)
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class DealNPVs:
     licensor_share: Cell
     risk_adjusted_value: Cell
     breakeven_upfront: Cell | None
+    licensor_gain: Cell | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,14 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
                   name="upfront")
     inp(None, "Of which equity premium", "deal.equity_premium", d.equity_premium, "millions", "shown only", "money",
         style="struct")
+    net_cash = None
+    if d.kind == "acquisition":
+        structure = d.structure or "shares"
+        inp(None, "Structure", "deal.structure", structure, "", STRUCT_NOTE if d.structure else
+            "default for an acquisition (shares)", style="struct")
+        if structure == "shares" and "net_cash" in d.model_fields_set:  # written only when the sheet states it
+            net_cash = inp("net_cash", "Target's net cash at closing (negative: net debt)", "deal.net_cash", d.net_cash,
+                           "millions", "term sheet", "money")
     lcs = inp("lcs", "Licensor's share of development costs after the deal", "deal.licensor_cost_share",
               d.licensor_cost_share, "fraction", "term sheet" if "licensor_cost_share" in d.model_fields_set
               else "default", "pct", PROB)
@@ -199,8 +213,8 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
         amount = inp(key + "_amt", f"{ms.name}: amount", f"{pre}.amount", ms.amount, "millions", "term sheet",
                      "money", NONNEG)
         inp(None, f"{ms.name}: trigger", f"{pre}.trigger", describe(ms.trigger), "", STRUCT_NOTE, style="struct")
-        rows.append(PaymentInputs(key, next(payments), str(amount), _trigger_inputs(book, key, ms.trigger,
-                                                                                    pre + ".trigger")))
+        trig_cell = _trigger_inputs(book, key, ms.trigger, pre + ".trigger")
+        rows.append(PaymentInputs(key, next(payments), str(amount), trig_cell, _expiry_input(book, key, ms, pre)))
     pool_shares = []
     for i, pool in enumerate(d.pools):
         pre = f"deal.pools[{i}]"
@@ -208,6 +222,7 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
         total = inp(f"pool{i}", f"{pool.name}: total", f"{pre}.amount", pool.amount, "millions", "term sheet",
                     "money", NONNEG)
         k = len(pool.triggers)
+        expires = _expiry_input(book, f"pool{i}", pool, pre)
         pool_shares.append([])
         for q, (trig, sh) in enumerate(zip(pool.triggers, pool.shares or [1.0 / k] * k)):
             key = f"pay{len(rows)}"
@@ -216,7 +231,15 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
                         "pct", PROB)
             pool_shares[-1].append(share)
             rows.append(PaymentInputs(key, next(payments), f"{total}*{share}",
-                                      _trigger_inputs(book, key, trig, f"{pre}.triggers[{q}]")))
+                                      _trigger_inputs(book, key, trig, f"{pre}.triggers[{q}]"), expires))
+    for i, tr in enumerate(d.tranches):
+        pre, key = f"deal.tranches[{i}]", f"pay{len(rows)}"
+        pay = next(payments)
+        amount = inp(key + "_amt", f"Tranche {i + 1}: amount (non-contingent)", f"{pre}.amount", tr.amount,
+                     "millions", tr.source or "term sheet", "money", NONNEG)
+        date = book.input_row(key + "_date", f"Tranche {i + 1}: payment date", f"{pre}.date", tr.date, "date",
+                              "term sheet", "date", None)
+        rows.append(PaymentInputs(key, pay, str(amount), date))
     royalties = []
     for i, roy in enumerate(d.royalties):
         pre = f"deal.royalties[{i}]"
@@ -252,7 +275,15 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
                 inp(None, f"Observed {f.replace('_', ' ')}", f"deal.observed.{f}", getattr(d.observed, f), "millions",
                     d.observed.source or "term sheet (shown only)", "money", style="struct")
     return DealInputs(deal_date, closing, upfront, lcs, rates, tuple(rows), tuple(royalties), profit_share,
-                      cost_share, tuple(tuple(x) for x in pool_shares))
+                      cost_share, tuple(tuple(x) for x in pool_shares), net_cash)
+
+
+def _expiry_input(book: Book, key: str, item, pre: str) -> Cell | None:
+    """The ``expires`` date of a milestone or pool (``{key}_exp``), when it has one."""
+    if item.expires is None:
+        return None
+    return book.input_row(key + "_exp", f"{item.name}: pays only if its trigger happens by", f"{pre}.expires",
+                          item.expires, "date", "term sheet", "date", None)
 
 
 # the trigger fields that are inputs of their own (the others name a phase or territory): key suffix, label, unit,
@@ -310,7 +341,12 @@ def write_discounting(book: Book, result, model: Model, deal_in: DealInputs) -> 
     pv_up = {role: b.scalar(f"pvup_{role}", f"PV of the upfront, {role}", "millions",
                             f"{deal_in.upfront}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))", p.pv("upfront"), "money")
              for role, p in parties.items()}
-    return Discounting(parties, t_up, t_deal, pv_up)
+    pv_nc = None
+    if deal_in.net_cash is not None:
+        pv_nc = {role: b.scalar(f"pvnc_{role}", f"Net cash handed over with the shares (licensor component -N), PV, "
+                                f"{role}", "millions", f"-{deal_in.net_cash}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))",
+                                p.pv("net_cash"), "money") for role, p in parties.items()}
+    return Discounting(parties, t_up, t_deal, pv_up, pv_nc)
 
 
 def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc: Discounting) -> Milestones:
@@ -341,7 +377,8 @@ def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc
     refs = ExcelRefs(start=lambda j: str(dev.start[j]), p_start=lambda j: str(dev.p_start[j]),
                      launch=lambda m: str(territories[m].launch), T=str(dev.T), loa=str(dev.loa))
     # the kernel's milestone components, in the order of the payments (after the upfront)
-    components = {role: [c for c in p.outcomes.components if not c.stream][1:] for role, p in disc.parties.items()}
+    components = {role: [c for c in p.outcomes.components if not c.stream and c.category not in ("upfront", "net_cash")]
+                  for role, p in disc.parties.items()}
     signing = signing_time(result.sheet.deal, plan)
     out = []
     for n, pay in enumerate(deal_in.payments):
@@ -358,26 +395,36 @@ def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc
                          "prob")
         else:
             pr = b.scalar(f"{key}_pr", f"{p.name}: probability of the trigger", "fraction", p_tpl, prob[0], "prob")
-        paid = b.scalar(f"{key}_p", f"{p.name}: probability paid (0 after the horizon or before signing)", "fraction",
+        expiry = ""
+        if pay.expires is not None:  # (expires - valuation date) / days per year, as deal.payments.expiry_time
+            expiry = f",{t_when}<=({pay.expires}-{inputs.vdate})/{inputs.const.dpy}+{inputs.const.tolp}"
+        paid = b.scalar(f"{key}_p", f"{p.name}: probability paid (0 after the horizon"
+                        + (", after it expires" if expiry else "") + " or before signing)", "fraction",
                         f"IF(AND({t_when}<={inputs.horizon}+{inputs.const.tolp},{t_when}>={disc.t_deal}-"
-                        f"{inputs.const.tolp}),{pr},0)",
-                        trigger_time_probability(trig, plan, ln, signing)[1][0], "prob")
+                        f"{inputs.const.tolp}{expiry}),{pr},0)",
+                        trigger_time_probability(trig, plan, ln, signing, expiry_time(p, plan))[1][0], "prob")
         pv = {role: b.scalar(f"{key}_pv_{role}", f"{p.name}: PV, {role}", "millions",
                              f"{amount}*{paid}*IF({t_when}<0,0,(1+{party.rate})^(-{t_when}))",
                              party.expect(components[role][n].pv), "money") for role, party in disc.parties.items()}
         out.append(PaymentCells(pay, amount, t_when, paid, pv))
-    total = {}
+    total, tranches = {}, None
+    ms = [x for x in out if x.inputs.payment.category != "tranche"]
+    tr = [x for x in out if x.inputs.payment.category == "tranche"]
     for role in ROLES:
-        value = sum(x.pv[role].value for x in out)
-        if out:
+        value = sum(x.pv[role].value for x in ms)
+        if ms:
             total[role] = b.scalar(f"pvms_{role}", f"PV of all milestones, {role}", "millions",
-                                   "+".join(str(x.pv[role]) for x in out), value, "money")
+                                   "+".join(str(x.pv[role]) for x in ms), value, "money")
         else:
             total[role] = b.const(f"pvms_{role}", f"PV of all milestones, {role} (none)", "millions", 0.0, "money")
-    headline = b.scalar("headline", "Headline value = upfront + all milestones (undiscounted, unrisked)", "millions",
-                        str(deal_in.upfront) + "".join(f"+{x.amount}" for x in out),
+    if tr:
+        tranches = {role: b.scalar(f"pvtr_{role}", f"PV of the tranches (deferred, non-contingent), {role}", "millions",
+                                   "+".join(str(x.pv[role]) for x in tr), sum(x.pv[role].value for x in tr), "money")
+                    for role in ROLES}
+    headline = b.scalar("headline", "Headline value = upfront + tranches + all milestones (undiscounted, unrisked)",
+                        "millions", str(deal_in.upfront) + "".join(f"+{x.amount}" for x in out),
                         result.deal.summary["headline_value"], "money")
-    return Milestones(tuple(out), total, headline)
+    return Milestones(tuple(out), total, headline, tranches)
 
 
 def _write_sales_rows(b: Book, key: str, name: str, trig, threshold: Cell, model: Model) -> None:
@@ -398,8 +445,10 @@ def _write_sales_rows(b: Book, key: str, name: str, trig, threshold: Cell, model
 
 
 def write_npvs(book: Book, result, deal_in: DealInputs, disc: Discounting, milestones: Milestones,
-               royalties: dict[str, Cell], share: dict[str, Cell], asset_licensee: Cell) -> DealNPVs:
-    """Write the two NPVs, the licensor's share of the value, the risk-adjusted value of the payments and the
+               royalties: dict[str, Cell], share: dict[str, Cell], asset_licensee: Cell,
+               asset_licensor: Cell) -> DealNPVs:
+    """Write the two NPVs (with the tranches and the target's net cash where the deal has them), the licensor's
+    gain over its stand-alone value and its share of the gains, the risk-adjusted value of the payments and the
     break-even upfront (linear in the upfront, so the closed form is exact).
 
     Parameters
@@ -416,8 +465,8 @@ def write_npvs(book: Book, result, deal_in: DealInputs, disc: Discounting, miles
         The milestones' PV for each party.
     royalties, share : dict of str to Cell
         PV of the royalties and of the licensor's profit and cost share, for each party (:mod:`.streams`).
-    asset_licensee : Cell
-        The asset rNPV at the licensee's rate.
+    asset_licensee, asset_licensor : Cell
+        The asset rNPV at the licensee's and at the licensor's rate (the licensor's reservation value).
 
     Returns
     -------
@@ -426,24 +475,33 @@ def write_npvs(book: Book, result, deal_in: DealInputs, disc: Discounting, miles
     b = book
     lic, lee = disc.parties["licensor"], disc.parties["licensee"]
     b.section(CALC, "Deal: the two NPVs (docs/method.md 3.5)")
-    parts = {role: (disc.pv_up[role], milestones.pv[role], royalties[role], share[role]) for role in ROLES}
-    lnpv = b.scalar("lic_npv", "Licensor NPV = upfront + milestones + royalties + profit share", "millions",
+
+    def extra(role: str) -> tuple[Cell, ...]:  # the tranches and the target's net cash, where the deal has them
+        return tuple(x[role] for x in (milestones.tranches, disc.pv_net_cash) if x is not None)
+
+    parts = {role: (disc.pv_up[role], milestones.pv[role], royalties[role], share[role]) + extra(role) for role in ROLES}
+    label = " + tranches" * (milestones.tranches is not None) + " + net cash component" * (disc.pv_net_cash is not None)
+    lnpv = b.scalar("lic_npv", f"Licensor NPV = upfront + milestones + royalties + profit share{label}", "millions",
                     "+".join(map(str, parts["licensor"])), lic.expect(lic.outcomes.licensor), "money")
-    up, ms, roy, sh = parts["licensee"]
-    enpv = b.scalar("lee_npv", "Licensee NPV = asset rNPV - profit share - upfront - milestones - royalties",
-                    "millions", f"{asset_licensee}-{sh}-{up}-{ms}-{roy}", lee.expect(lee.outcomes.licensee), "money")
+    up, ms, roy, sh = parts["licensee"][:4]
+    enpv = b.scalar("lee_npv", f"Licensee NPV = asset rNPV - profit share - upfront - milestones - royalties{label.replace(' + ', ' - ')}",
+                    "millions", f"{asset_licensee}-{sh}-{up}-{ms}-{roy}" + "".join(f"-{x}" for x in extra("licensee")),
+                    lee.expect(lee.outcomes.licensee), "money")
     at_lee = b.scalar("lic_at_lee", "Licensor's receipts valued at the licensee's rate", "millions",
                       "+".join(map(str, parts["licensee"])), lee.expect(lee.outcomes.licensor), "money")
-    total = lnpv.value + enpv.value
-    share_of = b.scalar("lic_share", "Licensor's share of the total deal value", "fraction",
-                        f'IF({lnpv}+{enpv}>0,{lnpv}/({lnpv}+{enpv}),"n/a")',
-                        lnpv.value / total if total > 0 else "n/a", "pct")
-    rav = b.scalar("rav", "Risk-adjusted value of the payments, licensee's view", "millions", f"{up}+{ms}+{roy}",
-                   up.value + ms.value + roy.value, "money")
+    g = lnpv.value - asset_licensor.value  # as deal.value.deal_summary, on the workbook's common beliefs
+    gain_lic = b.scalar("lic_gain", "Licensor gain = licensor NPV - stand-alone value of the asset (its rate)", "millions",
+                        f"{lnpv}-{asset_licensor}", g, "money")
+    share_of = b.scalar("lic_share", "Licensor's share of the gains (n/a unless both sides gain)", "fraction",
+                        f'IF(AND({gain_lic}>0,{enpv}>0),{gain_lic}/({gain_lic}+{enpv}),"n/a")',
+                        g / (g + enpv.value) if g > 0 and enpv.value > 0 else "n/a", "pct")
+    rav_parts = (up, ms, roy) + ((milestones.tranches["licensee"],) if milestones.tranches is not None else ())
+    rav = b.scalar("rav", "Risk-adjusted value of the payments, licensee's view", "millions",
+                   "+".join(map(str, rav_parts)), sum(c.value for c in rav_parts), "money")
     be = None
     if disc.t_up.value >= 0:
         be = b.scalar("be_up", "Break-even upfront = upfront + licensee NPV x (1 + r)^t (linear)", "millions",
                       f"{deal_in.upfront}+{enpv}*(1+{lee.rate})^{disc.t_up}",
                       result.sheet.deal.upfront + enpv.value / float(discount(lee.rate.value, disc.t_up.value)),
                       "money")
-    return DealNPVs(lnpv, enpv, at_lee, share_of, rav, be)
+    return DealNPVs(lnpv, enpv, at_lee, share_of, rav, be, gain_lic)

@@ -62,6 +62,17 @@ def deal_problems(sheet) -> list[Problem]:
         if t.type == "sales" and t.indication is not None:
             out.append(Problem(f"{where}.indication", "the workbook counts a sales milestone on the sales of every "
                                "approved indication: leave out 'indication' (value the sheet with value / simulate)"))
+    if d.net_cash:
+        out.append(Problem("deal.net_cash", "the several-indication workbook has no net-cash row yet (value the sheet "
+                           "with value / simulate, which count it)"))
+    if d.tranches:
+        out.append(Problem("deal.tranches", "the several-indication workbook has no tranche rows yet (value the sheet "
+                           "with value / simulate, which count them)"))
+    for what, items in (("milestones", d.milestones), ("pools", d.pools)):
+        for i, m in enumerate(items):
+            if m.expires is not None:
+                out.append(Problem(f"deal.{what}[{i}].expires", "the several-indication workbook does not apply an "
+                                   "expiry date yet (value the sheet with value / simulate, which do)"))
     for i, ps in enumerate(d.profit_shares):
         for t in ps.territories:
             if t not in lead_t:

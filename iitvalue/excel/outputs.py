@@ -61,7 +61,7 @@ def summary_rows(result, model: Model, deal: DealCells | None) -> list[SummaryRo
         d, npv = result.sheet.deal, deal.npvs
         rows += [SummaryRow(f"Licensor NPV ({d.licensor.name})", npv.licensor, "money", "deal_licensor_npv"),
                  SummaryRow(f"Licensee NPV ({d.licensee.name})", npv.licensee, "money", "deal_licensee_npv"),
-                 SummaryRow("Licensor's share of the deal value", npv.licensor_share, "pct"),
+                 SummaryRow("Licensor's share of the gains", npv.licensor_share, "pct"),
                  SummaryRow("Headline value (upfront + milestones)", deal.milestones.headline, "money"),
                  SummaryRow("Risk-adjusted payments (licensee's view)", npv.risk_adjusted_value, "money")]
         if npv.breakeven_upfront is not None:

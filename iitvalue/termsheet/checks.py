@@ -225,6 +225,19 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
         add(("deal", "closing"), f"{d.closing} is before the deal date {d.date}")
     if d.equity_premium > d.upfront:
         add(("deal", "equity_premium"), "the equity premium is part of the upfront and cannot exceed it")
+    if d.structure == "shares" and d.kind != "acquisition":
+        add(("deal", "structure"), f"a '{d.kind}' transfers rights, not shares: use structure = \"asset\" or leave it out")
+    if d.net_cash != 0 and (d.kind != "acquisition" or d.structure == "asset"):
+        add(("deal", "net_cash"), "the target's net cash applies only to an acquisition of shares "
+            "(kind = \"acquisition\", structure = \"shares\", the default for acquisitions)")
+    for i, tr in enumerate(d.tranches):
+        if tr.date < d.date:
+            add(("deal", "tranches", i, "date"), f"{tr.date} is before the deal date {d.date}: a tranche is paid "
+                "after signing (money paid before is part of the upfront)")
+    for what, items in (("milestones", d.milestones), ("pools", d.pools)):
+        for i, m in enumerate(items):
+            if m.expires is not None and m.expires < d.date:
+                add(("deal", what, i, "expires"), f"{m.expires} is before the deal date {d.date}: it could never pay")
 
     if sheet.indications:
         subs = [sheet] + [indication_sheet(sheet, k) for k in range(1, len(sheet.indications))]

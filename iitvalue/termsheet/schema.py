@@ -220,6 +220,7 @@ class Milestone(_Model):
     category: Literal[MILESTONE_CATEGORIES]  # type: ignore[valid-type]
     trigger: Trigger
     cvr: bool = False
+    expires: Date | None = None  # pays only if its trigger happens on or before this date
     source: Text | None = None
 
 
@@ -232,6 +233,15 @@ class Pool(_Model):
     triggers: list[Trigger] = Field(min_length=1)
     shares: list[float] | None = None
     cvr: bool = False
+    expires: Date | None = None  # every payment of the pool pays only if its trigger happens by then
+    source: Text | None = None
+
+
+class Tranche(_Model):
+    """Non-contingent deferred consideration: ``amount`` (millions) paid on ``date`` whatever happens."""
+
+    amount: float = Field(ge=0.0, le=MAX_MONEY)
+    date: Date
     source: Text | None = None
 
 
@@ -286,6 +296,10 @@ class Deal(_Model):
     licensor: Party
     licensee: Party
     upfront: float = Field(ge=0.0, le=MAX_MONEY)
+    # an acquisition of shares takes over the target's net cash (negative: net debt), millions at closing
+    structure: Literal["shares", "asset"] | None = None  # default: shares for an acquisition, else asset
+    net_cash: float = Field(default=0.0, ge=-MAX_MONEY, le=MAX_MONEY)
+    tranches: list[Tranche] = Field(default_factory=list)
     equity_premium: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
     licensor_cost_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of development costs from the deal on
     platform: bool = False  # the buyer also acquires a technology platform beyond this asset (calibration premium)

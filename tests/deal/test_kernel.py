@@ -132,6 +132,16 @@ def deals(draw):
                                  {"territories": ["EU"], "licensor_share": draw(st.floats(0, 1))}]
     deal["licensor"]["discount_rate"] = draw(st.floats(0.0, 0.25))
     deal["licensee"]["discount_rate"] = draw(st.floats(0.0, 0.25))
+    # the deal forms of docs/method.md 3.2: expiry dates, deferred tranches, an acquired company's net cash
+    for m in deal["milestones"]:
+        if draw(st.booleans()):
+            m["expires"] = deal["date"] + dt.timedelta(days=draw(st.integers(0, 4000)))
+    if draw(st.booleans()):
+        deal["tranches"] = [{"amount": draw(st.floats(0, 100)),
+                             "date": deal["date"] + dt.timedelta(days=draw(st.integers(0, 3000)))}]
+    if draw(st.booleans()):
+        deal["kind"] = "acquisition"
+        deal["net_cash"] = draw(st.floats(-100, 200))
     return d
 
 
@@ -152,7 +162,9 @@ def test_monte_carlo_party_means_given_the_inputs_equal_value(d):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(deals())
 def test_payment_rows_sum_to_the_licensor_npv_and_parties_to_the_asset(d):
-    """The payments table lists every component, so its licensor PVs sum to licensor_npv; at one common rate
+    """The payments table lists every component and the asset the licensee holds, so its licensor PVs sum to
+    licensor_npv and its licensee PVs to licensee_npv (tranches, expiring milestones, net cash included); at one
+    common rate
     licensor + licensee = asset rNPV (Villiger & Bogdan 2009)."""
     rate = d["deal"]["licensor"]["discount_rate"]
     d["deal"]["licensee"]["discount_rate"] = rate
@@ -160,4 +172,7 @@ def test_payment_rows_sum_to_the_licensor_npv_and_parties_to_the_asset(d):
     res = iitvalue.value(TermSheet.from_dict(d))
     s, pay = res.deal.summary, res.deal.payments
     assert pay["pv_licensor"].sum() == pytest.approx(s["licensor_npv"], abs=1e-9 * (1 + abs(s["licensor_npv"])))
+    assert pay["pv_licensee"].sum() == pytest.approx(s["licensee_npv"], abs=1e-9 * (1 + abs(s["licensee_npv"])))
+    assert s["licensor_gain"] + s["licensee_gain"] == pytest.approx(
+        s["licensor_npv"] + s["licensee_npv"] - s["asset_rnpv_licensor_view"], abs=1e-9 * (1 + abs(s["licensor_npv"])))
     assert s["licensor_npv"] + s["licensee_npv"] == pytest.approx(res.summary["asset.rnpv"], rel=1e-9, abs=1e-9)

@@ -72,9 +72,9 @@ def test_pool_spread_equal_and_by_shares():
                           "triggers": [{"type": "approval", "territory": "US"}, {"type": "phase_success", "phase": "P1"}],
                           "shares": [2 / 3, 1 / 3]}])
     pay = deal_of(d).payments
-    assert list(pay["amount"][1:]) == pytest.approx([60.0, 30.0])
+    assert list(pay["amount"][1:-1]) == pytest.approx([60.0, 30.0])  # the last row is the asset the licensee holds
     d["deal"]["pools"][0].pop("shares")
-    assert list(deal_of(d).payments["amount"][1:]) == pytest.approx([45.0, 45.0])
+    assert list(deal_of(d).payments["amount"][1:-1]) == pytest.approx([45.0, 45.0])
 
 
 def test_marginal_tiers_by_hand():

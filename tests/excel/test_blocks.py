@@ -49,7 +49,7 @@ def run_blocks(result, path: Path) -> dict:
         ms = deal.write_milestones(book, result, model, d_in, disc)
         roy = streams.write_royalties(book, result, model, d_in, disc)
         sh = streams.write_shares(book, result, model, d_in, disc)
-        npvs = deal.write_npvs(book, result, d_in, disc, ms, roy.pv, sh.pv, sh.asset["licensee"])
+        npvs = deal.write_npvs(book, result, d_in, disc, ms, roy.pv, sh.pv, sh.asset["licensee"], sh.asset["licensor"])
         cash = licensee.write_licensee(book, result, model, d_in, disc, ms, roy, sh)
         out["deal"] = deal.DealCells(d_in, disc, ms, roy.pv, sh.pv, sh.asset, npvs, cash)
     outputs.write_outputs(book, result, model, outputs.summary_rows(result, model, out["deal"]), out["deal"], [], False)

@@ -182,10 +182,24 @@ def market_sheet() -> dict:
     return d
 
 
+def acquired_sheet() -> dict:
+    """EsoBiotec as the acquisition of a company with net cash, a deferred tranche, a pool that expires before
+    its later trigger and a milestone that expires after its trigger (docs/method.md 3.2)."""
+    d = tomllib.loads((EXAMPLES / "esobiotec.toml").read_text())
+    deal = d["deal"]
+    deal.update(net_cash=60.0, structure="shares",
+                tranches=[{"amount": 75.0, "date": dt.date(2026, 3, 17)}, {"amount": 25.0, "date": dt.date(2027, 9, 1)}])
+    deal["pools"][0]["expires"] = dt.date(2028, 1, 1)  # phase 2 starts in 2026 (paid), phase 3 in 2028-03 (lapses)
+    deal["milestones"] = [{"name": "US approval by 2033", "amount": 40.0, "category": "regulatory",
+                           "trigger": {"type": "approval", "territory": "US"}, "expires": dt.date(2033, 12, 31)}]
+    return d
+
+
 def sheets() -> dict[str, iitvalue.TermSheet]:
     return {"esobiotec": iitvalue.load(EXAMPLES / "esobiotec.toml"), "legend": iitvalue.load(COMPARABLES / "legend.toml"),
             "template": iitvalue.load(TEMPLATE), "sink": iitvalue.TermSheet.from_dict(sink_sheet()),
-            "market": iitvalue.TermSheet.from_dict(market_sheet())}
+            "market": iitvalue.TermSheet.from_dict(market_sheet()),
+            "acquired": iitvalue.TermSheet.from_dict(acquired_sheet())}
 
 
 @pytest.fixture(scope="module")
@@ -210,12 +224,12 @@ def recalculated(exported, tmp_path_factory):
 
 
 # ---- parity with a real spreadsheet engine ----------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["esobiotec", "legend", "template", "sink", "market"])
+@pytest.mark.parametrize("name", ["esobiotec", "legend", "template", "sink", "market", "acquired"])
 def test_libreoffice_recalculation_matches_python(name, exported, recalculated):
     res, path = exported[name]
     got = named(recalculated[name])
     expected_names = {"esobiotec": set(OUTPUT_NAMES), "legend": set(OUTPUT_NAMES), "sink": set(OUTPUT_NAMES),
-                      "market": set(OUTPUT_NAMES),
+                      "market": set(OUTPUT_NAMES), "acquired": set(OUTPUT_NAMES),
                       "template": {"asset_rnpv", "asset_npv_unrisked"}}[name]  # the template has no readouts, no deal
     assert set(got) == expected_names
     summary = res.summary
