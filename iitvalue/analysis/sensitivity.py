@@ -46,12 +46,31 @@ def swing_of(sheet: TermSheet, u: Uncertainty, pct: float = 0.20) -> tuple[float
     return b * (1 - pct), b * (1 + pct), f"base -/+{pct:.0%}"
 
 
+# what a tornado, a scenario table or a grid can rank or tabulate (docs/cli.md, sensitivity)
+METRICS = {"asset.rnpv": "asset rNPV", "asset.loa": "asset LOA", "deal.licensor_npv": "licensor NPV",
+           "deal.licensee_npv": "licensee NPV", "deal.licensor_gain": "licensor gain",
+           "deal.breakeven_upfront": "break-even upfront"}
+
+
+def check_metric(sheet: TermSheet, metric: str) -> None:
+    """An unknown metric, or a deal metric of a sheet without a deal, is an input error (exit 2)."""
+    if metric not in METRICS:
+        raise InputError(Problem("--metric", f"unknown metric '{metric}'; allowed: {', '.join(METRICS)}"))
+    if metric.startswith("deal.") and sheet.deal is None:
+        raise InputError(Problem("--metric", f"'{metric}' needs a [deal] table"))
+
+
 def _metrics(result) -> dict[str, float]:
     out = {"asset.rnpv": float(result.asset.summary["rnpv"]), "asset.loa": float(result.asset.summary["loa"])}
     if result.deal is not None:
-        out["deal.licensor_npv"] = float(result.deal.summary["licensor_npv"])
-        out["deal.licensee_npv"] = float(result.deal.summary["licensee_npv"])
+        out.update(_deal_metrics(result.deal.summary))
     return out
+
+
+def _deal_metrics(summary: dict[str, Any]) -> dict[str, float]:
+    """The deal metrics of :data:`METRICS` from a deal summary (a missing break-even upfront is nan)."""
+    return {k: float("nan") if summary[k[5:]] is None else float(summary[k[5:]])
+            for k in METRICS if k.startswith("deal.")}
 
 
 def _value_with(sheet: TermSheet, changes: dict[str, Any], label: str) -> dict[str, float]:
@@ -66,20 +85,22 @@ class Tornado(Rows):
     nested) with the base case's metrics (``base``), a DataFrame with numeric dtypes (``frame``: ``low``,
     ``high`` and ``base`` are NaN for the posterior's class row), a formatted notebook table and :meth:`plot`."""
 
-    def __init__(self, rows: list[dict[str, Any]], base: dict[str, float], asset: str = "", currency: str = ""):
-        super().__init__(rows, TORNADO_COLUMNS, f"Tornado of the asset rNPV of {asset} ({currency} millions; base "
-                                                f"{money(base['asset.rnpv'])})", index="path",
-                         numeric=("base", "low", "high"))
-        self.base = base
+    def __init__(self, rows: list[dict[str, Any]], base: dict[str, float], asset: str = "", currency: str = "",
+                 metric: str = "asset.rnpv"):
+        super().__init__(rows, tornado_columns(metric), f"Tornado of the {METRICS[metric]} of {asset} ({currency} "
+                         f"millions; base {money(base[metric]) if metric != 'asset.loa' else percent(base[metric])})",
+                         index="path", numeric=("base", "low", "high"))
+        self.base, self.metric = base, metric
 
-    def plot(self, metric: str = "asset.rnpv"):
+    def plot(self, metric: str | None = None):
         """A tornado chart of ``metric``: one bar per input from its value at low (red) to high (green) around the
         base, largest swing on top (docs/montecarlo.md section 7).
 
         Parameters
         ----------
-        metric : str
+        metric : str, optional
             ``asset.rnpv``, ``asset.loa`` or, with a deal, ``deal.licensor_npv``, ``deal.licensee_npv``, ...
+            (:data:`METRICS`); default the metric the tornado was ranked by.
 
         Returns
         -------
@@ -101,6 +122,7 @@ class Tornado(Rows):
         """
         from ..montecarlo.plots import plot_tornado
 
+        metric = metric or self.metric
         if not self:
             raise InputError(Problem("uncertainty", "no [[uncertainty]] entries to draw a tornado of"))
         fig = plot_tornado(list(self), self.base[metric], metric)
@@ -114,15 +136,25 @@ def _swing_text(x: Any) -> str:
     return f"{x:.4g}" if isinstance(x, float) else text(x)
 
 
-TORNADO_COLUMNS = [Column("rank", "#", integer), Column("path", "input", max_width=36),
-                   Column("low", "low", _swing_text), Column("high", "high", _swing_text),
-                   Column("asset.rnpv_low", "rNPV low", money, "rNPV at low"),
-                   Column("asset.rnpv_high", "rNPV high", money, "rNPV at high"), Column("swing", "swing", money),
-                   Column("basis", "basis")]
+def tornado_columns(metric: str = "asset.rnpv") -> list[Column]:
+    """The tornado table's columns for ``metric`` (its value at low and at high, the swing)."""
+    short = {"asset.rnpv": "rNPV", "asset.loa": "LOA", "deal.licensor_npv": "seller NPV",
+             "deal.licensee_npv": "buyer NPV", "deal.licensor_gain": "seller gain",
+             "deal.breakeven_upfront": "BE upfront"}[metric]
+    fmt = percent if metric == "asset.loa" else money
+    return [Column("rank", "#", integer), Column("path", "input", max_width=36),
+            Column("low", "low", _swing_text), Column("high", "high", _swing_text),
+            Column(f"{metric}_low", f"{short} low", fmt, f"{METRICS[metric]} at low"),
+            Column(f"{metric}_high", f"{short} high", fmt, f"{METRICS[metric]} at high"), Column("swing", "swing", fmt),
+            Column("basis", "basis")]
 
 
-def tornado(sheet: TermSheet, pct: float = 0.20) -> Tornado:
-    """One-way swings of every ``[[uncertainty]]`` input, all else at base, ranked by |rNPV(high) - rNPV(low)|.
+TORNADO_COLUMNS = tornado_columns()
+
+
+def tornado(sheet: TermSheet, pct: float = 0.20, metric: str = "asset.rnpv") -> Tornado:
+    """One-way swings of every ``[[uncertainty]]`` input, all else at base, ranked by |metric(high) -
+    metric(low)| (default the asset rNPV; ``metric`` one of :data:`METRICS`, e.g. ``deal.licensee_npv``).
 
     Each row: path, basis, base, low, high, and for each metric (asset.rnpv, asset.loa, deal.* when a deal
     exists) its value at low and high. The posterior entry swings the class: P(approval | inactive) against
@@ -133,6 +165,8 @@ def tornado(sheet: TermSheet, pct: float = 0.20) -> Tornado:
     sheet : TermSheet
     pct : float
         The relative swing of an input that declares neither a swing, low/high nor a distribution.
+    metric : str
+        What ranks the rows and is tabulated (every metric is in each row either way).
 
     Returns
     -------
@@ -146,6 +180,7 @@ def tornado(sheet: TermSheet, pct: float = 0.20) -> Tornado:
     >>> t.frame["swing"].dtype, t[0]["rank"]
     (dtype('float64'), 1)
     """
+    check_metric(sheet, metric)
     base = _metrics(value(sheet))
     rows = []
     for i, u in enumerate(sheet.uncertainty):
@@ -161,12 +196,12 @@ def tornado(sheet: TermSheet, pct: float = 0.20) -> Tornado:
         for k in base:
             row[f"{k}_low"] = lo_m[k]
             row[f"{k}_high"] = hi_m[k]
-        row["swing"] = abs(hi_m["asset.rnpv"] - lo_m["asset.rnpv"])
+        row["swing"] = abs(hi_m[metric] - lo_m[metric])
         rows.append(row)
-    rows.sort(key=lambda r: -r["swing"])
+    rows.sort(key=lambda r: -r["swing"] if np.isfinite(r["swing"]) else 0.0)
     for k, r in enumerate(rows, start=1):
         r["rank"] = k
-    return Tornado(rows, base, sheet.asset.name, sheet.valuation.currency)
+    return Tornado(rows, base, sheet.asset.name, sheet.valuation.currency, metric)
 
 
 def _class_metrics(sheet: TermSheet) -> tuple[dict[str, float], dict[str, float]]:
@@ -181,9 +216,7 @@ def _class_metrics(sheet: TermSheet) -> tuple[dict[str, float], dict[str, float]
         v = value_plan(plan)
         m = {"asset.rnpv": float(v.summary["rnpv"]), "asset.loa": float(v.summary["loa"])}
         if sheet.deal is not None:
-            d = value_deal_for(sheet, plan, plan, plan)
-            m["deal.licensor_npv"] = float(d.summary["licensor_npv"])
-            m["deal.licensee_npv"] = float(d.summary["licensee_npv"])
+            m.update(_deal_metrics(value_deal_for(sheet, plan, plan, plan).summary))
         out.append(m)
     return out[0], out[1]
 
@@ -225,6 +258,7 @@ def scenarios(sheet: TermSheet) -> Rows:
 def grid(sheet: TermSheet, x_path: str, x_values: list[float], y_path: str, y_values: list[float],
          metric: str = "asset.rnpv") -> dict[str, Any]:
     """A two-way grid: ``metric`` with ``x_path`` = x and ``y_path`` = y for every pair (rows y, columns x)."""
+    check_metric(sheet, metric)
     table = [[_value_with(sheet, {x_path: x, y_path: y}, f"grid {x_path}={x:g}, {y_path}={y:g}")[metric]
               for x in x_values] for y in y_values]
     return {"metric": metric, "x_path": x_path, "x_values": list(x_values), "y_path": y_path,

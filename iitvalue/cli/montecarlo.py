@@ -157,17 +157,20 @@ def _parse_grid(text: str) -> tuple[str, list[float]]:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--grid", "grids", multiple=True, metavar="PATH=v1,v2,...",
-              help="Give twice for a two-way grid of the asset rNPV, e.g. --grid pos.iit_weight=0.25,0.5,1 "
+              help="Give twice for a two-way grid of the metric, e.g. --grid pos.iit_weight=0.25,0.5,1 "
                    "--grid territories[0].peak_sales=500,1000.")
+@click.option("--metric", default="asset.rnpv", show_default=True, metavar="KEY",
+              help="What ranks the tornado and fills the grid: asset.rnpv, asset.loa, deal.licensor_npv, "
+                   "deal.licensee_npv, deal.licensor_gain or deal.breakeven_upfront.")
 @SET
 @click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of standard output.")
 @FORCE
 @WIDE
 @handle_errors
-def sensitivity_cmd(file: str, fmt: str, grids: tuple[str, ...], sets: tuple[str, ...], output: str | None,
-                    force: bool, wide: bool) -> None:
-    """Tornado of the [[uncertainty]] inputs (one-way swings, ranked), the [[scenarios]] side by side with the
-    base case, and an optional two-way grid. Deterministic: every number is an rNPV."""
+def sensitivity_cmd(file: str, fmt: str, grids: tuple[str, ...], metric: str, sets: tuple[str, ...],
+                    output: str | None, force: bool, wide: bool) -> None:
+    """Tornado of the [[uncertainty]] inputs (one-way swings, ranked by --metric), the [[scenarios]] side by side
+    with the base case, and an optional two-way grid. Deterministic: every number is an expected value."""
     from ..analysis import sensitivity as sens
     from .. import report
     from ..errors import InputError, Problem
@@ -178,20 +181,21 @@ def sensitivity_cmd(file: str, fmt: str, grids: tuple[str, ...], sets: tuple[str
     parsed = [_parse_grid(g) for g in grids]
     with open_output(output, force) as out, attach_source(file):
         sheet = load(file, overrides=parse_sets(sets))
-        rows = sens.tornado(sheet)
+        sens.check_metric(sheet, metric)
+        rows = sens.tornado(sheet, metric=metric)
         scen = sens.scenarios(sheet)
         grid = None
         if parsed:
             (xp, xv), (yp, yv) = parsed
-            grid = sens.grid(sheet, xp, xv, yp, yv)
+            grid = sens.grid(sheet, xp, xv, yp, yv, metric)
         notes = [] if sheet.uncertainty else ["no [[uncertainty]] entries: the tornado is empty (docs/termsheet.md)"]
         if fmt == "json":
             doc: dict[str, Any] = {"sensitivity": {
-                "metric": "asset.rnpv", "base": nest_metrics(scen[0]), "tornado": [nest_metrics(r) for r in rows],
+                "metric": metric, "base": nest_metrics(scen[0]), "tornado": [nest_metrics(r) for r in rows],
                 "scenarios": [nest_metrics(r) for r in scen], "grid": grid}, "notes": notes}
             text = report.to_json(doc)
         else:
-            text = report.screen_text(_sensitivity_table(sheet, rows, scen, grid, notes, wide), wide)
+            text = report.screen_text(_sensitivity_table(sheet, rows, scen, grid, notes, wide, metric), wide)
         emit(text, out)
 
 
@@ -213,17 +217,19 @@ def _num(x: Any) -> str:
     return f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
-def _sensitivity_table(sheet, rows, scen, grid, notes: list[str], wide: bool) -> str:
+def _sensitivity_table(sheet, rows, scen, grid, notes: list[str], wide: bool, metric: str = "asset.rnpv") -> str:
     from .. import tables
+    from ..analysis.sensitivity import METRICS
 
-    out = [f"{sheet.asset.name}: sensitivity of the asset rNPV ({sheet.valuation.currency} millions); base "
-           f"{tables.money(scen[0]['asset.rnpv'])}", ""]
+    fmt = tables.percent if metric == "asset.loa" else tables.money
+    out = [f"{sheet.asset.name}: sensitivity of the {METRICS[metric]} ({sheet.valuation.currency} millions); base "
+           f"{fmt(scen[0][metric])}", ""]
     if rows:
         out += [tables.render(rows, rows.columns, wide=wide), ""]
     out += ["Scenarios", tables.render(scen, scen.columns, wide=wide)]
     if grid is not None:
         cols = [tables.Column("y", grid["y_path"], _num)] + [
-            tables.Column(str(i), f"{x:.4g}", tables.money) for i, x in enumerate(grid["x_values"])]
+            tables.Column(str(i), f"{x:.4g}", fmt) for i, x in enumerate(grid["x_values"])]
         cells = [{"y": y, **{str(i): v for i, v in enumerate(row)}} for y, row in zip(grid["y_values"], grid["values"])]
         out += ["", f"Grid of {grid['metric']}: rows {grid['y_path']}, columns {grid['x_path']}",
                 tables.render(cells, cols, wide=wide)]

@@ -229,3 +229,25 @@ def test_text_output_fits_100_columns(args, monkeypatch):
     assert max(len(line) for line in res.output.splitlines()) <= 100
     if args[0] == "value":
         assert res.output.startswith("Verdict")
+
+
+def test_sensitivity_ranks_by_a_deal_metric():
+    """--metric deal.licensee_npv ranks by the licensee's swing; the reference discount rate moves no deal NPV;
+    an unknown metric or a deal metric without a deal exits 2."""
+    import json
+
+    res = CliRunner().invoke(main, ["sensitivity", str(EXAMPLES / "esobiotec.toml"), "--metric", "deal.licensee_npv",
+                                    "--format", "json"])
+    assert res.exit_code == 0, res.output
+    s = json.loads(res.output)["sensitivity"]
+    assert s["metric"] == "deal.licensee_npv"
+    swings = [abs(r["deal"]["licensee_npv_high"] - r["deal"]["licensee_npv_low"]) for r in s["tornado"]]
+    assert swings == sorted(swings, reverse=True) and [r["swing"] for r in s["tornado"]] == swings
+    rate = next(r for r in s["tornado"] if r["path"] == "valuation.discount_rate")
+    assert rate["deal"]["licensee_npv_low"] == rate["deal"]["licensee_npv_high"] == s["base"]["deal"]["licensee_npv"]
+    assert rate["asset"]["rnpv_low"] != rate["asset"]["rnpv_high"]
+    bad = CliRunner().invoke(main, ["sensitivity", str(EXAMPLES / "esobiotec.toml"), "--metric", "asset.npv"])
+    assert bad.exit_code == 2 and "allowed: asset.rnpv" in bad.output
+    nodeal = CliRunner().invoke(main, ["sensitivity", str(ROOT / "templates" / "termsheet.toml"), "--metric",
+                                       "deal.licensee_npv"])
+    assert nodeal.exit_code == 2 and "needs a [deal]" in nodeal.output
