@@ -18,6 +18,7 @@ from .deal.joint import value_deal_joint
 from .model.plan import Plan, resolve
 from .tables import Column, factor, html_pairs, html_table, integer, money, percent
 from .termsheet.loading import load
+from .termsheet.parties import ROLES, party_sheet
 from .termsheet.schema import Pos, TermSheet
 
 
@@ -435,7 +436,9 @@ def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
     if not sheet.readouts and sheet.pos is None:
         result = Result(sheet, value_plan(plan))
         if sheet.deal is not None:
-            result.deal = value_deal_for(sheet, plan, plan, plan)
+            plans = _party_plans(sheet, plan, readout, (plan, plan))
+            result.deal = _with_assumptions(sheet, value_deal_for(sheet, plans["licensor"][1], plans["licensee"][1],
+                                                                  plans["licensee"][0]))
         return result
     upd, prior_plan, post_plan, used, note = posterior_plans(sheet, plan, readout)
     asset = value_plan(post_plan)
@@ -449,19 +452,46 @@ def value(sheet: TermSheet | str | Path, readout: str | None = None) -> Result:
     )
     result = Result(sheet, asset, pos=section)
     if sheet.deal is not None:
-        plans = {}
-        for role in ("licensor", "licensee"):
-            party = getattr(sheet.deal, role)
-            if party.iit_weight is None and party.registrational_weight is None:
-                plans[role] = (prior_plan, post_plan)
-            else:  # the party's own belief about the readouts' evidential weight
-                own = cfg.model_copy(update={k: v for k, v in (("iit_weight", party.iit_weight),
-                                                                ("registrational_weight", party.registrational_weight))
-                                             if v is not None})
-                _, pp, qp, _, _ = posterior_plans(sheet, plan, readout, cfg=own)
-                plans[role] = (pp, qp)
-        result.deal = value_deal_for(sheet, plans["licensor"][1], plans["licensee"][1], plans["licensee"][0])
+        plans = _party_plans(sheet, plan, readout, (prior_plan, post_plan))
+        result.deal = _with_assumptions(sheet, value_deal_for(sheet, plans["licensor"][1], plans["licensee"][1],
+                                                              plans["licensee"][0]))
     return result
+
+
+def _own_pos(sheet: TermSheet, party) -> Pos:
+    """The sheet's PoS settings with the party's own evidence weights (where it has them)."""
+    return (sheet.pos or Pos()).model_copy(update={k: v for k, v in (
+        ("iit_weight", party.iit_weight), ("registrational_weight", party.registrational_weight)) if v is not None})
+
+
+def _party_plans(sheet: TermSheet, plan: Plan, readout: str | None, common: tuple[Plan, Plan]) -> dict:
+    """Each party's (prior, posterior) plan: the common ones, or from its own evidence weights and its own
+    assumptions (the sheet as it sees it, :func:`iitvalue.termsheet.parties.party_sheet`; docs/method.md 3.1)."""
+    plans = {}
+    for role in ROLES:
+        party = getattr(sheet.deal, role)
+        if not party.assumptions and party.iit_weight is None and party.registrational_weight is None:
+            plans[role] = common
+            continue
+        own = party_sheet(sheet, role)
+        own_plan = resolve(own) if party.assumptions else plan
+        if not (own.readouts or own.pos is not None):
+            plans[role] = (own_plan, own_plan)
+            continue
+        _, pp, qp, _, _ = posterior_plans(own, own_plan, readout, cfg=_own_pos(own, party))
+        plans[role] = (pp, qp)
+    return plans
+
+
+def _with_assumptions(sheet: TermSheet, deal: DealValuation) -> DealValuation:
+    """Record each party's own assumptions on the deal's valuation (JSON ``deal.licensor_assumptions``, ...)."""
+    for role in ROLES:
+        a = getattr(sheet.deal, role).assumptions or {}
+        deal.assumptions[role] = dict(a)
+        if a:
+            deal.notes.append(f"the {role} ({getattr(sheet.deal, role).name}) values the asset with its own "
+                              "assumptions: " + ", ".join(f"{k} = {v}" for k, v in a.items()))
+    return deal
 
 
 def _value_joint(sheet: TermSheet, readout: str | None) -> Result:
@@ -480,16 +510,15 @@ def _value_joint(sheet: TermSheet, readout: str | None) -> Result:
             posterior_value_rnpv=asset.summary["rnpv"], resolved_plan=ju.resolved[0])
     if sheet.deal is not None:
         plans = {}
-        for role in ("licensor", "licensee"):
+        for role in ROLES:
             party = getattr(sheet.deal, role)
-            if party.iit_weight is None and party.registrational_weight is None:
+            if not party.assumptions and party.iit_weight is None and party.registrational_weight is None:
                 plans[role] = ju.posterior
             else:
-                own = cfg.model_copy(update={k: v for k, v in (("iit_weight", party.iit_weight),
-                                                                ("registrational_weight", party.registrational_weight))
-                                             if v is not None})
-                plans[role] = joint_update(sheet, readout, cfg=own).posterior
-        result.deal = value_deal_joint(sheet.deal, plans["licensor"], plans["licensee"], P.spread)
+                own = party_sheet(sheet, role)
+                plans[role] = joint_update(own, readout, cfg=_own_pos(own, party)).posterior
+        result.deal = _with_assumptions(sheet, value_deal_joint(sheet.deal, plans["licensor"], plans["licensee"],
+                                                                P.spread))
     return result
 
 

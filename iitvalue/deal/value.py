@@ -101,6 +101,7 @@ class DealValuation:
     licensor: PartyView
     licensee: PartyView
     notes: list[str] = field(default_factory=list)
+    assumptions: dict[str, dict[str, Any]] = field(default_factory=dict)  # each party's own, by role
 
     @cached_property
     def payments(self):
@@ -123,6 +124,8 @@ class DealValuation:
         ('acquisition', 8, 475.4)
         """
         d = dict(self.summary)
+        for role in ("licensor", "licensee"):
+            d[f"{role}_assumptions"] = dict(self.assumptions.get(role, {}))
         d["payments"] = [dict(r) for r in self.payment_rows]
         return d
 

@@ -57,8 +57,8 @@ from .tables import SENSITIVITY, write_tables
 from .timeline import write_timeline
 from .validation import Condition, input_conditions
 
-OWN_BELIEFS_NOTE = ("A party has its own evidence weight: the workbook values both parties with the common beliefs "
-                    "(the asset's probabilities); Checks shows iitvalue's party-specific values.")
+OWN_BELIEFS_NOTE = ("A party has its own evidence weight or assumptions: the workbook values both parties with the "
+                    "common beliefs and the sheet's inputs; Checks shows iitvalue's party-specific values.")
 
 
 def write_workbook(result, path: str | Path, risk: RiskAnalysis | None = None, toml: str | Path | None = None,

@@ -227,8 +227,8 @@ def write_checks(book: Book, result, tol: Cell, conditions: list[Condition], sum
         row += 1
     parity_rows = (first, row - 1)
     if own_beliefs:
-        b.put_text(sh, row + 1, 0, "A party has its own evidence weight: iitvalue values that party with its own "
-                                   "posterior, the workbook with the common beliefs, so the deal rows may differ.",
+        b.put_text(sh, row + 1, 0, "A party has its own evidence weight or assumptions: iitvalue values that party "
+                                   "with its own view, the workbook with the common one, so the deal rows may differ.",
                    b.f["note"])
         row += 2
     b.row[sh] = row

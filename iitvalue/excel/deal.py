@@ -147,10 +147,14 @@ class DealCells:
 
 
 def own_beliefs(result) -> bool:
-    """Whether a party of the deal has its own evidence weight (the workbook uses the common beliefs)."""
+    """Whether a party of the deal has its own evidence weight or its own assumptions (the workbook values both
+    parties with the common beliefs and the sheet's inputs)."""
     d = result.sheet.deal
-    return bool(d is not None and result.pos is not None and any(
-        p.iit_weight is not None or p.registrational_weight is not None for p in (d.licensor, d.licensee)))
+    if d is None:
+        return False
+    weights = result.pos is not None and any(
+        p.iit_weight is not None or p.registrational_weight is not None for p in (d.licensor, d.licensee))
+    return bool(weights or d.licensor.assumptions or d.licensee.assumptions)
 
 
 def write_deal_inputs(book: Book, result) -> DealInputs:
@@ -205,6 +209,9 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
             if getattr(p, f) is not None:
                 inp(None, f"{cap}: own {f.replace('_', ' ')}", f"deal.{role}.{f}", getattr(p, f), "fraction",
                     "shown only: the workbook uses the common beliefs (see Checks)", "prob", style="struct")
+        for path, v in (p.assumptions or {}).items():
+            inp(None, f"{cap}: own assumption {path}", f'deal.{role}.assumptions."{path}"', v, "",
+                "shown only: the workbook values both parties on the sheet's inputs (see Checks)", style="struct")
     payments = iter(expand_payments(d))  # milestones as given, then each pool spread over its triggers
     rows = []
     for i, ms in enumerate(d.milestones):

@@ -48,9 +48,9 @@ def joint_problems(result, risk: bool = False) -> list[Problem]:
     if s.deal is not None:
         for role in ("licensor", "licensee"):
             p = getattr(s.deal, role)
-            if p.iit_weight is not None or p.registrational_weight is not None:
-                out.append(Problem(f"deal.{role}", "a party's own evidence weight is not in the several-indication "
-                                   "workbook (it uses the common beliefs): leave it out to export"))
+            if p.iit_weight is not None or p.registrational_weight is not None or p.assumptions:
+                out.append(Problem(f"deal.{role}", "a party's own evidence weight or assumptions are not in the "
+                                   "several-indication workbook (it uses the common beliefs): leave them out to export"))
         out += deal_problems(s)
     if risk:
         out.append(Problem("uncertainty", "the Risk sheet (tornado, Monte Carlo) is for one indication: export a sheet "

@@ -15,6 +15,7 @@ from ..model.plan import Plan, resolve
 from ..model.pos import spread_rows, transport_rows
 from ..stats.betamix import BetaMix
 from ..stats.distributions import Distribution, Z_GRID, distribution
+from ..termsheet.parties import has_assumptions
 from ..termsheet.paths import parse_path
 from ..termsheet.schema import TermSheet, Uncertainty
 from ..termsheet.vocabulary import POSTERIOR_PATH
@@ -117,16 +118,15 @@ def prepare(sheet: TermSheet) -> Setup:
         key = lambda m: (tuple(m.weights), tuple(m.a), tuple(m.b))  # noqa: E731
         q, p_act = _posterior_tables(float(upd.posterior_class), *key(upd.orr_active), *key(upd.orr_inactive))
         post = _Posterior(upd, upd.posterior_class, pa, pi, q, p_act)
-        if sheet.deal is not None and any(getattr(sheet.deal, r).iit_weight is not None or
-                                          getattr(sheet.deal, r).registrational_weight is not None
-                                          for r in ("licensor", "licensee")):
+        if _own_weights(sheet):
             notes.append("the parties' own evidence weights are not simulated: every path uses the term sheet's "
                          "posterior")
-    elif sheet.deal is not None and any(getattr(sheet.deal, r).iit_weight is not None or
-                                        getattr(sheet.deal, r).registrational_weight is not None
-                                        for r in ("licensor", "licensee")):
+    elif _own_weights(sheet):
         notes.append("the parties' own evidence weights are not simulated: every path uses the term sheet's "
                      "posterior phase probabilities, so a party's mean differs from its deterministic NPV")
+    if has_assumptions(sheet):
+        notes.append("the parties' own assumptions are not simulated: every path values both parties on the term "
+                     "sheet's inputs, so a party's mean differs from its deterministic NPV")
     correlated, chol, post_in = [], None, False
     if sheet.correlation is not None:
         order = list(sheet.correlation.paths)
@@ -141,6 +141,13 @@ def prepare(sheet: TermSheet) -> Setup:
     shape = any(parse_path(u.path)[-1] in SHAPE for u in entries)
     return Setup(sheet, plan, prior, kinds, upd, transport, entries, marginals, correlated, chol, post, post_in,
                  shape, notes)
+
+
+def _own_weights(sheet) -> bool:
+    """Whether a party of the deal has its own evidence weight."""
+    return sheet.deal is not None and any(getattr(sheet.deal, r).iit_weight is not None or
+                                          getattr(sheet.deal, r).registrational_weight is not None
+                                          for r in ("licensor", "licensee"))
 
 
 def class_probabilities(prior: np.ndarray, kinds: list[str], q: float, transport) -> np.ndarray:

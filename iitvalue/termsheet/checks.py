@@ -15,6 +15,7 @@ from .. import catalogue
 from ..errors import InputError, Problem, suggest
 from ..stats.distributions import DISTRIBUTIONS, parameters
 from .lines import line_for
+from .parties import party_sheet
 from .indications import indication_sheet, sub_lines
 from .triggers import TriggerContext, kind_of
 from .paths import describe_bounds, get_path, loc_to_path, numeric_field, set_path, within
@@ -225,6 +226,13 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
         add(("deal", "closing"), f"{d.closing} is before the deal date {d.date}")
     if d.equity_premium > d.upfront:
         add(("deal", "equity_premium"), "the equity premium is part of the upfront and cannot exceed it")
+    for role in ("licensor", "licensee"):
+        if getattr(d, role).assumptions:
+            try:
+                party_sheet(sheet, role)
+            except InputError as exc:
+                for p in exc.problems:
+                    out.append(Problem(p.path, p.message, line_for(("deal", role, "assumptions"), lines)))
     if d.structure == "shares" and d.kind != "acquisition":
         add(("deal", "structure"), f"a '{d.kind}' transfers rights, not shares: use structure = \"asset\" or leave it out")
     if d.net_cash != 0 and (d.kind != "acquisition" or d.structure == "asset"):

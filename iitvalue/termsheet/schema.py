@@ -279,6 +279,8 @@ class Party(_Model):
     discount_rate: float = Field(ge=0.0, le=1.0)
     iit_weight: float | None = Field(default=None, gt=0.0, le=1.0)  # own belief about the IIT's evidential weight
     registrational_weight: float | None = Field(default=None, gt=0.0, le=1.0)
+    # the party's own view of the asset: term-sheet paths to values (termsheet.parties, docs/method.md 3.1)
+    assumptions: dict[str, Any] | None = None
 
 
 class Observed(_Model):

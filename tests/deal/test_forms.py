@@ -113,3 +113,46 @@ def test_bad_deal_forms_are_refused_naming_the_field(change, where, tmp_path):
     f.write_text(tomli_w.dumps(d))
     res = CliRunner().invoke(main, ["value", str(f)])
     assert res.exit_code == 2 and where in res.output, res.output
+
+
+# ---- each side's own assumptions (docs/method.md 3.1) ---------------------------------------------------------
+def test_a_partys_own_assumptions_change_only_its_view():
+    """The licensee's own US peak moves its NPV and its view of the asset, not the licensor's; both parties with
+    the same assumption equal the sheet with that change (the common-view identity)."""
+    d = three_phase(upfront=20.0)
+    change = {"territories[0].peak_sales": 150.0}
+    base = iitvalue.value(TermSheet.from_dict(d)).deal.summary
+    d["deal"]["licensee"]["assumptions"] = change
+    own = iitvalue.value(TermSheet.from_dict(d))
+    s = own.deal.summary
+    assert s["licensor_npv"] == pytest.approx(base["licensor_npv"], rel=1e-12)
+    assert s["asset_rnpv_licensor_view"] == pytest.approx(base["asset_rnpv_licensor_view"], rel=1e-12)
+    assert s["licensee_npv"] > base["licensee_npv"]
+    assert own.deal.to_dict()["licensee_assumptions"] == change and own.deal.to_dict()["licensor_assumptions"] == {}
+    assert any("own assumptions: territories[0].peak_sales = 150.0" in n for n in own.deal.notes)
+    d["deal"]["licensor"]["assumptions"] = change
+    both = iitvalue.value(TermSheet.from_dict(d)).deal.summary
+    d2 = three_phase(upfront=20.0)
+    d2["territories"][0]["peak_sales"] = 150.0
+    common = iitvalue.value(TermSheet.from_dict(d2)).deal.summary
+    for k in ("licensor_npv", "licensee_npv", "asset_rnpv_licensee_view", "breakeven_upfront"):
+        assert both[k] == pytest.approx(common[k], rel=1e-12), k
+    # the asset rNPV of the headline stays the sheet's own
+    assert own.summary["asset.rnpv"] == pytest.approx(iitvalue.value(TermSheet.from_dict(three_phase())).summary["asset.rnpv"])
+
+
+@pytest.mark.parametrize("assumptions, words", [
+    ({"territories[5].peak_sales": 1.0}, "territories[5]"),
+    ({"deal.upfront": 1.0}, "common to both parties"),
+    ({"valuation.discount_rate": 0.2}, "common to both parties"),
+    ({"phases[0].probability": 2.0}, "phases[0].probability"),
+])
+def test_bad_party_assumptions_exit_2_naming_them(assumptions, words, tmp_path):
+    import tomli_w
+
+    d = three_phase()
+    d["deal"]["licensee"]["assumptions"] = assumptions
+    f = tmp_path / "s.toml"
+    f.write_text(tomli_w.dumps(d))
+    res = CliRunner().invoke(main, ["value", str(f)])
+    assert res.exit_code == 2 and "deal.licensee.assumptions" in res.output and words in res.output, res.output
