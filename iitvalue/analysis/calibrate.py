@@ -64,7 +64,7 @@ class DealValues:
     headline: float
     kind: str
     loa: float
-    deferred_buyer: float = 0.0  # PV_b of the tranches: non-contingent, priced with the upfront
+    deferred_buyer: float = 0.0  # PV_b of the tranches and an equity premium: non-contingent, priced with the upfront
 
 
 def with_weight(sheet: TermSheet, weight: float) -> TermSheet:
@@ -103,7 +103,7 @@ def deal_values(sheet: TermSheet, d: dict[str, Any], name: str) -> DealValues:
         v_buyer=d["asset_rnpv_licensee_view"] - d["pv_profit_share_licensee"] - d["pv_net_cash_licensee"],
         v_seller=d["asset_rnpv_licensor_view"] - d["pv_profit_share_licensor"] - d["pv_net_cash_licensor"],
         contingent_buyer=d["pv_milestones_licensee"] + d["pv_royalties_licensee"],
-        deferred_buyer=d["pv_tranches_licensee"],
+        deferred_buyer=d["pv_tranches_licensee"] + d["pv_equity_premium_licensee"],
         df_closing=(1.0 + lee.discount_rate) ** (-max(t_close, 0.0)),
         observed_upfront=obs, headline=d["headline_value"], kind=sheet.deal.kind, loa=d["licensee_loa"],
     )

@@ -23,7 +23,8 @@ from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
 from ..units import add_years
 from .kernel import Component, DealOutcomes, discount
-from .payments import describe, expand_payments, expiry_time, payable, signing_time, upfront_time
+from .payments import (describe, equity_premium_value, expand_payments, expiry_time, payable, signing_time,
+                       upfront_time)
 from .streams import licensor_commercial_lines, licensor_rd_shares, royalty_lines
 from .value import DealValuation, asset_row, deal_summary, licensee_irr_of_flows, party_npvs
 
@@ -70,6 +71,10 @@ def joint_deal_outcomes_at(deal: Deal, jl: JointLines, rates: tuple[float, ...],
         net = licensor_commercial_lines(deal, fp, flat) - np.einsum("jn,rjn->rn", after, flat.rd_by_phase)
         add("Profit and cost share", "profit_share", "asset cash flows", float(jl.reshape(net.sum(-1))[0, -1]),
             lambda r, df: jl.reshape((net * df).sum(-1)), jl.reshape(net.sum(-1)), every, nan_t, stream=True)
+    if deal.equity is not None and deal.equity.premium > 0:
+        e = equity_premium_value(deal.equity)  # the premium part of the licensee's share purchase, at closing
+        add("Equity premium", "equity_premium", f"closing {deal.closing or deal.date}", e,
+            lambda r, df: e * discount(r, t_up)[:, None] * ones, e * paid_up, paid_up, t_up)
     if deal.net_cash:
         n = -deal.net_cash  # as in the one-indication kernel: handed over with the shares at closing
         add("Net cash of the target", "net_cash", f"closing {deal.closing or deal.date}", n,

@@ -9,6 +9,7 @@ t < 0: paid before the valuation date, sunk):
 * milestone: V(o) = A DF_r(t) 1[event happens in o] 1[signing <= t <= min(horizon, expires)]; a tranche is
   a milestone on a fixed date (paid in every outcome);
 * net cash of an acquired company: V(o) = -N DF_r(t_up) (the licensor hands it over with the shares);
+* an equity investment's premium: V(o) = A p / (1 + p) DF_r(t_up) (the rest buys shares at fair value);
 * royalties: V(J) = sum_k roy_k DF_k, 0 otherwise;
 * profit and cost share: V(J) = sum_k DF_k (commercial share_k - sum_j share_jk R&D_jk), V(o < J) =
   - sum_k DF_k sum_{j <= o} share_jk R&D_jk; the licensor's R&D before signing is its own component.
@@ -27,7 +28,8 @@ import numpy as np
 from ..model.outcomes import asset_outcome_values, fail_values
 from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
-from .payments import describe, expand_payments, expiry_time, payable, signing_time, upfront_time
+from .payments import (describe, equity_premium_value, expand_payments, expiry_time, payable, signing_time,
+                       upfront_time)
 from .streams import licensor_commercial_lines, licensor_rd_shares, royalty_lines
 
 
@@ -237,6 +239,10 @@ def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: fl
 
         add("Profit and cost share", "profit_share", "asset cash flows", float(nominal[0, J]), pv_share, nominal,
             every, nan_t, stream=True)
+    if deal.equity is not None and deal.equity.premium > 0:
+        e = equity_premium_value(deal.equity)  # the premium part of the licensee's share purchase, at closing
+        add("Equity premium", "equity_premium", f"closing {deal.closing or deal.date}", e,
+            lambda r, df: e * discount(r, t_up)[:, None] * ones, e * paid_up, paid_up, t_up)
     if deal.net_cash:
         n = -deal.net_cash  # the sellers receive the price and hand over the target's cash with the shares
         add("Net cash of the target", "net_cash", f"closing {deal.closing or deal.date}", n,

@@ -43,6 +43,19 @@ def expand_payments(deal: Deal) -> list[Payment]:
     return out
 
 
+def equity_premium_value(equity) -> float:
+    """The consideration in an equity investment at a premium: amount x premium / (1 + premium), millions (the
+    shares bought are worth amount / (1 + premium), their market price).
+
+    Examples
+    --------
+    >>> from iitvalue.termsheet.schema import Equity
+    >>> round(equity_premium_value(Equity(amount=150.0, premium=0.25)), 6)   # 150 buys shares worth 120
+    30.0
+    """
+    return equity.amount * equity.premium / (1.0 + equity.premium)
+
+
 def expiry_time(p: Payment, plan) -> float:
     """Years from the valuation date to the payment's ``expires`` date (inf when it does not expire)."""
     return math.inf if p.expires is None else year_fraction(plan.valuation_date, p.expires)

@@ -29,13 +29,15 @@ from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
 from ..units import add_years
 from .kernel import DealOutcomes, deal_outcomes, discount
-from .payments import expand_payments, expiry_time, signing_time, trigger_time_probability, upfront_time
+from .payments import (equity_premium_value, expand_payments, expiry_time, signing_time, trigger_time_probability,
+                       upfront_time)
 from .streams import licensor_commercial_lines, licensor_rd_shares, licensor_share_lines, royalty_lines
 
 # components whose PVs make up each summary total
-# components by group for the summary's PVs: the upfront with the tranches (non-contingent consideration), the
+# components by group for the summary's PVs: the upfront with the tranches and an equity investment's premium
+# (non-contingent consideration), the
 # target's net cash, the contingent milestones (every other payment), the streams
-GROUPS = {"upfront": ("upfront", "tranche"), "net_cash": ("net_cash",), "milestones": None,
+GROUPS = {"upfront": ("upfront", "tranche", "equity_premium"), "net_cash": ("net_cash",), "milestones": None,
           "royalties": ("royalties",), "profit_share": ("profit_share", "rd_before_signing")}
 _NAMED = frozenset(c for cats in GROUPS.values() if cats for c in cats)
 
@@ -195,8 +197,8 @@ def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None
     out["pv_rd_before_signing_licensor"] = float(sum(expectation(c.pv, pl)[0] for c in lo.components
                                                      if c.category == "rd_before_signing"))
     for side, o, pr in (("licensor", lo, pl), ("licensee", eo, pe)):
-        out[f"pv_tranches_{side}"] = float(sum(expectation(c.pv, pr)[0] for c in o.components
-                                               if c.category == "tranche"))
+        for cat, key in (("tranche", "tranches"), ("equity_premium", "equity_premium")):
+            out[f"pv_{key}_{side}"] = float(sum(expectation(c.pv, pr)[0] for c in o.components if c.category == cat))
     out["asset_rnpv_licensor"] = float(expectation(lo.asset, pl)[0])
     out["asset_rnpv_licensee"] = float(expectation(eo.asset, pe)[0])
     out["licensor_npv"] = float(expectation(lo.licensor, pl)[0])
@@ -333,6 +335,8 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
         "tranches_total": tranches,
         "net_consideration": deal.upfront + tranches - deal.net_cash,
         "equity_premium": deal.equity_premium,
+        "equity_amount": deal.equity.amount if deal.equity is not None else 0.0,
+        "equity_premium_value": equity_premium_value(deal.equity) if deal.equity is not None else 0.0,
         "milestones_total": headline - deal.upfront - tranches,
         "headline_value": headline,
         "risk_adjusted_value": npv["pv_upfront_licensee"] + npv["pv_milestones_licensee"] + npv["pv_royalties_licensee"],
@@ -353,7 +357,8 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
     }
     for k in ("pv_milestones_licensor", "pv_milestones_licensee", "pv_royalties_licensor", "pv_royalties_licensee",
               "pv_profit_share_licensor", "pv_profit_share_licensee", "pv_rd_before_signing_licensor",
-              "pv_tranches_licensor", "pv_tranches_licensee", "pv_net_cash_licensor", "pv_net_cash_licensee"):
+              "pv_tranches_licensor", "pv_tranches_licensee", "pv_net_cash_licensor", "pv_net_cash_licensee",
+              "pv_equity_premium_licensor", "pv_equity_premium_licensee"):
         summary[k] = npv[k]
     return summary
 
@@ -366,7 +371,8 @@ def licensee_irr(deal: Deal, lee: PartyView) -> float | None:
     plan, ln = lee.plan, lee.lines
     t_deal = upfront_time(deal, plan)
     times = [max(t_deal, 0.0)]
-    flows = [deal.net_cash - deal.upfront if t_deal >= 0 else 0.0]
+    eq = equity_premium_value(deal.equity) if deal.equity is not None else 0.0
+    flows = [deal.net_cash - deal.upfront - eq if t_deal >= 0 else 0.0]
     for p in expand_payments(deal):
         t, prob = trigger_time_probability(p.trigger, plan, ln, signing_time(deal, plan), expiry_time(p, plan))
         if math.isfinite(t[0]) and prob[0] > 0 and t[0] >= 0:

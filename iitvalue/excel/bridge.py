@@ -74,8 +74,7 @@ def write_bridge(b: Book, model: Model, deal: DealCells, row: int, col: int) -> 
     streams = [("Upfront", deal.disc.pv_up), ("Milestones", deal.milestones.pv)]
     if deal.milestones.tranches is not None:
         streams.append(("Tranches", deal.milestones.tranches))
-    if deal.disc.pv_net_cash is not None:
-        streams.append(("Target's net cash handed over", deal.disc.pv_net_cash))
+    streams += [(c.label, c.pv) for c in deal.disc.closing]
     for label, pv in streams + [("Royalties", deal.royalties), ("Profit and cost share", deal.share)]:
         steps.append((f"{label} (+ in, - out)",
                       lambda role, pv=pv: (("" if sign[role] > 0 else "-") + f"{pv[role]}", sign[role] * pv[role].value)))
@@ -107,9 +106,8 @@ def write_payments(b: Book, result, deal: DealCells, row: int, col: int) -> int:
     for p in deal.milestones.payments:
         pay = p.inputs.payment
         lines.append((pay.name, describe(pay.trigger), p.amount, p.paid, p.time, p.pv))
-    if disc.pv_net_cash is not None:  # the licensor hands the target's net cash over with the shares: -N
-        lines.append(("Net cash of the target (-N)", "closing" if d.closing else "deal date", deal.inputs.net_cash,
-                      None, disc.t_up, disc.pv_net_cash))
+    for c in disc.closing:  # net cash handed over (-N), an equity investment's premium
+        lines.append((c.label, "closing" if d.closing else "deal date", c.amount, None, disc.t_up, c.pv))
     for name, trig, amount, prob, t, pv in lines:
         b.put_text(sh, r, col, name)
         b.put_text(sh, r, col + 1, trig)

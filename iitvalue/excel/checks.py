@@ -31,7 +31,9 @@ LABELS = {  # readable labels of the parity rows (the JSON key is in column F)
     "deal.breakeven_upfront": "Break-even upfront", "deal.licensor_gain": "Licensor gain over its stand-alone value",
     "deal.pv_tranches_licensor": "PV of the tranches, licensor", "deal.pv_tranches_licensee": "PV of the tranches, licensee",
     "deal.pv_net_cash_licensor": "PV of the net cash component, licensor",
-    "deal.pv_net_cash_licensee": "PV of the net cash component, licensee"}
+    "deal.pv_net_cash_licensee": "PV of the net cash component, licensee",
+    "deal.pv_equity_premium_licensor": "PV of the equity premium, licensor",
+    "deal.pv_equity_premium_licensee": "PV of the equity premium, licensee"}
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,8 @@ def parity_pairs(model: Model, deal: DealCells | None) -> list[tuple[str, Cell]]
                   ("deal.licensor_gain", npv.licensor_gain)]
         if ms.tranches is not None:
             pairs += [(f"deal.pv_tranches_{role}", ms.tranches[role]) for role in ("licensor", "licensee")]
-        if deal.disc.pv_net_cash is not None:
-            pairs += [(f"deal.pv_net_cash_{role}", deal.disc.pv_net_cash[role]) for role in ("licensor", "licensee")]
+        for c in deal.disc.closing:
+            pairs += [(f"deal.pv_{c.category}_{role}", c.pv[role]) for role in ("licensor", "licensee")]
         if npv.breakeven_upfront is not None:
             pairs.append(("deal.breakeven_upfront", npv.breakeven_upfront))
     return pairs

@@ -64,6 +64,7 @@ class DealInputs:
     cost_share: dict[int, Cell]
     pool_shares: tuple[tuple[Cell, ...], ...] = ()
     net_cash: Cell | None = None  # the target's net cash (acquisitions of shares)
+    equity: tuple[Cell, Cell] | None = None  # an equity investment's amount and premium
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,18 @@ class Discounting:
     t_up: Cell
     t_deal: Cell
     pv_up: dict[str, Cell]
-    pv_net_cash: dict[str, Cell] | None = None  # the licensor component -N DF(t_up), for each party
+    closing: tuple["ClosingItem", ...] = ()  # components paid at closing besides the upfront (net cash, equity premium)
+
+
+@dataclass(frozen=True)
+class ClosingItem:
+    """A licensor component paid at the upfront's time in every outcome: its kernel category (``net_cash``:
+    -N; ``equity_premium``: A p / (1 + p)), label, amount cell and PV for each party."""
+
+    category: str
+    label: str
+    amount: Cell
+    pv: dict[str, Cell]
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,12 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
         if structure == "shares" and "net_cash" in d.model_fields_set:  # written only when the sheet states it
             net_cash = inp("net_cash", "Target's net cash at closing (negative: net debt)", "deal.net_cash", d.net_cash,
                            "millions", "term sheet", "money")
+    equity = None
+    if d.equity is not None:
+        equity = (inp("eq_amt", "Equity investment by the licensee: amount", "deal.equity.amount", d.equity.amount,
+                      "millions", d.equity.source or "term sheet", "money", NONNEG),
+                  inp("eq_prem", "Equity investment: premium over the market price", "deal.equity.premium",
+                      d.equity.premium, "fraction", "term sheet", "pct", NONNEG))
     lcs = inp("lcs", "Licensor's share of development costs after the deal", "deal.licensor_cost_share",
               d.licensor_cost_share, "fraction", "term sheet" if "licensor_cost_share" in d.model_fields_set
               else "default", "pct", PROB)
@@ -282,7 +300,7 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
                 inp(None, f"Observed {f.replace('_', ' ')}", f"deal.observed.{f}", getattr(d.observed, f), "millions",
                     d.observed.source or "term sheet (shown only)", "money", style="struct")
     return DealInputs(deal_date, closing, upfront, lcs, rates, tuple(rows), tuple(royalties), profit_share,
-                      cost_share, tuple(tuple(x) for x in pool_shares), net_cash)
+                      cost_share, tuple(tuple(x) for x in pool_shares), net_cash, equity)
 
 
 def _expiry_input(book: Book, key: str, item, pre: str) -> Cell | None:
@@ -348,12 +366,22 @@ def write_discounting(book: Book, result, model: Model, deal_in: DealInputs) -> 
     pv_up = {role: b.scalar(f"pvup_{role}", f"PV of the upfront, {role}", "millions",
                             f"{deal_in.upfront}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))", p.pv("upfront"), "money")
              for role, p in parties.items()}
-    pv_nc = None
+    items = []
     if deal_in.net_cash is not None:
-        pv_nc = {role: b.scalar(f"pvnc_{role}", f"Net cash handed over with the shares (licensor component -N), PV, "
-                                f"{role}", "millions", f"-{deal_in.net_cash}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))",
-                                p.pv("net_cash"), "money") for role, p in parties.items()}
-    return Discounting(parties, t_up, t_deal, pv_up, pv_nc)
+        items.append(("net_cash", "nc", "Net cash of the target, handed over with the shares (-N)",
+                      f"-{deal_in.net_cash}", -deal_in.net_cash.value))
+    if deal_in.equity is not None and d.equity.premium > 0:
+        amt, prem = deal_in.equity
+        items.append(("equity_premium", "eqp", "Equity premium = amount x premium / (1 + premium)",
+                      f"{amt}*{prem}/(1+{prem})", amt.value * prem.value / (1.0 + prem.value)))
+    closing = []
+    for cat, key, label, tpl, value in items:
+        amount = b.scalar(f"{key}_a", label, "millions", tpl, value, "money")
+        pv = {role: b.scalar(f"pv{key}_{role}", f"{label.split(',')[0].split(' =')[0]}: PV, {role}", "millions",
+                             f"{amount}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))", p.pv(cat), "money")
+              for role, p in parties.items()}
+        closing.append(ClosingItem(cat, label.split(",")[0].split(" =")[0], amount, pv))
+    return Discounting(parties, t_up, t_deal, pv_up, tuple(closing))
 
 
 def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc: Discounting) -> Milestones:
@@ -384,7 +412,8 @@ def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc
     refs = ExcelRefs(start=lambda j: str(dev.start[j]), p_start=lambda j: str(dev.p_start[j]),
                      launch=lambda m: str(territories[m].launch), T=str(dev.T), loa=str(dev.loa))
     # the kernel's milestone components, in the order of the payments (after the upfront)
-    components = {role: [c for c in p.outcomes.components if not c.stream and c.category not in ("upfront", "net_cash")]
+    components = {role: [c for c in p.outcomes.components
+                         if not c.stream and c.category not in ("upfront", "net_cash", "equity_premium")]
                   for role, p in disc.parties.items()}
     signing = signing_time(result.sheet.deal, plan)
     out = []
@@ -484,10 +513,11 @@ def write_npvs(book: Book, result, deal_in: DealInputs, disc: Discounting, miles
     b.section(CALC, "Deal: the two NPVs (docs/method.md 3.5)")
 
     def extra(role: str) -> tuple[Cell, ...]:  # the tranches and the target's net cash, where the deal has them
-        return tuple(x[role] for x in (milestones.tranches, disc.pv_net_cash) if x is not None)
+        return tuple(x[role] for x in (milestones.tranches, *(c.pv for c in disc.closing)) if x is not None)
 
     parts = {role: (disc.pv_up[role], milestones.pv[role], royalties[role], share[role]) + extra(role) for role in ROLES}
-    label = " + tranches" * (milestones.tranches is not None) + " + net cash component" * (disc.pv_net_cash is not None)
+    label = " + tranches" * (milestones.tranches is not None) + "".join(f" + {c.category.replace('_', ' ')}"
+                                                                        for c in disc.closing)
     lnpv = b.scalar("lic_npv", f"Licensor NPV = upfront + milestones + royalties + profit share{label}", "millions",
                     "+".join(map(str, parts["licensor"])), lic.expect(lic.outcomes.licensor), "money")
     up, ms, roy, sh = parts["licensee"][:4]
@@ -502,7 +532,8 @@ def write_npvs(book: Book, result, deal_in: DealInputs, disc: Discounting, miles
     share_of = b.scalar("lic_share", "Licensor's share of the gains (n/a unless both sides gain)", "fraction",
                         f'IF(AND({gain_lic}>0,{enpv}>0),{gain_lic}/({gain_lic}+{enpv}),"n/a")',
                         g / (g + enpv.value) if g > 0 and enpv.value > 0 else "n/a", "pct")
-    rav_parts = (up, ms, roy) + ((milestones.tranches["licensee"],) if milestones.tranches is not None else ())
+    rav_parts = (up, ms, roy) + ((milestones.tranches["licensee"],) if milestones.tranches is not None else ()) + tuple(
+        c.pv["licensee"] for c in disc.closing if c.category == "equity_premium")  # as deal.value.GROUPS
     rav = b.scalar("rav", "Risk-adjusted value of the payments, licensee's view", "millions",
                    "+".join(map(str, rav_parts)), sum(c.value for c in rav_parts), "money")
     be = None

@@ -65,6 +65,9 @@ def deal_problems(sheet) -> list[Problem]:
     if d.net_cash:
         out.append(Problem("deal.net_cash", "the several-indication workbook has no net-cash row yet (value the sheet "
                            "with value / simulate, which count it)"))
+    if d.equity is not None:
+        out.append(Problem("deal.equity", "the several-indication workbook has no equity-investment row yet (value the "
+                           "sheet with value / simulate, which count it)"))
     if d.tranches:
         out.append(Problem("deal.tranches", "the several-indication workbook has no tranche rows yet (value the sheet "
                            "with value / simulate, which count them)"))

@@ -103,14 +103,13 @@ def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: 
                         float(min(int(max(t.value, 0.0) / time.dt), n - 1)), "int")
 
     t_up = disc.t_up
-    if deal_in.net_cash is None:
-        up_amount = b.scalar("lee_up", "Upfront: amount paid (0 when paid before the valuation date)", "millions",
-                             f"IF({t_up}<0,0,{deal_in.upfront})", 0.0 if t_up.value < 0 else deal_in.upfront.value,
-                             "money")
-    else:  # the licensee pays the price and takes over the target's net cash at closing
-        up_amount = b.scalar("lee_up", "Upfront less the target's net cash taken over (0 when paid before the valuation "
-                             "date)", "millions", f"IF({t_up}<0,0,{deal_in.upfront}-{deal_in.net_cash})",
-                             0.0 if t_up.value < 0 else deal_in.upfront.value - deal_in.net_cash.value, "money")
+    # with the components paid at closing: the target's net cash taken over (-N), an equity investment's premium
+    extra = "".join(f"+{c.amount}" for c in disc.closing)
+    up_amount = b.scalar("lee_up", "Upfront" + "".join(f" + {c.category.replace('_', ' ')}" for c in disc.closing)
+                         + ": amount paid (0 when paid before the valuation date)", "millions",
+                         f"IF({t_up}<0,0,{deal_in.upfront}{extra})",
+                         0.0 if t_up.value < 0 else deal_in.upfront.value + sum(c.amount.value for c in disc.closing),
+                         "money")
     up_idx = index(t_up, "lee_upk", "Upfront")
     pays = milestones.payments
     amounts = [b.scalar(f"lee_ma{q}", f"{p.inputs.payment.name}: expected amount = amount x probability paid "

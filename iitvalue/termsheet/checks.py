@@ -233,6 +233,9 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
             except InputError as exc:
                 for p in exc.problems:
                     out.append(Problem(p.path, p.message, line_for(("deal", role, "assumptions"), lines)))
+    if d.equity is not None and d.equity_premium > 0:
+        add(("deal", "equity"), "give the equity investment once: [deal.equity] (amount and premium, valued) or "
+            "equity_premium (the part of the upfront that is a premium, shown only), not both")
     if d.structure == "shares" and d.kind != "acquisition":
         add(("deal", "structure"), f"a '{d.kind}' transfers rights, not shares: use structure = \"asset\" or leave it out")
     if d.net_cash != 0 and (d.kind != "acquisition" or d.structure == "asset"):

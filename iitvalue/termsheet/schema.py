@@ -291,6 +291,16 @@ class Observed(_Model):
     source: Text | None = None
 
 
+class Equity(_Model):
+    """An equity investment by the licensee: ``amount`` (millions) paid at closing for shares priced ``premium``
+    (fraction) over the market; the premium part amount x premium / (1 + premium) is consideration, the rest an
+    investment at fair value (worth what is paid)."""
+
+    amount: float = Field(ge=0.0, le=MAX_MONEY)
+    premium: float = Field(ge=0.0, le=10.0)
+    source: Text | None = None
+
+
 class Deal(_Model):
     kind: Literal["acquisition", "licence", "co-development"]
     date: Date
@@ -303,6 +313,7 @@ class Deal(_Model):
     net_cash: float = Field(default=0.0, ge=-MAX_MONEY, le=MAX_MONEY)
     tranches: list[Tranche] = Field(default_factory=list)
     equity_premium: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
+    equity: Equity | None = None
     licensor_cost_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of development costs from the deal on
     platform: bool = False  # the buyer also acquires a technology platform beyond this asset (calibration premium)
     milestones: list[Milestone] = Field(default_factory=list)

@@ -44,6 +44,20 @@ def test_net_cash_of_an_acquired_company_by_hand():
     assert debt["licensor_npv"] == pytest.approx(340.0) and debt["net_consideration"] == 340.0
 
 
+def test_equity_investment_at_a_premium_by_hand():
+    """150 for shares at a 25 % premium buys shares worth 120: the 30 premium is consideration (both sides, at
+    closing, t = 0), the 120 an investment at fair value; it counts with the upfront, not in the headline."""
+    base = value(upfront=10.0).deal.summary
+    s = value(upfront=10.0, equity={"amount": 150.0, "premium": 0.25}).deal.summary
+    assert s["equity_premium_value"] == pytest.approx(30.0) and s["equity_amount"] == 150.0
+    assert s["licensor_npv"] - base["licensor_npv"] == pytest.approx(30.0, rel=1e-12)
+    assert s["licensee_npv"] - base["licensee_npv"] == pytest.approx(-30.0, rel=1e-12)
+    assert s["pv_equity_premium_licensee"] == pytest.approx(30.0) and s["headline_value"] == base["headline_value"]
+    assert s["risk_adjusted_value"] - base["risk_adjusted_value"] == pytest.approx(30.0)
+    # the break-even upfront falls by the premium: the buyer has paid it already
+    assert s["breakeven_upfront"] == pytest.approx(base["breakeven_upfront"] - 30.0, rel=1e-12)
+
+
 def test_tranche_is_paid_in_every_outcome_by_hand():
     """A tranche of 100 on 2027-01-01 is paid whatever happens: PV 100 (1.1)^-t for both sides, P = 1; it counts
     in the headline and with the upfront (pv_upfront), not in the contingent milestones."""
@@ -101,6 +115,7 @@ def test_gains_over_reservation_values_and_the_share_of_the_gains():
     ({"kind": "licence", "net_cash": 10.0}, "deal.net_cash"),
     ({"kind": "acquisition", "structure": "asset", "net_cash": 10.0}, "deal.net_cash"),
     ({"kind": "licence", "structure": "shares"}, "deal.structure"),
+    ({"equity_premium": 5.0, "upfront": 10.0, "equity": {"amount": 20.0, "premium": 0.1}}, "deal.equity"),
     ({"tranches": [{"amount": 5.0, "date": dt.date(2024, 6, 1)}]}, "deal.tranches[0].date"),
     ({"milestones": [{**ms("a", 1.0, {"type": "approval", "territory": "US"}), "expires": dt.date(2024, 1, 1)}]},
      "deal.milestones[0].expires"),

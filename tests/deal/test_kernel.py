@@ -142,6 +142,8 @@ def deals(draw):
     if draw(st.booleans()):
         deal["kind"] = "acquisition"
         deal["net_cash"] = draw(st.floats(-100, 200))
+    if draw(st.booleans()):
+        deal["equity"] = {"amount": draw(st.floats(0, 200)), "premium": draw(st.floats(0, 1))}
     return d
 
 

@@ -183,11 +183,12 @@ def market_sheet() -> dict:
 
 
 def acquired_sheet() -> dict:
-    """EsoBiotec as the acquisition of a company with net cash, a deferred tranche, a pool that expires before
-    its later trigger and a milestone that expires after its trigger (docs/method.md 3.2)."""
+    """EsoBiotec as the acquisition of a company with net cash, an equity investment at a premium (not a usual
+    acquisition term, but every closing component at once), deferred tranches, a pool that expires before its
+    later trigger and a milestone that expires after its trigger (docs/method.md 3.2)."""
     d = tomllib.loads((EXAMPLES / "esobiotec.toml").read_text())
     deal = d["deal"]
-    deal.update(net_cash=60.0, structure="shares",
+    deal.update(net_cash=60.0, structure="shares", equity={"amount": 50.0, "premium": 0.25},
                 tranches=[{"amount": 75.0, "date": dt.date(2026, 3, 17)}, {"amount": 25.0, "date": dt.date(2027, 9, 1)}])
     deal["pools"][0]["expires"] = dt.date(2028, 1, 1)  # phase 2 starts in 2026 (paid), phase 3 in 2028-03 (lapses)
     deal["milestones"] = [{"name": "US approval by 2033", "amount": 40.0, "category": "regulatory",
