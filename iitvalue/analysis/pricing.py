@@ -128,7 +128,7 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
     318
     >>> p = iitvalue.price(iitvalue.load("examples/esobiotec.toml"))
     >>> round(p["upfront"], 1), round(p["upfront_low"]), round(p["upfront_high"]), round(p["v_buyer"], 1)
-    (425.1, 158, 726, 287.8)
+    (425.0, 191, 695, 300.4)
     """
     if sheet.deal is None:
         raise InputError(Problem("deal", "pricing needs a [deal] table (kind, parties and their rates)"))

@@ -10,12 +10,15 @@ from ._shell import FORCE, SET, WIDE, Finite, attach_source, handle_errors, no_o
 
 
 def _parse_params(text: str | None) -> tuple[str, ...]:
-    return tuple(x.strip() for x in text.split(",") if x.strip()) if text else ("kappa", "weight", "premium")
+    from ..analysis.calibrate import SHIPPED_FREE
+
+    return tuple(x.strip() for x in text.split(",") if x.strip()) if text else SHIPPED_FREE
 
 
 @click.command("calibrate")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--free", default=None, metavar="P1,P2", help="Parameters to fit: kappa, weight, premium (default all three).")
+@click.option("--free", default=None, metavar="P1,P2",
+              help="Parameters to fit: kappa, weight, premium (default kappa,premium; weight stays at --start or 0.5).")
 @click.option("--start", default=None, metavar="P=V,...", help="Start values (and the fixed values of parameters not freed).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @WIDE

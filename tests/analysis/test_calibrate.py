@@ -58,8 +58,8 @@ def test_anchors_reproduced_within_5_percent_and_loo_reported(shipped_fit):
 
 def test_recovery_of_known_parameters():
     """Synthetic deals: replace each comparable's observed upfront by the model's prediction at kappa = 0.4,
-    w = 0.7, premium = 120, then calibrate: the fit recovers them."""
-    truth = {"kappa": 0.4, "weight": 0.7, "premium": 120.0}
+    w = 0.5 (the default, not fitted with two comparables), premium = 120, then calibrate: the fit recovers them."""
+    truth = {"kappa": 0.4, "weight": 0.5, "premium": 120.0}
     comps = []
     for c in C.load_comparables(C.shipped_comparables()):
         v = c.values(truth["weight"])
@@ -69,7 +69,7 @@ def test_recovery_of_known_parameters():
     cal = C.fit(comps)
     assert cal.params["kappa"] == pytest.approx(0.4, abs=1e-4)
     assert cal.params["premium"] == pytest.approx(120.0, abs=0.05)
-    assert cal.params["weight"] == pytest.approx(0.7, abs=2e-3)
+    assert cal.params["weight"] == 0.5 and cal.free == ("kappa", "premium")
     assert cal.sse < 1e-10
 
 

@@ -35,9 +35,9 @@ def test_term_sheet_repr_is_one_line_and_html_has_a_headline(result):
 
 def test_calibration_repr_html_and_deals_frame():
     cal = iitvalue.calibrate()
-    assert repr(cal).startswith("<Calibration to 3 deal(s): kappa ") and len(repr(cal)) < 120
+    assert repr(cal).startswith("<Calibration to 2 deal(s): kappa ") and len(repr(cal)) < 120
     html = cal._repr_html_()
-    assert html.startswith("<h4>Calibration of the pricing model to 3 deal(s)</h4>") and "profile interval" in html
+    assert html.startswith("<h4>Calibration of the pricing model to 2 deal(s)</h4>") and "profile interval" in html
     df = cal.deals.frame
     assert df.index.name == "name" and df["predicted_upfront"].dtype == "float64"
     assert cal.to_dict()["deals"][0]["name"] == "esobiotec"
