@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..deal.tax import payment_tax_factor
 from ..errors import InputError, Problem
 from ..stats.roots import brent
 from ..tables import Column, Rows, html_pairs, money
@@ -104,7 +105,9 @@ def deal_values(sheet: TermSheet, d: dict[str, Any], name: str) -> DealValues:
         v_seller=d["asset_rnpv_licensor_view"] - d["pv_profit_share_licensor"] - d["pv_net_cash_licensor"],
         contingent_buyer=d["pv_milestones_licensee"] + d["pv_royalties_licensee"],
         deferred_buyer=d["pv_tranches_licensee"] + d["pv_equity_premium_licensee"],
-        df_closing=(1.0 + lee.discount_rate) ** (-max(t_close, 0.0)),
+        # the buyer's PV of one unit of upfront: its discount factor and its payment-tax factor (deal.tax)
+        df_closing=(1.0 + lee.discount_rate) ** (-max(t_close, 0.0)) * payment_tax_factor(
+            sheet.deal, "licensee", "upfront", lee.discount_rate, sheet.valuation.tax_rate),
         observed_upfront=obs, headline=d["headline_value"], kind=sheet.deal.kind, loa=d["licensee_loa"],
     )
 

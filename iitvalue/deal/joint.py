@@ -22,15 +22,16 @@ from ..stats.roots import brent
 from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
 from ..units import add_years
-from .kernel import Component, DealOutcomes, discount
+from .kernel import Component, DealOutcomes, apply_payment_tax, discount
+from .tax import licensee_flows, payment_tax_factor
 from .payments import (describe, equity_premium_value, expand_payments, expiry_time, payable, signing_time,
                        upfront_time)
 from .streams import licensor_commercial_lines, licensor_rd_shares, royalty_lines
 from .value import DealValuation, asset_row, deal_summary, licensee_irr_of_flows, party_npvs
 
 
-def joint_deal_outcomes_at(deal: Deal, jl: JointLines, rates: tuple[float, ...], upfront: float | None = None
-                           ) -> list[DealOutcomes]:
+def joint_deal_outcomes_at(deal: Deal, jl: JointLines, rates: tuple[float, ...], upfront: float | None = None,
+                           roles: tuple[str, ...] | None = None) -> list[DealOutcomes]:
     """Every component's value in every joint outcome, (S, Omega), at each rate of ``rates``."""
     S, O = jl.n_scenarios, jl.n_outcomes
     flat, fp = jl.flat, jl.flat_plan
@@ -79,6 +80,7 @@ def joint_deal_outcomes_at(deal: Deal, jl: JointLines, rates: tuple[float, ...],
         n = -deal.net_cash  # as in the one-indication kernel: handed over with the shares at closing
         add("Net cash of the target", "net_cash", f"closing {deal.closing or deal.date}", n,
             lambda r, df: n * discount(r, t_up)[:, None] * ones, n * paid_up, paid_up, t_up)
+    apply_payment_tax(deal, outs, roles, jl.plan.lead.tax_rate)
     return outs
 
 
@@ -86,8 +88,8 @@ class JointPartyView:
     """One party's view of a multi-indication asset: its rate, its joint plan (its beliefs) and the joint lines
     at its rate. ``plan`` and ``lines`` are the lead indication's (what single-indication readers use)."""
 
-    def __init__(self, name: str, rate: float, jp: JointPlan):
-        self.name, self.discount_rate, self.joint_plan = name, rate, jp
+    def __init__(self, name: str, rate: float, jp: JointPlan, role: str | None = None):
+        self.name, self.discount_rate, self.joint_plan, self.role = name, rate, jp, role
         self.joint = evaluate_joint(jp, rate=rate)
         self.plan, self.lines = jp.lead, self.joint.lines[0]
 
@@ -99,7 +101,8 @@ class JointPartyView:
         return discount(self.discount_rate, t)
 
     def outcomes(self, deal: Deal, upfront: float | None = None) -> DealOutcomes:
-        return joint_deal_outcomes_at(deal, self.joint, (self.discount_rate,), upfront)[0]
+        return joint_deal_outcomes_at(deal, self.joint, (self.discount_rate,), upfront,
+                                      None if self.role is None else (self.role,))[0]
 
 
 def value_deal_joint(deal: Deal, licensor: JointPlan, licensee: JointPlan,
@@ -107,8 +110,8 @@ def value_deal_joint(deal: Deal, licensor: JointPlan, licensee: JointPlan,
     """Both sides of ``deal`` on a multi-indication asset; the same summary keys as
     :func:`~iitvalue.deal.value.value_deal`. The break-even LOA is the lead indication's, moved through the
     shared class (every indication's LOA follows it)."""
-    lic = JointPartyView(deal.licensor.name, deal.licensor.discount_rate, licensor)
-    lee = JointPartyView(deal.licensee.name, deal.licensee.discount_rate, licensee)
+    lic = JointPartyView(deal.licensor.name, deal.licensor.discount_rate, licensor, "licensor")
+    lee = JointPartyView(deal.licensee.name, deal.licensee.discount_rate, licensee, "licensee")
     lo, eo = lic.outcomes(deal), lee.outcomes(deal)
     npv = party_npvs(deal, lic, lee, outcomes=(lo, eo))
     notes: list[str] = []
@@ -193,21 +196,27 @@ def _licensee_irr(deal: Deal, lee: JointPartyView, eo: DealOutcomes) -> float | 
     :func:`~iitvalue.deal.value.licensee_irr`, with milestones at each joint outcome's time)."""
     jl, pe = lee.joint, lee.outcome_probabilities[0]
     t_deal = upfront_time(deal, lee.plan)
-    times = [max(t_deal, 0.0)]
-    flows = [-deal.upfront if t_deal >= 0 else 0.0]
+    tax = lee.plan.tax_rate
+    times, flows = [max(t_deal, 0.0)], [0.0]
+    if t_deal >= 0:
+        for tt, f in licensee_flows(deal, "upfront", t_deal, deal.upfront, tax):
+            times.append(tt)
+            flows.append(f)
     for c in eo.components:
         if c.stream or c.category == "upfront":
             continue
         t = np.broadcast_to(c.time if c.time.ndim == 2 else c.time[:, None], c.paid.shape)[0]
         for o in range(jl.n_outcomes):
             if c.paid[0, o] and math.isfinite(t[o]) and t[o] >= 0:
-                times.append(float(t[o]))
-                flows.append(-c.amount * float(pe[o]))
+                for tt, f in licensee_flows(deal, c.category, float(t[o]), c.amount * float(pe[o]), tax):
+                    times.append(tt)
+                    flows.append(f)
     O = jl.n_outcomes
     period = pe @ jl.flat.fcf[:O]
     for cat in ("royalties", "rd_before_signing", "profit_share"):
         if any(c.category == cat for c in eo.components):
-            period = period - pe @ _stream_lines(deal, cat, lee)[:O]
+            f = payment_tax_factor(deal, "licensee", cat, deal.licensee.discount_rate, tax)
+            period = period - f * (pe @ _stream_lines(deal, cat, lee)[:O])
     times += list(jl.t_cash)
     flows += list(period)
     return licensee_irr_of_flows(np.array(times), np.array(flows))

@@ -31,6 +31,7 @@ from ..termsheet.triggers import kind_of
 from .payments import (describe, equity_premium_value, expand_payments, expiry_time, payable, signing_time,
                        upfront_time)
 from .streams import licensor_commercial_lines, licensor_rd_shares, royalty_lines
+from .tax import payment_tax_factor
 
 
 # trigger types whose time and outcomes depend only on the plan's timing (not on sales or costs): with timing
@@ -121,7 +122,8 @@ class DealOutcomes:
         return _sum_rows([c.nominal for c in self.components if c.category not in _NOT_RECEIPTS], self.asset)
 
 
-def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = None) -> DealOutcomes:
+def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = None,
+                  role: str | None = None) -> DealOutcomes:
     """Every component of ``deal`` valued in every development outcome, at discount rate ``rate``.
 
     Outcome o < J is "fails in phase o", o = J "approved"; a component paid at time t where its trigger's event
@@ -141,6 +143,8 @@ def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = Non
         The party's discount rate (fraction).
     upfront : float, optional
         Overrides the deal's upfront (millions).
+    role : str, optional
+        "licensor" or "licensee": the party whose ``deal.payment_tax`` factors apply (None: pre-tax).
 
     Returns
     -------
@@ -163,11 +167,25 @@ def deal_outcomes(deal: Deal, plan, ln, rate: float, upfront: float | None = Non
     >>> [round(float(expectation(x, pf)[0]), 1) for x in (out.licensor, out.licensee, out.asset)]
     [476.9, -332.1, 144.8]
     """
-    return deal_outcomes_at(deal, plan, ln, (rate,), upfront)[0]
+    return deal_outcomes_at(deal, plan, ln, (rate,), upfront, roles=None if role is None else (role,))[0]
+
+
+def apply_payment_tax(deal: Deal, outs: list[DealOutcomes], roles: tuple[str, ...] | None, tax_rate: float) -> None:
+    """Multiply each payment component's PV by its party's ``deal.payment_tax`` factor (:mod:`.tax`), in place;
+    ``roles`` names the party of each element of ``outs`` (None: every view pre-tax, as the workbook's cached
+    values)."""
+    if roles is None or deal.payment_tax == "pre-tax" or tax_rate == 0:
+        return
+    for out, role in zip(outs, roles):
+        for c in out.components:
+            f = payment_tax_factor(deal, role, c.category, out.rate, tax_rate)
+            if f != 1.0:
+                c.pv = c.pv * f
 
 
 def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: float | None = None,
-                     assets: tuple[bool, ...] | None = None) -> list[DealOutcomes]:
+                     assets: tuple[bool, ...] | None = None, roles: tuple[str, ...] | None = None
+                     ) -> list[DealOutcomes]:
     """:func:`deal_outcomes` at several discount rates (one per party), sharing everything that does not depend
     on the rate: which outcomes pay each milestone, the royalty and profit-share lines. ``assets``: per rate,
     whether its ``asset`` values are needed (default all; a skipped one is nan, and so is its ``licensee``).
@@ -247,4 +265,5 @@ def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: fl
         n = -deal.net_cash  # the sellers receive the price and hand over the target's cash with the shares
         add("Net cash of the target", "net_cash", f"closing {deal.closing or deal.date}", n,
             lambda r, df: n * discount(r, t_up)[:, None] * ones, n * paid_up, paid_up, t_up)
+    apply_payment_tax(deal, outs, roles, plan.tax_rate)
     return outs

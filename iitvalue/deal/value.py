@@ -29,6 +29,7 @@ from ..termsheet.schema import Deal
 from ..termsheet.triggers import kind_of
 from ..units import add_years
 from .kernel import DealOutcomes, deal_outcomes, discount
+from .tax import licensee_flows, payment_tax_factor
 from .payments import (equity_premium_value, expand_payments, expiry_time, signing_time, trigger_time_probability,
                        upfront_time)
 from .streams import licensor_commercial_lines, licensor_rd_shares, licensor_share_lines, royalty_lines
@@ -50,12 +51,13 @@ class PartyView:
     discount_rate: float
     plan: Plan
     lines: Lines
+    role: str | None = None  # "licensor" or "licensee": whose payment-tax factors apply (deal.tax)
 
     @classmethod
-    def of(cls, name: str, rate: float, plan: Plan) -> "PartyView":
+    def of(cls, name: str, rate: float, plan: Plan, role: str | None = None) -> "PartyView":
         arr = arrays_from_plan(plan)
         arr.discount_rate[:] = rate
-        return cls(name, rate, plan, evaluate(arr))
+        return cls(name, rate, plan, evaluate(arr), role)
 
     @property
     def outcome_probabilities(self) -> np.ndarray:
@@ -67,7 +69,7 @@ class PartyView:
         return discount(self.discount_rate, t)
 
     def outcomes(self, deal: Deal, upfront: float | None = None) -> DealOutcomes:
-        return deal_outcomes(deal, self.plan, self.lines, self.discount_rate, upfront)
+        return deal_outcomes(deal, self.plan, self.lines, self.discount_rate, upfront, self.role)
 
 
 @dataclass
@@ -268,8 +270,8 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
     """Value ``deal`` for both parties. ``licensee_probabilities_at_loa`` (optional) gives the licensee's phase
     probabilities for a given LOA (the update's spread rule); it is used to goal-seek the break-even LOA, which
     changes outcome probabilities only, so the kernel's per-outcome values are reused."""
-    lic = PartyView.of(deal.licensor.name, deal.licensor.discount_rate, licensor_plan)
-    lee = PartyView.of(deal.licensee.name, deal.licensee.discount_rate, licensee_plan)
+    lic = PartyView.of(deal.licensor.name, deal.licensor.discount_rate, licensor_plan, "licensor")
+    lee = PartyView.of(deal.licensee.name, deal.licensee.discount_rate, licensee_plan, "licensee")
     lo, eo = lic.outcomes(deal), lee.outcomes(deal)
     npv = party_npvs(deal, lic, lee, outcomes=(lo, eo))
     t_up = upfront_time(deal, licensor_plan)
@@ -303,7 +305,8 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
     The licensee's NPV is linear in the upfront, enpv(u) = enpv - (u - u0) DF_licensee(t_up), so the break-even
     upfront is u0 + enpv / DF_licensee(t_up) (None when the upfront was paid before the valuation date)."""
     lnpv, enpv = npv["licensor_npv"], npv["licensee_npv"]
-    be_up = deal.upfront + enpv / float(lee.df(t_up)) if t_up >= 0 else None
+    f_up = payment_tax_factor(deal, "licensee", "upfront", deal.licensee.discount_rate, lee.plan.tax_rate)
+    be_up = deal.upfront + enpv / (float(lee.df(t_up)) * f_up) if t_up >= 0 else None
     if be_up is not None and be_up < 0:
         notes.append(f"break-even upfront {be_up:,.1f} is negative: the licensee loses money even with no upfront")
     if t_up < 0:
@@ -331,6 +334,7 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
         "licensee_discount_rate": deal.licensee.discount_rate,
         "upfront": deal.upfront,
         "structure": deal.structure or ("shares" if deal.kind == "acquisition" else "asset"),
+        "payment_tax": deal.payment_tax,
         "net_cash": deal.net_cash,
         "tranches_total": tranches,
         "net_consideration": deal.upfront + tranches - deal.net_cash,
@@ -371,15 +375,22 @@ def licensee_irr(deal: Deal, lee: PartyView) -> float | None:
     plan, ln = lee.plan, lee.lines
     t_deal = upfront_time(deal, plan)
     times = [max(t_deal, 0.0)]
+    flows = [0.0]
     eq = equity_premium_value(deal.equity) if deal.equity is not None else 0.0
-    flows = [deal.net_cash - deal.upfront - eq if t_deal >= 0 else 0.0]
+    lumps = [("upfront", t_deal, deal.upfront, 1.0), ("net_cash", t_deal, -deal.net_cash, 1.0),
+             ("equity_premium", t_deal, eq, 1.0)]
     for p in expand_payments(deal):
         t, prob = trigger_time_probability(p.trigger, plan, ln, signing_time(deal, plan), expiry_time(p, plan))
-        if math.isfinite(t[0]) and prob[0] > 0 and t[0] >= 0:
-            times.append(float(t[0]))
-            flows.append(-p.amount * float(prob[0]))
-    period = (ln.fcf_risked[0] - licensor_share_lines(deal, plan, ln)[0]
-              - ln.loa[0] * royalty_lines(deal, plan, ln)[0].sum(0))
+        if math.isfinite(t[0]) and prob[0] > 0:
+            lumps.append((p.category, float(t[0]), p.amount, float(prob[0])))
+    for cat, t, amount, prob in lumps:
+        if t >= 0 and amount:
+            for tt, f in licensee_flows(deal, cat, t, amount * prob, plan.tax_rate):
+                times.append(tt)
+                flows.append(f)
+    roy = ln.loa[0] * royalty_lines(deal, plan, ln)[0].sum(0)
+    period = ln.fcf_risked[0] - licensor_share_lines(deal, plan, ln)[0] - roy * payment_tax_factor(
+        deal, "licensee", "royalties", lee.discount_rate, plan.tax_rate)
     times += list(ln.t_cash)
     flows += list(period)
     return licensee_irr_of_flows(np.array(times), np.array(flows))

@@ -43,8 +43,14 @@ class RiskAnalysis:
 
 
 def check_exportable(result, risk: bool = False) -> None:
-    """Raise InputError for what the workbook cannot show as live formulas: with several indications, the
-    combinations :func:`iitvalue.excel.joint_book.joint_problems` names (``risk``: a Risk sheet is asked for)."""
+    """Raise InputError for what the workbook cannot show as live formulas: a deal's payment tax other than
+    pre-tax; with several indications, the combinations :func:`iitvalue.excel.joint_book.joint_problems` names
+    (``risk``: a Risk sheet is asked for)."""
+    d = result.sheet.deal
+    if d is not None and d.payment_tax != "pre-tax":
+        raise InputError(Problem("deal.payment_tax", f"'{d.payment_tax}' is not in the workbook yet (its payments are "
+                                 "pre-tax transfers): export with payment_tax = \"pre-tax\", or value the sheet with "
+                                 "value / simulate, which apply it (docs/method.md 3.5)"))
     if len(result.sheet.indications) > 1:
         from .joint_book import joint_problems
 

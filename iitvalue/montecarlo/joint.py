@@ -40,7 +40,8 @@ def _values(sheet: TermSheet, jl: JointLines, valuation_rate: float | np.ndarray
     out = {"asset": jl.values(np.repeat(df, jl.n_outcomes, axis=0) if r.ndim else df[0])}
     deal = sheet.deal
     if deal is not None:
-        lic, lee = joint_deal_outcomes_at(deal, jl, (deal.licensor.discount_rate, deal.licensee.discount_rate))
+        lic, lee = joint_deal_outcomes_at(deal, jl, (deal.licensor.discount_rate, deal.licensee.discount_rate),
+                                          roles=("licensor", "licensee"))
         out.update(licensor=lic.licensor, receipts=lic.receipts, receipts_nominal=lic.receipts_nominal,
                    licensee=lee.licensee)
     return out

@@ -33,6 +33,7 @@ def outcome_values(setup: Setup, arr: ModelArrays, probs: np.ndarray) -> dict[st
     if deal is None:
         return out
     lic, lee = deal_outcomes_at(deal, setup.plan, ln, (deal.licensor.discount_rate, deal.licensee.discount_rate),
+                                roles=("licensor", "licensee"),
                                 assets=(False, True))  # the asset at the licensor's rate is not reported
     out["licensor"] = lic.licensor
     out["receipts"] = lic.receipts

@@ -314,6 +314,10 @@ class Deal(_Model):
     tranches: list[Tranche] = Field(default_factory=list)
     equity_premium: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
     equity: Equity | None = None
+    # how each side is taxed on the payments (deal.tax, docs/method.md 3.5): untaxed transfers (default), taxed and
+    # deducted when paid, or amortised by the licensee over amortisation_years (IRC section 197: 15 years)
+    payment_tax: Literal["pre-tax", "deductible", "amortised"] = "pre-tax"
+    amortisation_years: int = Field(default=15, ge=1, le=50)
     licensor_cost_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of development costs from the deal on
     platform: bool = False  # the buyer also acquires a technology platform beyond this asset (calibration premium)
     milestones: list[Milestone] = Field(default_factory=list)

@@ -14,6 +14,7 @@ from iitvalue.cli import main
 from iitvalue.termsheet import TermSheet
 from iitvalue.units import year_fraction
 
+from conftest import base_dict
 from test_kernel import D0, ms, three_phase
 
 R = 0.1
@@ -171,3 +172,43 @@ def test_bad_party_assumptions_exit_2_naming_them(assumptions, words, tmp_path):
     f.write_text(tomli_w.dumps(d))
     res = CliRunner().invoke(main, ["value", str(f)])
     assert res.exit_code == 2 and "deal.licensee.assumptions" in res.output and words in res.output, res.output
+
+
+# ---- tax on the payments (docs/method.md 3.5, deal.tax) -------------------------------------------------------
+def test_payment_tax_by_hand():
+    """An approved asset (no phases left), upfront 100 at t = 0, a milestone of 50 on a date two years on, tax 20 %,
+    both parties at 10 %: deductible -> each side's payment PV x 0.8 (the sum identity holds); amortised over 2
+    years -> the licensee's x (1 - 0.2 a_2(0.1) / 2), the licensor's still x 0.8."""
+    from iitvalue.deal.tax import annuity
+
+    d = base_dict(deal={"kind": "licence", "date": D0, "upfront": 100.0,
+                        "licensor": {"name": "L", "discount_rate": 0.1}, "licensee": {"name": "B", "discount_rate": 0.1},
+                        "milestones": [ms("m", 50.0, {"type": "date", "date": dt.date(2027, 1, 1)})]})
+    d["valuation"]["tax_rate"] = 0.2
+    t = year_fraction(D0, dt.date(2027, 1, 1))
+    pay = 100.0 + 50.0 * 1.1 ** -t
+    out = {}
+    for mode in ("pre-tax", "deductible", "amortised"):
+        d["deal"].update(payment_tax=mode, amortisation_years=2)
+        out[mode] = iitvalue.value(TermSheet.from_dict(d))
+    asset = out["pre-tax"].summary["asset.rnpv"]
+    assert out["pre-tax"].deal.summary["licensor_npv"] == pytest.approx(pay, rel=1e-12)
+    s = out["deductible"].deal.summary
+    assert s["licensor_npv"] == pytest.approx(0.8 * pay, rel=1e-12)
+    assert s["licensee_npv"] == pytest.approx(asset - 0.8 * pay, rel=1e-12)
+    f = 1 - 0.2 * annuity(0.1, 2) / 2
+    s = out["amortised"].deal.summary
+    assert s["licensor_npv"] == pytest.approx(0.8 * pay, rel=1e-12)
+    assert s["licensee_npv"] == pytest.approx(asset - f * pay, rel=1e-12)
+    # the break-even upfront: the licensee pays f per unit of upfront
+    assert s["licensee_npv"] - f * (s["breakeven_upfront"] - 100.0) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_payment_tax_is_refused_by_the_workbook(tmp_path):
+    import tomli_w
+
+    d = three_phase(upfront=10.0, payment_tax="deductible")
+    f = tmp_path / "s.toml"
+    f.write_text(tomli_w.dumps(d))
+    res = CliRunner().invoke(main, ["export", str(f), "-o", str(tmp_path / "s.xlsx")])
+    assert res.exit_code == 2 and "deal.payment_tax" in res.output, res.output
