@@ -188,3 +188,18 @@ def test_pricing_works_without_readouts_and_for_late_stage_assets(tmp_path):
     assert "development" not in [r["category"] for r in p["structure"]]
     res = CliRunner().invoke(main, ["implied", str(f), "--solve", "weight"])
     assert res.exit_code == 2 and "no readouts" in res.output and str(f) in res.output
+
+
+def test_no_comparable_after_the_cutoff_and_the_out_of_sample_figure_is_current():
+    """The shipped comparables are all announced by 2025-03-31; Kite-Interius (2025-08-21) is priced out of sample
+    and docs/method.md 4.3 quotes that price."""
+    import datetime as dt
+
+    import iitvalue
+
+    for c in C.load_comparables(C.shipped_comparables()):
+        assert c.sheet.deal.date <= dt.date(2025, 3, 31), c.name
+    p = iitvalue.price(iitvalue.load(EXAMPLES / "interius.toml"))
+    text = " ".join((ROOT / "docs" / "method.md").read_text(encoding="utf-8").split())
+    assert (f"Kite–Interius is priced at {p['upfront']:.1f} (range {p['upfront_low']:.1f}–{p['upfront_high']:.1f}) "
+            "against 350 paid") in text
