@@ -96,6 +96,14 @@ class Discounting:
     t_deal: Cell
     pv_up: dict[str, Cell]
     closing: tuple["ClosingItem", ...] = ()  # components paid at closing besides the upfront (net cash, equity premium)
+    tax_factor: dict[str, Cell] | None = None  # deal.payment_tax = "deductible": 1 - tau for each party
+
+    def taxed(self, role: str) -> str:
+        """The formula suffix that applies ``role``'s payment-tax factor (empty for pre-tax payments)."""
+        return f"*{self.tax_factor[role]}" if self.tax_factor else ""
+
+    def factor(self, role: str) -> float:
+        return self.tax_factor[role].value if self.tax_factor else 1.0
 
 
 @dataclass(frozen=True)
@@ -357,14 +365,20 @@ def write_discounting(book: Book, result, model: Model, deal_in: DealInputs) -> 
         rate = deal_in.rates[role]
         df = b.line(f"df_{role}", f"Discount factor, {role} (its own rate)", "factor", f"(1+{rate})^(-{time.tc})",
                     getattr(result.deal, role).lines.discount_factor[0], "factor")
-        parties[role] = Party(role, rate, df, deal_outcomes(d, plan, ln, rate.value), probabilities)
+        parties[role] = Party(role, rate, df, deal_outcomes(d, plan, ln, rate.value, role=role), probabilities)
+    tax_factor = None
+    if d.payment_tax == "deductible":  # taxed on receipt, deducted when paid, at the sheet's tax rate (deal.tax)
+        tax_factor = {role: b.scalar(f"ptf_{role}", f"Payment-tax factor, {role} (deductible: 1 - tax rate)", "factor",
+                                     f"1-{inputs.tax}", 1.0 - result.asset.plan.tax_rate, "factor") for role in ROLES}
+    tf = (lambda role: f"*{tax_factor[role]}") if tax_factor else (lambda role: "")
     paid_at = deal_in.closing or deal_in.deal_date
     t_up = b.scalar("t_up", "Upfront paid at (years)", "years", f"({paid_at}-{inputs.vdate})/{inputs.const.dpy}",
                     upfront_time(d, plan), "years")
     t_deal = b.scalar("t_deal", "Deal date (years)", "years", f"({deal_in.deal_date}-{inputs.vdate})/{inputs.const.dpy}",
                       signing_time(d, plan), "years")
     pv_up = {role: b.scalar(f"pvup_{role}", f"PV of the upfront, {role}", "millions",
-                            f"{deal_in.upfront}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))", p.pv("upfront"), "money")
+                            f"{deal_in.upfront}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up})){tf(role)}", p.pv("upfront"),
+                            "money")
              for role, p in parties.items()}
     items = []
     if deal_in.net_cash is not None:
@@ -378,10 +392,11 @@ def write_discounting(book: Book, result, model: Model, deal_in: DealInputs) -> 
     for cat, key, label, tpl, value in items:
         amount = b.scalar(f"{key}_a", label, "millions", tpl, value, "money")
         pv = {role: b.scalar(f"pv{key}_{role}", f"{label.split(',')[0].split(' =')[0]}: PV, {role}", "millions",
-                             f"{amount}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))", p.pv(cat), "money")
+                             f"{amount}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))" + (tf(role) if cat != "net_cash" else ""),
+                             p.pv(cat), "money")
               for role, p in parties.items()}
         closing.append(ClosingItem(cat, label.split(",")[0].split(" =")[0], amount, pv))
-    return Discounting(parties, t_up, t_deal, pv_up, tuple(closing))
+    return Discounting(parties, t_up, t_deal, pv_up, tuple(closing), tax_factor)
 
 
 def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc: Discounting) -> Milestones:
@@ -440,7 +455,7 @@ def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc
                         f"{inputs.const.tolp}{expiry}),{pr},0)",
                         trigger_time_probability(trig, plan, ln, signing, expiry_time(p, plan))[1][0], "prob")
         pv = {role: b.scalar(f"{key}_pv_{role}", f"{p.name}: PV, {role}", "millions",
-                             f"{amount}*{paid}*IF({t_when}<0,0,(1+{party.rate})^(-{t_when}))",
+                             f"{amount}*{paid}*IF({t_when}<0,0,(1+{party.rate})^(-{t_when})){disc.taxed(role)}",
                              party.expect(components[role][n].pv), "money") for role, party in disc.parties.items()}
         out.append(PaymentCells(pay, amount, t_when, paid, pv))
     total, tranches = {}, None
@@ -539,7 +554,8 @@ def write_npvs(book: Book, result, deal_in: DealInputs, disc: Discounting, miles
     be = None
     if disc.t_up.value >= 0:
         be = b.scalar("be_up", "Break-even upfront = upfront + licensee NPV x (1 + r)^t (linear)", "millions",
-                      f"{deal_in.upfront}+{enpv}*(1+{lee.rate})^{disc.t_up}",
-                      result.sheet.deal.upfront + enpv.value / float(discount(lee.rate.value, disc.t_up.value)),
-                      "money")
+                      f"{deal_in.upfront}+{enpv}*(1+{lee.rate})^{disc.t_up}"
+                      + (f"/{disc.tax_factor['licensee']}" if disc.tax_factor else ""),
+                      result.sheet.deal.upfront + enpv.value / (float(discount(lee.rate.value, disc.t_up.value))
+                                                                * disc.factor("licensee")), "money")
     return DealNPVs(lnpv, enpv, at_lee, share_of, rav, be, gain_lic)

@@ -104,18 +104,20 @@ def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: 
 
     t_up = disc.t_up
     # with the components paid at closing: the target's net cash taken over (-N), an equity investment's premium
-    extra = "".join(f"+{c.amount}" for c in disc.closing)
+    f_lee, tx = disc.factor("licensee"), disc.taxed("licensee")  # deductible payments: the licensee pays x (1 - tau)
+    extra = "".join(f"+{c.amount}" + (tx if c.category != "net_cash" else "") for c in disc.closing)
     up_amount = b.scalar("lee_up", "Upfront" + "".join(f" + {c.category.replace('_', ' ')}" for c in disc.closing)
                          + ": amount paid (0 when paid before the valuation date)", "millions",
-                         f"IF({t_up}<0,0,{deal_in.upfront}{extra})",
-                         0.0 if t_up.value < 0 else deal_in.upfront.value + sum(c.amount.value for c in disc.closing),
+                         f"IF({t_up}<0,0,{deal_in.upfront}{tx}{extra})",
+                         0.0 if t_up.value < 0 else deal_in.upfront.value * f_lee + sum(
+                             c.amount.value * (f_lee if c.category != "net_cash" else 1.0) for c in disc.closing),
                          "money")
     up_idx = index(t_up, "lee_upk", "Upfront")
     pays = milestones.payments
     amounts = [b.scalar(f"lee_ma{q}", f"{p.inputs.payment.name}: expected amount = amount x probability paid "
                                        "(0 before the valuation date)", "millions",
-                        f"{p.amount}*{p.paid}*IF({p.time}<0,0,1)",
-                        p.amount.value * p.paid.value * (p.time.value >= 0), "money") for q, p in enumerate(pays)]
+                        f"{p.amount}*{p.paid}*IF({p.time}<0,0,1){tx}",
+                        p.amount.value * p.paid.value * (p.time.value >= 0) * f_lee, "money") for q, p in enumerate(pays)]
     times = [b.scalar(f"lee_mt{q}", f"{p.inputs.payment.name}: time", "years", str(p.time), p.time.value, "years")
              for q, p in enumerate(pays)]
     idx = [index(t, f"lee_mk{q}", p.inputs.payment.name) for q, (t, p) in enumerate(zip(times, pays))]
@@ -131,10 +133,10 @@ def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: 
     pay = b.line("lee_pay", "Upfront and milestones paid to the licensor (expected, in their period)", "millions",
                  tpl, pay_values, total=True)
     roy = royalties.risked
-    before_values = asset.risked.values - shares.line.values - (roy.values if roy is not None else 0.0)
+    before_values = asset.risked.values - shares.line.values - (roy.values * f_lee if roy is not None else 0.0)
     before = b.line("lee_before", "Licensee: risk-adjusted cash flow before the payments = asset's - licensor's share"
                                   " - royalties", "millions",
-                    f"{asset.risked}-{shares.line}" + (f"-{roy}" if roy is not None else ""), before_values, total=True)
+                    f"{asset.risked}-{shares.line}" + (f"-{roy}{tx}" if roy is not None else ""), before_values, total=True)
     flow = b.line("lee_cf", "Licensee: risk-adjusted cash flow after the payments", "millions", f"{before}-{pay}",
                   before_values - pay_values, total=True)
     cum_values = np.cumsum(flow.values)
@@ -160,10 +162,10 @@ def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: 
                             f'IF(ISNUMBER({payback}),{date_formula(payback, inputs)},"n/a")', pb_date, "date")
     # the parts of the licensee's NPV that scale with LOA (and peak sales) in the sensitivity table
     comm_values = model.asset.commercial.values - shares.commercial.values - (
-        royalties.total.values if royalties.total is not None else 0.0)
+        royalties.total.values * f_lee if royalties.total is not None else 0.0)
     comm_row = b.line("lee_comm", "Licensee: commercial cash flow on the success path after the licensor's share and "
                                   "royalties", "millions",
-                      f"{asset.commercial}-{shares.commercial}" + (f"-{royalties.total}" if royalties.total else ""),
+                      f"{asset.commercial}-{shares.commercial}" + (f"-{royalties.total}{tx}" if royalties.total else ""),
                       comm_values, total=True)
     commercial = b.scalar("lee_K", "K: LOA x PV of that commercial cash flow at the licensee's rate", "millions",
                           f"{dev.loa}*SUMPRODUCT({comm_row.all},{lee.df.all})",

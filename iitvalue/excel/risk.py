@@ -47,10 +47,10 @@ def check_exportable(result, risk: bool = False) -> None:
     pre-tax; with several indications, the combinations :func:`iitvalue.excel.joint_book.joint_problems` names
     (``risk``: a Risk sheet is asked for)."""
     d = result.sheet.deal
-    if d is not None and d.payment_tax != "pre-tax":
-        raise InputError(Problem("deal.payment_tax", f"'{d.payment_tax}' is not in the workbook yet (its payments are "
-                                 "pre-tax transfers): export with payment_tax = \"pre-tax\", or value the sheet with "
-                                 "value / simulate, which apply it (docs/method.md 3.5)"))
+    if d is not None and (d.payment_tax == "amortised" or (d.payment_tax != "pre-tax" and len(result.sheet.indications) > 1)):
+        raise InputError(Problem("deal.payment_tax", f"'{d.payment_tax}' is not in this workbook yet (pre-tax and, with "
+                                 "one indication, deductible are): value the sheet with value / simulate, which apply "
+                                 "it (docs/method.md 3.5)"))
     if len(result.sheet.indications) > 1:
         from .joint_book import joint_problems
 

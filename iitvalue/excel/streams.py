@@ -106,7 +106,8 @@ def write_royalties(book: Book, result, model: Model, deal_in: DealInputs, disc:
     risked = b.line("royr", "Royalties, risk-adjusted = LOA x royalties", "millions", f"{dev.loa}*{total}",
                     dev.loa.value * total.values, total=True)
     return Royalties({role: b.scalar(f"pvroy_{role}", f"PV of royalties, {role}", "millions",
-                                     f"SUMPRODUCT({risked.all},{p.df.all})", p.pv("royalties"), "money")
+                                     f"SUMPRODUCT({risked.all},{p.df.all}){disc.taxed(role)}", p.pv("royalties"),
+                                     "money")
                       for role, p in disc.parties.items()}, total, risked)
 
 

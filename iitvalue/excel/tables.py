@@ -86,18 +86,23 @@ def _deal_tables(b: Book, model: Model, deal: DealCells, tc: np.ndarray) -> int:
     time, dev = model.time, model.dev
     cash, up, t_up = deal.licensee, deal.inputs.upfront, deal.disc.t_up
     rate = deal.disc.parties["licensee"].rate
-    m_amt = np.array([p.amount.value * p.paid.value * (p.time.value >= 0) for p in deal.milestones.payments])
+    disc = deal.disc
+    tx, f = disc.taxed("licensee"), disc.factor("licensee")  # deductible payments: the licensee pays x (1 - tau)
+    m_amt = np.array([p.amount.value * p.paid.value * (p.time.value >= 0) * f for p in deal.milestones.payments])
     m_t = np.array([p.time.value for p in deal.milestones.payments])
+    # the components paid with the upfront: the target's net cash (untaxed), an equity premium
+    at_close = "".join(f"+{c.amount}" + (tx if c.category != "net_cash" else "") for c in disc.closing)
+    close_value = sum(c.amount.value * (f if c.category != "net_cash" else 1.0) for c in disc.closing)
 
     def npv(r: str, u: str) -> str:
         pays = f"-SUMPRODUCT({cash.m_amount},(1+{r})^(-{cash.m_time}))" if cash.m_amount else ""
         return (f"SUMPRODUCT({cash.before.all},(1+{r})^(-{time.tc.all})){pays}"
-                f"-{u}*IF({t_up}<0,0,(1+{r})^(-{t_up}))")
+                f"-({u}{tx}{at_close})*IF({t_up}<0,0,(1+{r})^(-{t_up}))")
 
     def npv_value(r: float, u: float) -> float:
         base = float(cash.before.values @ (1.0 + r) ** -tc) - float(m_amt @ (1.0 + r) ** -m_t) if m_amt.size else \
             float(cash.before.values @ (1.0 + r) ** -tc)
-        return base - u * (0.0 if t_up.value < 0 else (1.0 + r) ** -t_up.value)
+        return base - (u * f + close_value) * (0.0 if t_up.value < 0 else (1.0 + r) ** -t_up.value)
 
     _table(b, "Licensee NPV against its discount rate (columns) and the upfront (rows), exact", "sens_npv",
            (rate, 0.01, "pct", "licensee rate"), (up, max(round(up.value * 0.2, -1), 10.0), "money", "upfront"), npv,
@@ -109,13 +114,13 @@ def _deal_tables(b: Book, model: Model, deal: DealCells, tc: np.ndarray) -> int:
     def be(m: str, x: str) -> str:
         lam = f"({x}/{loa})"
         return (f'IF(OR({t_up}<0,{x}>{cap},{x}<=0),"n/a",{up}+({enpv}+({lam}*{m}-1)*{K}-({lam}-1)*{ML})'
-                f"*(1+{rate})^{t_up})")
+                f"*(1+{rate})^{t_up}" + (f"/{disc.tax_factor['licensee']}" if disc.tax_factor else "") + ")")
 
     def be_value(m: float, x: float):
         if t_up.value < 0 or x > cap.value or x <= 0:
             return "n/a"
         lam = x / loa.value
-        return up.value + (enpv.value + (lam * m - 1) * K.value - (lam - 1) * ML.value) * (1 + rate.value) ** t_up.value
+        return up.value + (enpv.value + (lam * m - 1) * K.value - (lam - 1) * ML.value) * (1 + rate.value) ** t_up.value / f
 
     row = b.row[SENSITIVITY] + 1
     b.put_text(SENSITIVITY, row, 0, "Peak-sales multiplier of the base case")

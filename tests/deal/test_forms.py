@@ -207,7 +207,7 @@ def test_payment_tax_by_hand():
 def test_payment_tax_is_refused_by_the_workbook(tmp_path):
     import tomli_w
 
-    d = three_phase(upfront=10.0, payment_tax="deductible")
+    d = three_phase(upfront=10.0, payment_tax="amortised")
     f = tmp_path / "s.toml"
     f.write_text(tomli_w.dumps(d))
     res = CliRunner().invoke(main, ["export", str(f), "-o", str(tmp_path / "s.xlsx")])

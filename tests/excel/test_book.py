@@ -196,11 +196,21 @@ def acquired_sheet() -> dict:
     return d
 
 
+def taxed_sheet() -> dict:
+    """The sink sheet (royalties, profit share, milestones of every trigger) with deductible payments and an equity
+    investment at a premium, at a 21 % tax rate (docs/method.md 3.5)."""
+    d = sink_sheet()
+    d["valuation"]["tax_rate"] = 0.21
+    d["deal"].update(payment_tax="deductible", equity={"amount": 40.0, "premium": 0.3})
+    return d
+
+
 def sheets() -> dict[str, iitvalue.TermSheet]:
     return {"esobiotec": iitvalue.load(EXAMPLES / "esobiotec.toml"), "legend": iitvalue.load(COMPARABLES / "legend.toml"),
             "template": iitvalue.load(TEMPLATE), "sink": iitvalue.TermSheet.from_dict(sink_sheet()),
             "market": iitvalue.TermSheet.from_dict(market_sheet()),
-            "acquired": iitvalue.TermSheet.from_dict(acquired_sheet())}
+            "acquired": iitvalue.TermSheet.from_dict(acquired_sheet()),
+            "taxed": iitvalue.TermSheet.from_dict(taxed_sheet())}
 
 
 @pytest.fixture(scope="module")
@@ -225,12 +235,12 @@ def recalculated(exported, tmp_path_factory):
 
 
 # ---- parity with a real spreadsheet engine ----------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["esobiotec", "legend", "template", "sink", "market", "acquired"])
+@pytest.mark.parametrize("name", ["esobiotec", "legend", "template", "sink", "market", "acquired", "taxed"])
 def test_libreoffice_recalculation_matches_python(name, exported, recalculated):
     res, path = exported[name]
     got = named(recalculated[name])
     expected_names = {"esobiotec": set(OUTPUT_NAMES), "legend": set(OUTPUT_NAMES), "sink": set(OUTPUT_NAMES),
-                      "market": set(OUTPUT_NAMES), "acquired": set(OUTPUT_NAMES),
+                      "market": set(OUTPUT_NAMES), "acquired": set(OUTPUT_NAMES), "taxed": set(OUTPUT_NAMES),
                       "template": {"asset_rnpv", "asset_npv_unrisked"}}[name]  # the template has no readouts, no deal
     assert set(got) == expected_names
     summary = res.summary
