@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..deal.kernel import DealOutcomes, deal_outcomes, discount
+from ..deal.tax import UNTAXED
 from ..deal.payments import (describe, expand_payments, expiry_time, signing_time, trigger_time_probability,
                              upfront_time)
 from ..model.outcomes import expectation, outcome_probabilities
@@ -98,12 +99,18 @@ class Discounting:
     closing: tuple["ClosingItem", ...] = ()  # components paid at closing besides the upfront (net cash, equity premium)
     tax_factor: dict[str, Cell] | None = None  # deal.payment_tax = "deductible": 1 - tau for each party
 
-    def taxed(self, role: str) -> str:
-        """The formula suffix that applies ``role``'s payment-tax factor (empty for pre-tax payments)."""
-        return f"*{self.tax_factor[role]}" if self.tax_factor else ""
+    def taxed(self, role: str, category: str = "upfront") -> str:
+        """The formula suffix that applies ``role``'s payment-tax factor to a component of ``category`` (empty for
+        pre-tax payments and for what is not a payment, :data:`iitvalue.deal.tax.UNTAXED`)."""
+        return _tax_suffix(self.tax_factor, role, category)
 
-    def factor(self, role: str) -> float:
-        return self.tax_factor[role].value if self.tax_factor else 1.0
+    def factor(self, role: str, category: str = "upfront") -> float:
+        """The value of that factor (1 where there is none)."""
+        return self.tax_factor[role].value if _tax_suffix(self.tax_factor, role, category) else 1.0
+
+
+def _tax_suffix(tax_factor: dict[str, Cell] | None, role: str, category: str) -> str:
+    return f"*{tax_factor[role]}" if tax_factor and category not in UNTAXED else ""
 
 
 @dataclass(frozen=True)
@@ -370,32 +377,34 @@ def write_discounting(book: Book, result, model: Model, deal_in: DealInputs) -> 
     if d.payment_tax == "deductible":  # taxed on receipt, deducted when paid, at the sheet's tax rate (deal.tax)
         tax_factor = {role: b.scalar(f"ptf_{role}", f"Payment-tax factor, {role} (deductible: 1 - tax rate)", "factor",
                                      f"1-{inputs.tax}", 1.0 - result.asset.plan.tax_rate, "factor") for role in ROLES}
-    tf = (lambda role: f"*{tax_factor[role]}") if tax_factor else (lambda role: "")
     paid_at = deal_in.closing or deal_in.deal_date
     t_up = b.scalar("t_up", "Upfront paid at (years)", "years", f"({paid_at}-{inputs.vdate})/{inputs.const.dpy}",
                     upfront_time(d, plan), "years")
     t_deal = b.scalar("t_deal", "Deal date (years)", "years", f"({deal_in.deal_date}-{inputs.vdate})/{inputs.const.dpy}",
                       signing_time(d, plan), "years")
     pv_up = {role: b.scalar(f"pvup_{role}", f"PV of the upfront, {role}", "millions",
-                            f"{deal_in.upfront}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up})){tf(role)}", p.pv("upfront"),
+                            f"{deal_in.upfront}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))"
+                            f"{_tax_suffix(tax_factor, role, 'upfront')}", p.pv("upfront"),
                             "money")
              for role, p in parties.items()}
     items = []
     if deal_in.net_cash is not None:
-        items.append(("net_cash", "nc", "Net cash of the target, handed over with the shares (-N)",
+        items.append(("net_cash", "nc", "Net cash of the target",
+                      "Net cash of the target, handed over with the shares (-N)",
                       f"-{deal_in.net_cash}", -deal_in.net_cash.value))
     if deal_in.equity is not None and d.equity.premium > 0:
         amt, prem = deal_in.equity
-        items.append(("equity_premium", "eqp", "Equity premium = amount x premium / (1 + premium)",
+        items.append(("equity_premium", "eqp", "Equity premium",
+                      "Equity premium = amount x premium / (1 + premium)",
                       f"{amt}*{prem}/(1+{prem})", amt.value * prem.value / (1.0 + prem.value)))
     closing = []
-    for cat, key, label, tpl, value in items:
-        amount = b.scalar(f"{key}_a", label, "millions", tpl, value, "money")
-        pv = {role: b.scalar(f"pv{key}_{role}", f"{label.split(',')[0].split(' =')[0]}: PV, {role}", "millions",
-                             f"{amount}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))" + (tf(role) if cat != "net_cash" else ""),
+    for cat, key, label, long_label, tpl, value in items:
+        amount = b.scalar(f"{key}_a", long_label, "millions", tpl, value, "money")
+        pv = {role: b.scalar(f"pv{key}_{role}", f"{label}: PV, {role}", "millions",
+                             f"{amount}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up})){_tax_suffix(tax_factor, role, cat)}",
                              p.pv(cat), "money")
               for role, p in parties.items()}
-        closing.append(ClosingItem(cat, label.split(",")[0].split(" =")[0], amount, pv))
+        closing.append(ClosingItem(cat, label, amount, pv))
     return Discounting(parties, t_up, t_deal, pv_up, tuple(closing), tax_factor)
 
 

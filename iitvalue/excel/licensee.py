@@ -105,12 +105,12 @@ def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: 
     t_up = disc.t_up
     # with the components paid at closing: the target's net cash taken over (-N), an equity investment's premium
     f_lee, tx = disc.factor("licensee"), disc.taxed("licensee")  # deductible payments: the licensee pays x (1 - tau)
-    extra = "".join(f"+{c.amount}" + (tx if c.category != "net_cash" else "") for c in disc.closing)
+    extra = "".join(f"+{c.amount}{disc.taxed('licensee', c.category)}" for c in disc.closing)
     up_amount = b.scalar("lee_up", "Upfront" + "".join(f" + {c.category.replace('_', ' ')}" for c in disc.closing)
                          + ": amount paid (0 when paid before the valuation date)", "millions",
                          f"IF({t_up}<0,0,{deal_in.upfront}{tx}{extra})",
                          0.0 if t_up.value < 0 else deal_in.upfront.value * f_lee + sum(
-                             c.amount.value * (f_lee if c.category != "net_cash" else 1.0) for c in disc.closing),
+                             c.amount.value * disc.factor("licensee", c.category) for c in disc.closing),
                          "money")
     up_idx = index(t_up, "lee_upk", "Upfront")
     pays = milestones.payments

@@ -91,8 +91,8 @@ def _deal_tables(b: Book, model: Model, deal: DealCells, tc: np.ndarray) -> int:
     m_amt = np.array([p.amount.value * p.paid.value * (p.time.value >= 0) * f for p in deal.milestones.payments])
     m_t = np.array([p.time.value for p in deal.milestones.payments])
     # the components paid with the upfront: the target's net cash (untaxed), an equity premium
-    at_close = "".join(f"+{c.amount}" + (tx if c.category != "net_cash" else "") for c in disc.closing)
-    close_value = sum(c.amount.value * (f if c.category != "net_cash" else 1.0) for c in disc.closing)
+    at_close = "".join(f"+{c.amount}{disc.taxed('licensee', c.category)}" for c in disc.closing)
+    close_value = sum(c.amount.value * disc.factor("licensee", c.category) for c in disc.closing)
 
     def npv(r: str, u: str) -> str:
         pays = f"-SUMPRODUCT({cash.m_amount},(1+{r})^(-{cash.m_time}))" if cash.m_amount else ""
