@@ -317,7 +317,10 @@ def deal_table(d: dict[str, Any], currency: str, wide: bool = False) -> str:
         *([("net cash of the target (taken over)", d["net_cash"]),
            ("net consideration (upfront + tranches - net cash)", d["net_consideration"])]
           if d.get("net_cash") else []),
-        ("headline value (upfront + tranches + all milestones)", d["headline_value"]),
+        *([("option fee (at closing)", d["option_fee"]), ("exercise fee (at exercise)", d["exercise_fee"]),
+           ("option value to the licensee (before its fees)", d["option_value"]),
+           ("P(licensee exercises)", pct(d["exercise_probability"]))] if d.get("option_fee") is not None else []),
+        ("headline value (upfront + fees + tranches + all milestones)", d["headline_value"]),
         ("risk-adjusted value of payments, licensee view", d["risk_adjusted_value"]),
         ("risk-adjusted value of payments, licensor view", d["risk_adjusted_value_licensor_view"]),
         ("licensor NPV", d["licensor_npv"]),

@@ -49,7 +49,7 @@ def swing_of(sheet: TermSheet, u: Uncertainty, pct: float = 0.20) -> tuple[float
 # what a tornado, a scenario table or a grid can rank or tabulate (docs/cli.md, sensitivity)
 METRICS = {"asset.rnpv": "asset rNPV", "asset.loa": "asset LOA", "deal.licensor_npv": "licensor NPV",
            "deal.licensee_npv": "licensee NPV", "deal.licensor_gain": "licensor gain",
-           "deal.breakeven_upfront": "break-even upfront"}
+           "deal.breakeven_upfront": "break-even upfront", "deal.option_value": "option value"}
 
 
 def check_metric(sheet: TermSheet, metric: str) -> None:
@@ -58,6 +58,8 @@ def check_metric(sheet: TermSheet, metric: str) -> None:
         raise InputError(Problem("--metric", f"unknown metric '{metric}'; allowed: {', '.join(METRICS)}"))
     if metric.startswith("deal.") and sheet.deal is None:
         raise InputError(Problem("--metric", f"'{metric}' needs a [deal] table"))
+    if metric == "deal.option_value" and sheet.deal.option is None:
+        raise InputError(Problem("--metric", "'deal.option_value' needs a [deal.option] table"))
 
 
 def _metrics(result) -> dict[str, float]:

@@ -161,7 +161,8 @@ def _parse_grid(text: str) -> tuple[str, list[float]]:
                    "--grid territories[0].peak_sales=500,1000.")
 @click.option("--metric", default="asset.rnpv", show_default=True, metavar="KEY",
               help="What ranks the tornado and fills the grid: asset.rnpv, asset.loa, deal.licensor_npv, "
-                   "deal.licensee_npv, deal.licensor_gain or deal.breakeven_upfront.")
+                   "deal.licensee_npv, deal.licensor_gain, deal.breakeven_upfront or (with an option) "
+                   "deal.option_value.")
 @SET
 @click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of standard output.")
 @FORCE

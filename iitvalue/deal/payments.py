@@ -28,8 +28,9 @@ class Payment:
 
 
 def expand_payments(deal: Deal) -> list[Payment]:
-    """Milestones as given, each pool spread over its triggers by its shares (equal when not given), then the
-    tranches (category ``tranche``: a payment on a fixed date, non-contingent)."""
+    """Milestones as given, each pool spread over its triggers by its shares (equal when not given), the
+    licensor's share of a sublicensee's lump sums (category ``sublicence``), then the tranches (category
+    ``tranche``: a payment on a fixed date, non-contingent)."""
     out = [Payment(m.name, m.category, m.amount, m.trigger, m.cvr, m.source, m.expires) for m in deal.milestones]
     for pool in deal.pools:
         k = len(pool.triggers)
@@ -37,6 +38,10 @@ def expand_payments(deal: Deal) -> list[Payment]:
         for trig, share in zip(pool.triggers, shares):
             out.append(Payment(f"{pool.name}: {describe(trig)}", pool.category, pool.amount * share, trig, pool.cvr,
                                pool.source, pool.expires))
+    for sub in deal.sublicence:  # the licensor's share of each lump sum the sublicensee pays the licensee
+        for sp in sub.payments:
+            out.append(Payment(f"Sublicence: {sp.name} ({sub.licensor_share:.0%} of {sp.amount:g})", "sublicence",
+                               sub.licensor_share * sp.amount, sp.trigger, False, sub.source))
     for i, tr in enumerate(deal.tranches):
         out.append(Payment(f"Tranche {i + 1} ({tr.date})", "tranche", tr.amount, Trigger(type="date", date=tr.date),
                            False, tr.source))
@@ -69,6 +74,26 @@ def describe(t: Trigger) -> str:
 def signing_time(deal: Deal, plan) -> float:
     """Years from the valuation date to the deal's signing."""
     return year_fraction(plan.valuation_date, deal.date)
+
+
+def exercise_event(deal: Deal, plan, ln) -> tuple[np.ndarray, np.ndarray]:
+    """The option's exercise event: its time (S,) in years from the valuation date (inf where it never happens
+    within the horizon or before signing) and in which outcomes it happens, (S, J + 1) bool."""
+    kind = kind_of(deal.option.exercise)
+    t, _ = kind.event(deal.option.exercise, plan, ln)
+    t = np.asarray(t, dtype=float)
+    ok = payable(t, plan, signing_time(deal, plan))
+    return np.where(ok, t, np.inf), kind.happens(deal.option.exercise, plan, ln) & ok[:, None]
+
+
+def licence_time(deal: Deal, plan, ln) -> np.ndarray:
+    """When the licence starts, (S,) years from the valuation date: the signing, or with an option its exercise
+    event (inf where that never happens). Milestones are payable and the licensee bears R&D from then on."""
+    signing = signing_time(deal, plan)
+    if deal.option is None:
+        return np.full(1, signing)
+    t, _ = exercise_event(deal, plan, ln)
+    return np.maximum(t, signing)
 
 
 def upfront_time(deal: Deal, plan) -> float:

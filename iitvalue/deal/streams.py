@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..termsheet.schema import Deal
-from .payments import signing_time
+from .payments import licence_time
 
 
 def tiered_amount(annual_sales: np.ndarray, tiers: list[tuple[float, float]]) -> np.ndarray:
@@ -45,6 +45,31 @@ def royalty_lines(deal: Deal, plan, ln) -> np.ndarray:
     return out
 
 
+def supply_lines(deal: Deal, plan, ln) -> np.ndarray:
+    """The licensor's supply margin on the success path, (S, N) millions: sum over the supplied territories of
+    transfer_price x net sales - its cost of goods (the territory's COGS line, which ``deal.supply``'s own cost
+    replaces in the plan). Needs the per-territory COGS lines (``evaluate(..., cogs=True)`` when lean)."""
+    terrs = [t.name for t in plan.territories]
+    S, M, N = ln.revenue_by_territory.shape
+    out = np.zeros((S, N))
+    for sup in deal.supply:
+        idx = [terrs.index(t) for t in sup.territories]
+        out += sup.transfer_price * ln.revenue_by_territory[:, idx, :].sum(1) - ln.cogs_by_territory[:, idx, :].sum(1)
+    return out
+
+
+def sublicence_lines(deal: Deal, plan, ln) -> np.ndarray:
+    """The licensor's share of the sublicence royalties on the success path, (S, N) millions: sum over the
+    sublicences of licensor_share x royalty x the sublicensed territories' net sales."""
+    terrs = [t.name for t in plan.territories]
+    S, M, N = ln.revenue_by_territory.shape
+    out = np.zeros((S, N))
+    for sub in deal.sublicence:
+        idx = [terrs.index(t) for t in sub.territories]
+        out += sub.licensor_share * sub.royalty * ln.revenue_by_territory[:, idx, :].sum(1)
+    return out
+
+
 def licensor_commercial_lines(deal: Deal, plan, ln) -> np.ndarray:
     """The licensor's share of the commercial profit after tax on the success path, (S, N):
     sum_m s_m (c_mk - tax_k c_mk / sum_m c_mk), with c the pre-tax commercial profit by territory (the asset's
@@ -63,19 +88,25 @@ def licensor_commercial_lines(deal: Deal, plan, ln) -> np.ndarray:
 
 
 def licensor_rd_shares(deal: Deal, plan, ln) -> tuple[np.ndarray, np.ndarray]:
-    """The licensor's share of each phase's R&D by period, split into (before signing, after signing), each
-    (J, N): before signing the licensor bears all of it (the fraction of each period before the deal date);
-    after, the phase's ``cost_shares`` entry or else ``deal.licensor_cost_share``."""
-    t_deal = signing_time(deal, plan)
+    """The licensor's share of each phase's R&D by period, split into (before the licence, after it), each (J, N),
+    or (S, J, N) when the licence starts at a different time on each row (an option exercised at an event of a
+    drawn timeline): before the licence starts (signing, or the option's exercise) the licensor bears all of it
+    (the fraction of each period before then); after, the phase's ``cost_shares`` entry or else
+    ``deal.licensor_cost_share``."""
+    t_lic = licence_time(deal, plan, ln)
     dt = ln.t_end[0] - ln.t_start[0]
-    before = np.clip(t_deal - ln.t_start, 0.0, dt) / dt  # share of each period before signing
     names = [p.name for p in plan.phases]
     rho = np.full(len(names), deal.licensor_cost_share)
     for cs in deal.cost_shares:
         for ph in cs.phases:
             rho[names.index(ph)] = cs.licensor_share
     J = len(names)
-    return np.tile(before, (J, 1)), (1.0 - before[None, :]) * rho[:, None]
+    if np.all(t_lic == t_lic[0]):
+        before = np.clip(t_lic[0] - ln.t_start, 0.0, dt) / dt  # share of each period before the licence
+        return np.tile(before, (J, 1)), (1.0 - before[None, :]) * rho[:, None]
+    before = np.clip(t_lic[:, None] - ln.t_start[None, :], 0.0, dt) / dt  # (S, N)
+    return (np.broadcast_to(before[:, None, :], (before.shape[0], J, before.shape[1])),
+            (1.0 - before[:, None, :]) * rho[None, :, None])
 
 
 def licensor_share_lines(deal: Deal, plan, ln, risked: bool = True) -> np.ndarray:
@@ -84,6 +115,7 @@ def licensor_share_lines(deal: Deal, plan, ln, risked: bool = True) -> np.ndarra
     before, after = licensor_rd_shares(deal, plan, ln)
     share = before + after
     commercial = licensor_commercial_lines(deal, plan, ln)
+    share = np.broadcast_to(share, ln.rd_by_phase.shape)
     if not risked:
-        return commercial - np.einsum("jn,sjn->sn", share, ln.rd_by_phase)
-    return ln.loa[:, None] * commercial - np.einsum("sj,jn,sjn->sn", ln.prob_start, share, ln.rd_by_phase)
+        return commercial - np.einsum("sjn,sjn->sn", share, ln.rd_by_phase)
+    return ln.loa[:, None] * commercial - np.einsum("sj,sjn,sjn->sn", ln.prob_start, share, ln.rd_by_phase)

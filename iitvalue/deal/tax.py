@@ -7,18 +7,19 @@ payment component's present value in one party's view:
 * ``amortised``: the licensor as above; the licensee capitalises a lump sum (upfront, tranche, milestone, equity
   premium) and deducts it straight-line over n = ``amortisation_years`` years, one n-th at the end of each year
   after the payment: factor 1 - tau a_n(r) / n with the annuity a_n(r) = sum_{i=1..n} (1 + r)^-i (r the
-  licensee's rate; a_n(0) = n, so at r = 0 it equals deductible). Royalties are deducted when paid (1 - tau).
+  licensee's rate; a_n(0) = n, so at r = 0 it equals deductible). Royalties, the supply margin and sublicence
+  royalties are deducted when paid (1 - tau).
 
 Both sides at the same rate tau, paid or deducted at once (no loss carry-forward of the payments): the usual
-practitioner simplification. The target's net cash and the profit share (already net of its pro-rata tax) are
-not payments and keep factor 1.
+practitioner simplification. The target's net cash, the profit share (already net of its pro-rata tax) and the
+asset a licensor keeps when an option lapses are not payments and keep factor 1.
 """
 
 from __future__ import annotations
 
 LUMP = frozenset({"upfront", "tranche", "equity_premium"})  # and every milestone category
-STREAM = frozenset({"royalties"})
-UNTAXED = frozenset({"net_cash", "profit_share", "rd_before_signing"})
+STREAM = frozenset({"royalties", "supply", "sublicence_royalty"})
+UNTAXED = frozenset({"net_cash", "profit_share", "rd_before_signing", "option_retained"})
 
 
 def annuity(rate: float, years: float) -> float:

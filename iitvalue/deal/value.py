@@ -30,17 +30,21 @@ from ..termsheet.triggers import kind_of
 from ..units import add_years
 from .kernel import DealOutcomes, deal_outcomes, discount
 from .tax import licensee_flows, payment_tax_factor
-from .payments import (equity_premium_value, expand_payments, expiry_time, signing_time, trigger_time_probability,
-                       upfront_time)
-from .streams import licensor_commercial_lines, licensor_rd_shares, licensor_share_lines, royalty_lines
+from .payments import (describe, equity_premium_value, exercise_event, expand_payments, expiry_time, licence_time,
+                       signing_time, trigger_time_probability, upfront_time)
+from .streams import (licensor_commercial_lines, licensor_rd_shares, licensor_share_lines, royalty_lines,
+                      sublicence_lines, supply_lines)
 
 # components whose PVs make up each summary total
 # components by group for the summary's PVs: the upfront with the tranches and an equity investment's premium
 # (non-contingent consideration), the
 # target's net cash, the contingent milestones (every other payment), the streams
-GROUPS = {"upfront": ("upfront", "tranche", "equity_premium"), "net_cash": ("net_cash",), "milestones": None,
-          "royalties": ("royalties",), "profit_share": ("profit_share", "rd_before_signing")}
+GROUPS = {"upfront": ("upfront", "tranche", "equity_premium", "option_fee"), "net_cash": ("net_cash",),
+          "milestones": None, "royalties": ("royalties",), "profit_share": ("profit_share", "rd_before_signing"),
+          "option_retained": ("option_retained",), "supply": ("supply",),
+          "sublicence": ("sublicence_royalty", "sublicence")}
 _NAMED = frozenset(c for cats in GROUPS.values() if cats for c in cats)
+PAYMENT_GROUPS = ("upfront", "milestones", "royalties", "supply", "sublicence")  # the risk-adjusted value's parts
 
 
 @dataclass
@@ -68,8 +72,17 @@ class PartyView:
         """Discount factor at time t; a payment before the valuation date (t < 0) is sunk and counts 0."""
         return discount(self.discount_rate, t)
 
-    def outcomes(self, deal: Deal, upfront: float | None = None) -> DealOutcomes:
-        return deal_outcomes(deal, self.plan, self.lines, self.discount_rate, upfront, self.role)
+    def outcomes(self, deal: Deal, upfront: float | None = None, exercise: np.ndarray | None = None) -> DealOutcomes:
+        """The deal kernel's values in this view; ``exercise``: the licensee's option decision (its view's)."""
+        return deal_outcomes(deal, self.plan, self.lines, self.discount_rate, upfront, self.role, exercise)
+
+
+def both_outcomes(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None = None
+                  ) -> tuple[DealOutcomes, DealOutcomes]:
+    """The kernel's values in the licensor's and the licensee's views; with an option the licensee decides in
+    its own view, and the licensor's view uses that decision."""
+    eo = lee.outcomes(deal, upfront)
+    return lic.outcomes(deal, upfront, eo.exercise), eo
 
 
 @dataclass
@@ -190,7 +203,7 @@ def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None
                outcomes: tuple[DealOutcomes, DealOutcomes] | None = None) -> dict[str, float]:
     """Licensor and licensee NPV (scenario 0) and their parts; ``upfront`` overrides the term sheet's;
     ``outcomes`` passes the two parties' kernel values when already computed."""
-    lo, eo = outcomes or (lic.outcomes(deal, upfront), lee.outcomes(deal, upfront))
+    lo, eo = outcomes or both_outcomes(deal, lic, lee, upfront)
     pl, pe = lic.outcome_probabilities, lee.outcome_probabilities
     out: dict[str, float] = {}
     for group in GROUPS:
@@ -205,6 +218,11 @@ def party_npvs(deal: Deal, lic: PartyView, lee: PartyView, upfront: float | None
     out["asset_rnpv_licensee"] = float(expectation(eo.asset, pe)[0])
     out["licensor_npv"] = float(expectation(lo.licensor, pl)[0])
     out["licensee_npv"] = float(expectation(eo.licensee, pe)[0])
+    if eo.option_gain is not None:  # what the right to exercise is worth to the licensee, E[X G] = max(0, E[G])
+        out["option_value"] = float(expectation(eo.exercise[:, None] * eo.option_gain, pe)[0])
+        out["option_gain"] = float(expectation(eo.option_gain, pe)[0])
+        out["exercise_probability"] = float(sum(expectation(c.paid, pe)[0] for c in eo.components
+                                                if c.category == "exercise_fee"))
     return out
 
 
@@ -219,6 +237,8 @@ def _payments_table(deal: Deal, lic: PartyView, lee: PartyView, lo: DealOutcomes
             flow = expected[ce.category]
             t = float((flow * lee.lines.t_cash).sum() / flow.sum()) if flow.sum() else math.nan
             prob, prob_lic = float(lee.lines.loa[0]), float(lic.lines.loa[0])
+            if ce.licence and eo.exercise is not None:  # paid only if the option is exercised
+                prob, prob_lic = prob * float(eo.exercise[0]), prob_lic * float(lo.exercise[0])
             if ce.category == "rd_before_signing":
                 prob, prob_lic = 1.0, 1.0
         else:
@@ -231,14 +251,16 @@ def _payments_table(deal: Deal, lic: PartyView, lee: PartyView, lo: DealOutcomes
             "pv_licensor": float(expectation(cl.pv, pl)[0]), "pv_licensee": -float(expectation(ce.pv, pe)[0]),
             "cvr": ce.cvr,
         })
+    start = float(licence_time(deal, lee.plan, lee.lines)[0])
     for p in expand_payments(deal):
         t2, p2 = kind_of(p.trigger).event(p.trigger, lee.plan, lee.lines)
-        _, p_paid = trigger_time_probability(p.trigger, lee.plan, lee.lines, signing_time(deal, lee.plan),
-                                             expiry_time(p, lee.plan))
+        begin = signing_time(deal, lee.plan) if p.category == "tranche" else start
+        _, p_paid = trigger_time_probability(p.trigger, lee.plan, lee.lines, begin, expiry_time(p, lee.plan))
         t = float(t2[0])
         if math.isfinite(t) and p_paid[0] == 0 and p2[0] > 0:
-            why = ("after the horizon" if t > lee.plan.horizon else "before the deal is signed"
-                   if t < signing_time(deal, lee.plan) else f"after it expires ({p.expires})")
+            why = ("after the horizon" if t > lee.plan.horizon else
+                   ("before the deal is signed" if deal.option is None else "before the option is exercised")
+                   if t < begin else f"after it expires ({p.expires})")
             notes.append(f"milestone '{p.name}' falls at {t:.2f} years, {why}: it pays nothing")
         if not math.isfinite(t):
             notes.append(f"milestone '{p.name}' is never reached within the horizon on the success path")
@@ -260,6 +282,9 @@ def _expected_stream_lines(deal: Deal, v: PartyView) -> dict[str, np.ndarray]:
     before, after = licensor_rd_shares(deal, v.plan, ln)
     out = {"royalties": ln.loa[0] * royalty_lines(deal, v.plan, ln)[0].sum(0) if deal.royalties else np.zeros(ln.t_cash.size),
            "rd_before_signing": -np.einsum("j,jn,jn->n", ln.prob_start[0], before, ln.rd_by_phase[0]),
+           "supply": ln.loa[0] * supply_lines(deal, v.plan, ln)[0] if deal.supply else np.zeros(ln.t_cash.size),
+           "sublicence_royalty": (ln.loa[0] * sublicence_lines(deal, v.plan, ln)[0] if deal.sublicence
+                                  else np.zeros(ln.t_cash.size)),
            "profit_share": ln.loa[0] * licensor_commercial_lines(deal, v.plan, ln)[0]
            - np.einsum("j,jn,jn->n", ln.prob_start[0], after, ln.rd_by_phase[0])}
     return out
@@ -272,7 +297,7 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
     changes outcome probabilities only, so the kernel's per-outcome values are reused."""
     lic = PartyView.of(deal.licensor.name, deal.licensor.discount_rate, licensor_plan, "licensor")
     lee = PartyView.of(deal.licensee.name, deal.licensee.discount_rate, licensee_plan, "licensee")
-    lo, eo = lic.outcomes(deal), lee.outcomes(deal)
+    lo, eo = both_outcomes(deal, lic, lee)
     npv = party_npvs(deal, lic, lee, outcomes=(lo, eo))
     t_up = upfront_time(deal, licensor_plan)
     notes: list[str] = []
@@ -280,11 +305,14 @@ def value_deal(deal: Deal, licensor_plan: Plan, licensee_plan: Plan,
 
     be_loa = None
     if licensee_probabilities_at_loa is not None:
-        values = eo.licensee
+        values, gain = eo.licensee, eo.option_gain
+        if gain is not None:  # the option's decision depends on the probabilities: taken again at each LOA
+            values = values - eo.exercise[:, None] * gain
 
         def f_loa(x: float) -> float:
-            probs = np.array([licensee_probabilities_at_loa(x)], dtype=float)
-            return float(expectation(values, outcome_probabilities(probs))[0])
+            pr = outcome_probabilities(np.array([licensee_probabilities_at_loa(x)], dtype=float))
+            v = values if gain is None else values + (expectation(gain, pr) > 0)[:, None] * gain
+            return float(expectation(v, pr)[0])
 
         lo_x, hi_x = 1e-4, 0.9999
         flo, fhi = f_loa(lo_x), f_loa(hi_x)
@@ -315,7 +343,12 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
     if irr is None:
         notes.append("licensee IRR: the expected cash flows have no single root (no sign change or several)")
     pays = expand_payments(deal)
-    headline = deal.upfront + sum(p.amount for p in pays)
+    opt = deal.option
+    fees = opt.fee + opt.exercise_fee if opt is not None else 0.0
+    headline = deal.upfront + fees + sum(p.amount for p in pays)
+    if opt is not None and npv["exercise_probability"] == 0:
+        notes.append(f"the option is never exercised: at these terms {deal.licensee.name} gains nothing from "
+                     f"exercising at {describe(opt.exercise)} (its expected gain {npv['option_gain']:,.1f})")
     tranches = sum((p.amount for p in pays if p.category == "tranche"), 0.0)
     # each side's gain over what it has without the deal: the seller its stand-alone value of the asset (its
     # rate, its beliefs), the buyer nothing (docs/method.md 3.5)
@@ -341,10 +374,14 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
         "equity_premium": deal.equity_premium,
         "equity_amount": deal.equity.amount if deal.equity is not None else 0.0,
         "equity_premium_value": equity_premium_value(deal.equity) if deal.equity is not None else 0.0,
-        "milestones_total": headline - deal.upfront - tranches,
+        "milestones_total": headline - deal.upfront - tranches - fees,
+        "option_fee": opt.fee if opt is not None else None,
+        "exercise_fee": opt.exercise_fee if opt is not None else None,
+        "option_value": npv.get("option_value"),
+        "exercise_probability": npv.get("exercise_probability"),
         "headline_value": headline,
-        "risk_adjusted_value": npv["pv_upfront_licensee"] + npv["pv_milestones_licensee"] + npv["pv_royalties_licensee"],
-        "risk_adjusted_value_licensor_view": npv["pv_upfront_licensor"] + npv["pv_milestones_licensor"] + npv["pv_royalties_licensor"],
+        "risk_adjusted_value": sum(npv[f"pv_{g}_licensee"] for g in PAYMENT_GROUPS),
+        "risk_adjusted_value_licensor_view": sum(npv[f"pv_{g}_licensor"] for g in PAYMENT_GROUPS),
         "licensor_npv": lnpv,
         "licensee_npv": enpv,
         "licensor_reservation_value": reservation,
@@ -362,7 +399,8 @@ def deal_summary(deal: Deal, npv: dict[str, float], lee, t_up: float, be_loa: fl
     for k in ("pv_milestones_licensor", "pv_milestones_licensee", "pv_royalties_licensor", "pv_royalties_licensee",
               "pv_profit_share_licensor", "pv_profit_share_licensee", "pv_rd_before_signing_licensor",
               "pv_tranches_licensor", "pv_tranches_licensee", "pv_net_cash_licensor", "pv_net_cash_licensee",
-              "pv_equity_premium_licensor", "pv_equity_premium_licensee"):
+              "pv_equity_premium_licensor", "pv_equity_premium_licensee", "pv_option_retained_licensor",
+              "pv_supply_licensor", "pv_supply_licensee", "pv_sublicence_licensor", "pv_sublicence_licensee"):
         summary[k] = npv[k]
     return summary
 
@@ -379,18 +417,33 @@ def licensee_irr(deal: Deal, lee: PartyView) -> float | None:
     eq = equity_premium_value(deal.equity) if deal.equity is not None else 0.0
     lumps = [("upfront", t_deal, deal.upfront, 1.0), ("net_cash", t_deal, -deal.net_cash, 1.0),
              ("equity_premium", t_deal, eq, 1.0)]
+    x = 1.0  # with an option: whether the licensee exercises (its decision in the kernel)
+    if deal.option is not None:
+        x = float(lee.outcomes(deal).exercise[0])
+        t_e, happens = exercise_event(deal, plan, ln)
+        p_e = float(expectation(happens, lee.outcome_probabilities)[0])
+        lumps.append(("option_fee", t_deal, deal.option.fee, 1.0))
+        if math.isfinite(t_e[0]):
+            lumps.append(("exercise_fee", float(t_e[0]), deal.option.exercise_fee, p_e * x))
+    start = float(licence_time(deal, plan, ln)[0])
     for p in expand_payments(deal):
-        t, prob = trigger_time_probability(p.trigger, plan, ln, signing_time(deal, plan), expiry_time(p, plan))
+        lic = p.category != "tranche"
+        t, prob = trigger_time_probability(p.trigger, plan, ln, start if lic else signing_time(deal, plan),
+                                           expiry_time(p, plan))
         if math.isfinite(t[0]) and prob[0] > 0:
-            lumps.append((p.category, float(t[0]), p.amount, float(prob[0])))
+            lumps.append((p.category, float(t[0]), p.amount, float(prob[0]) * (x if lic else 1.0)))
     for cat, t, amount, prob in lumps:
         if t >= 0 and amount:
             for tt, f in licensee_flows(deal, cat, t, amount * prob, plan.tax_rate):
                 times.append(tt)
                 flows.append(f)
     roy = ln.loa[0] * royalty_lines(deal, plan, ln)[0].sum(0)
-    period = ln.fcf_risked[0] - licensor_share_lines(deal, plan, ln)[0] - roy * payment_tax_factor(
-        deal, "licensee", "royalties", lee.discount_rate, plan.tax_rate)
+    if deal.supply:
+        roy = roy + ln.loa[0] * supply_lines(deal, plan, ln)[0]
+    if deal.sublicence:
+        roy = roy + ln.loa[0] * sublicence_lines(deal, plan, ln)[0]
+    period = x * (ln.fcf_risked[0] - licensor_share_lines(deal, plan, ln)[0] - roy * payment_tax_factor(
+        deal, "licensee", "royalties", lee.discount_rate, plan.tax_rate))  # the streams share one factor
     times += list(ln.t_cash)
     flows += list(period)
     return licensee_irr_of_flows(np.array(times), np.array(flows))

@@ -266,7 +266,7 @@ def _same_rows(x: np.ndarray) -> bool:
     return bool((x == x[:1]).all())
 
 
-def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> Lines:
+def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True, cogs: bool = False) -> Lines:
     """Run the rNPV engine on every scenario at once (formulas in the module docstring and docs/method.md 1).
 
     Per scenario s: success-path lines by period (R&D, sales by territory, costs, tax, free cash flow fcf), the
@@ -291,6 +291,8 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
         Success-path lines only (the risk-adjusted fields are None).
     by_territory : bool
         Keep the (S, M, N) per-territory lines (only honoured as False with ``lean`` and shared timing).
+    cogs : bool
+        With ``lean``: keep the per-territory COGS lines ``cogs_by_territory`` too (a supply deal's cost).
 
     Returns
     -------
@@ -412,11 +414,14 @@ def evaluate(m: ModelArrays, lean: bool = False, by_territory: bool = True) -> L
                exclusivity_end=full(excl), rd=rd, operating_profit=profit, tax=tax, fcf=fcf, revenue=revenue,
                rd_unit=unit_rd, rd_cost=m.costs, entry_share=share, capacity_factor=cap,
                demand_by_territory=demand_t)
-    if lean:
+    if lean and not (cogs and rev_t is not None):
         return ln
-    # the per-period table and the risk adjustment
     cogs_t = m.cogs_fraction[:, :, None] * rev_t + (rev_t * per_patient[:, :, None] / growth if per_patient is not None
                                                     else 0.0)
+    if lean:  # only the per-territory COGS a supply deal needs
+        ln.cogs_by_territory = cogs_t
+        return ln
+    # the per-period table and the risk adjustment
     sga_t = m.sga_fraction[:, :, None] * rev_t + m.sga_fixed[:, :, None] * on_market
     launch_t = np.broadcast_to(m.launch_cost[:, :, None] * first_year, rev_t.shape)
     ln.cogs, ln.sga, ln.launch_costs = cogs_t.sum(1), sga_t.sum(1), launch_t.sum(1)

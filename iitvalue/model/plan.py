@@ -180,7 +180,15 @@ def resolve(sheet: TermSheet) -> Plan:
     c = sheet.costs
     n_years = int(math.ceil(sheet.valuation.horizon_years)) + 1
     terrs = []
+    made_by_licensor = {name: sup for sup in (sheet.deal.supply if sheet.deal is not None else ())
+                        for name in sup.territories}
     for t in sheet.territories:
+        if t.name in made_by_licensor:  # the licensor's cost of goods replaces the territory's (deal.supply)
+            sup = made_by_licensor[t.name]
+            if sup.cogs_fraction is not None or sup.cogs_per_patient is not None:
+                t = t.model_copy(update={"cogs_fraction": sup.cogs_fraction or 0.0,
+                                         "cogs_per_patient": sup.cogs_per_patient or 0.0})
+                notes.append(f"{t.name}: cost of goods from deal.supply (the licensor makes the product)")
         if t.exclusivity_end is not None:
             excl, from_launch = year_fraction(sheet.valuation.date, t.exclusivity_end), False
         else:

@@ -18,7 +18,7 @@ def needs_territories(deal) -> bool:
     trigger), rather than only the totals."""
     if deal is None:
         return False
-    return bool(deal.royalties or deal.profit_shares or any(
+    return bool(deal.royalties or deal.profit_shares or deal.supply or deal.sublicence or any(
         p.trigger.type == "sales" and p.trigger.territory is not None for p in expand_payments(deal)))
 
 
@@ -26,10 +26,10 @@ def outcome_values(setup: Setup, arr: ModelArrays, probs: np.ndarray) -> dict[st
     """Realised NPV of every outcome for each row of ``arr``: keys ``asset`` and, with a deal, ``licensor``,
     ``licensee``, ``receipts`` (PV at the licensor's rate) and ``receipts_nominal``; each (S, J + 1)."""
     arr.probabilities[:] = probs
-    ln = evaluate(arr, lean=True, by_territory=needs_territories(setup.sheet.deal))
+    deal = setup.sheet.deal
+    ln = evaluate(arr, lean=True, by_territory=needs_territories(deal), cogs=deal is not None and bool(deal.supply))
     df = ln.discount_factor[0] if ln.discount_factor.strides[0] == 0 else ln.discount_factor  # shared: one row
     out = {"asset": asset_outcome_values(ln, df)}
-    deal = setup.sheet.deal
     if deal is None:
         return out
     lic, lee = deal_outcomes_at(deal, setup.plan, ln, (deal.licensor.discount_rate, deal.licensee.discount_rate),

@@ -124,6 +124,10 @@ def prepare(sheet: TermSheet) -> Setup:
     elif _own_weights(sheet):
         notes.append("the parties' own evidence weights are not simulated: every path uses the term sheet's "
                      "posterior phase probabilities, so a party's mean differs from its deterministic NPV")
+    if sheet.deal is not None and sheet.deal.option is not None:
+        notes.append("the licensee decides on its option path by path with that path's drawn inputs, as though it had "
+                     "learnt them by the exercise event (an upper bound on its learning; value decides once, at the "
+                     "sheet's inputs: docs/method.md 3.7)")
     if has_assumptions(sheet):
         notes.append("the parties' own assumptions are not simulated: every path values both parties on the term "
                      "sheet's inputs, so a party's mean differs from its deterministic NPV")

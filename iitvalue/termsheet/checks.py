@@ -19,7 +19,7 @@ from .parties import party_sheet
 from .indications import indication_sheet, sub_lines
 from .triggers import TriggerContext, kind_of
 from .paths import describe_bounds, get_path, loc_to_path, numeric_field, set_path, within
-from .vocabulary import KIND_RANK, MAX_WEIGHT, PHASE_KINDS, POSTERIOR_PATH, SIMULATED_FIELDS, STAGE_RANK
+from .vocabulary import KIND_RANK, MAX_WEIGHT, OPTION_EXERCISE, PHASE_KINDS, POSTERIOR_PATH, SIMULATED_FIELDS, STAGE_RANK
 
 if TYPE_CHECKING:  # annotations only: the schema imports this module
     from .schema import TermSheet, Trigger
@@ -245,6 +245,17 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
         if tr.date < d.date:
             add(("deal", "tranches", i, "date"), f"{tr.date} is before the deal date {d.date}: a tranche is paid "
                 "after signing (money paid before is part of the upfront)")
+    if d.option is not None:
+        if d.option.exercise.type not in OPTION_EXERCISE:
+            add(("deal", "option", "exercise", "type"), f"an option is exercised at a development event: one of "
+                f"{', '.join(OPTION_EXERCISE)} (a '{d.option.exercise.type}' trigger does not say what the licensee "
+                "has learnt when it decides)")
+        if sheet.indications:
+            add(("deal", "option"), "an option is valued for one indication: a sheet with [[indications]] cannot "
+                "have [deal.option] (value the option on the lead indication's sheet)")
+        if d.net_cash != 0:
+            add(("deal", "option"), "an option on an acquisition with the target's net cash is not supported: the "
+                "net cash would change hands at exercise; give the net cash inside the exercise fee instead")
     for what, items in (("milestones", d.milestones), ("pools", d.pools)):
         for i, m in enumerate(items):
             if m.expires is not None and m.expires < d.date:
@@ -266,6 +277,8 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
 
     for i, m in enumerate(d.milestones):
         check_trigger(("deal", "milestones", i, "trigger"), m.trigger)
+    if d.option is not None and d.option.exercise.type in OPTION_EXERCISE:
+        check_trigger(("deal", "option", "exercise"), d.option.exercise)
     for i, pool in enumerate(d.pools):
         for k, t in enumerate(pool.triggers):
             check_trigger(("deal", "pools", i, "triggers", k), t)
@@ -297,6 +310,15 @@ def _check_deal(sheet: TermSheet, lines: dict) -> list[Problem]:
             owner_phase[ph] = i
     check_territories("royalties", d.royalties)
     check_territories("profit_shares", d.profit_shares)
+    check_territories("supply", d.supply)
+    check_territories("sublicence", d.sublicence)
+    for i, sub in enumerate(d.sublicence):
+        for k, sp in enumerate(sub.payments):
+            check_trigger(("deal", "sublicence", i, "payments", k, "trigger"), sp.trigger)
+    for what in ("supply", "sublicence"):
+        if getattr(d, what) and sheet.indications:
+            add(("deal", what), f"[[deal.{what}]] is valued for one indication: a sheet with [[indications]] "
+                "cannot have it yet (value it on the lead indication's sheet)")
     for i, r in enumerate(d.royalties):
         prev = None
         for k, tier in enumerate(r.tiers):

@@ -1,4 +1,5 @@
-"""The term sheet's validated, frozen input models (pydantic). Every field is documented in docs/termsheet.md.
+"""The term sheet's validated, frozen input models (pydantic); the ``[deal]`` models live in :mod:`.deal_schema`
+and are re-exported here. Every field is documented in docs/termsheet.md.
 
 Units: money in millions of ``valuation.currency``; time in years; rates and probabilities as fractions.
 """
@@ -8,42 +9,21 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ..errors import InputError
 from .checks import check_consistency
 from .indications import lead_at_top_level
 from .messages import problems_from_validation
+from .deal_schema import (CostShare, Deal, Equity, Milestone, Observed, Option, Party, Pool,  # noqa: F401
+                          ProfitShare, Royalty, Sublicence, SublicencePayment, Supply, Tier, Tranche, Trigger)
 from .paths import set_path
-from .vocabulary import (MAX_COUNT, MAX_MAGNITUDE, MAX_MONEY, MAX_NAME, MAX_PATIENTS, MAX_TEXT, MAX_YEARS,
-                         MILESTONE_CATEGORIES, MODALITIES, PHASE_KINDS, STAGES, THERAPEUTIC_AREAS, TRIGGER_TYPES,
+from .types import Date, Name, Number, Text, Model
+from .vocabulary import (MAX_COUNT, MAX_MONEY, MAX_NAME, MAX_PATIENTS, MAX_TEXT, MAX_YEARS,
+                         MODALITIES, PHASE_KINDS, STAGES, THERAPEUTIC_AREAS,
                          UNCERTAINTY_DISTS)
 
-Fraction = Field(ge=0.0, le=1.0)
-
-
-def _iso_date(value: Any) -> Any:
-    """A 'YYYY-MM-DD' string as a date (for term sheets built in Python); anything else unchanged."""
-    if isinstance(value, str):
-        try:
-            return _dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value
-
-
-Date = Annotated[_dt.date, BeforeValidator(_iso_date)]
-Name = Annotated[str, Field(max_length=MAX_NAME)]  # a label: names, keys, currency
-Text = Annotated[str, Field(max_length=MAX_TEXT)]  # free text: sources and notes
-Number = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]  # a parameter of an [[uncertainty]] entry
-
-
-class _Model(BaseModel):
-    # inf and nan are refused for every number (a located "must be a finite number")
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
-class Valuation(_Model):
+class Valuation(Model):
     """When, in what money and at what rate the asset is valued."""
 
     name: Name
@@ -57,7 +37,7 @@ class Valuation(_Model):
     tax_loss_carryforward: bool = False
 
 
-class Asset(_Model):
+class Asset(Model):
     name: Name
     modality: Literal[MODALITIES]  # type: ignore[valid-type]
     indication: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)  # with [[indications]]: the lead's
@@ -66,7 +46,7 @@ class Asset(_Model):
     benchmark: Name | None = None
 
 
-class Phase(_Model):
+class Phase(Model):
     """One remaining development phase. Omitted duration, cost or probability come from the benchmark tables."""
 
     name: Name
@@ -77,7 +57,7 @@ class Phase(_Model):
     cost_profile: list[float] | None = Field(default=None, min_length=1)
 
 
-class Rival(_Model):
+class Rival(Model):
     """A competing product in one territory (docs/method.md 1, Competition): its launch date and its strength,
     the attraction it would have against the asset at the same order of entry (1 = as attractive)."""
 
@@ -87,7 +67,7 @@ class Rival(_Model):
     source: Text | None = None
 
 
-class Territory(_Model):
+class Territory(Model):
     """Launch and sales in one territory. Peak sales either directly or as patients x treated share x net price:
     with ``rivals``, the peak the asset would reach alone (the class's treated patients), of which it takes its
     order-of-entry share."""
@@ -122,7 +102,7 @@ class Territory(_Model):
         return float(self.patients * self.treated_share * self.net_price)  # type: ignore[operator]
 
 
-class Costs(_Model):
+class Costs(Model):
     """Operating costs, the defaults for every territory (a territory may override each)."""
 
     cogs_fraction: float = Field(ge=0.0, le=1.0)
@@ -132,7 +112,7 @@ class Costs(_Model):
     launch_cost: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
 
 
-class Capacity(_Model):
+class Capacity(Model):
     """A manufacturing ceiling on patients treated per year across every territory (an autologous cell therapy's
     plant), ramped by year since the first launch (docs/method.md 1, Capacity)."""
 
@@ -141,7 +121,7 @@ class Capacity(_Model):
     source: Text | None = None
 
 
-class Readout(_Model):
+class Readout(Model):
     """A dated efficacy readout. Counts are patients; ``complete`` counts CR/sCR among responders evaluable for
     it (``complete_n`` patients, default all ``n``). ``centres``, ``assessment``, ``manufacturing``,
     ``median_followup`` (years) and ``dose_level`` set its evidence weight by the rubric of docs/method.md 2.5
@@ -166,7 +146,7 @@ class Readout(_Model):
     note: Text | None = None
 
 
-class Pivotal(_Model):
+class Pivotal(Model):
     """A planned single-arm pivotal study: success iff the ORR's lower bound at ``level`` exceeds ``threshold``."""
 
     n: int = Field(ge=1, le=10000)
@@ -175,14 +155,14 @@ class Pivotal(_Model):
     rule: Literal["exact", "bayes"] = "exact"
 
 
-class Transportability(_Model):
+class Transportability(Model):
     """Discount for an evidence base from China only: regulatory success x factor, review + delay (off unless given)."""
 
     regulatory_factor: float = Field(default=1.0, gt=0.0, le=1.0)
     delay_years: float = Field(default=0.0, ge=0.0, le=10.0)
 
 
-class Pos(_Model):
+class Pos(Model):
     """How readouts update the probability of success (docs/method.md, section 2)."""
 
     model: Name | None = None
@@ -201,134 +181,7 @@ class Pos(_Model):
         return value.isoformat() if type(value) is _dt.date else value
 
 
-class Trigger(_Model):
-    """What makes a payment due. ``phase`` names a phase (phase_start, phase_success); ``territory`` a territory
-    (filing, approval; optional for sales = worldwide); ``threshold`` annual net sales in millions (sales);
-    ``date`` a fixed date (date, paid unconditionally)."""
-
-    type: Literal[TRIGGER_TYPES]  # type: ignore[valid-type]
-    phase: Name | None = None
-    territory: Name | None = None
-    threshold: float | None = Field(default=None, gt=0.0, le=MAX_MONEY)
-    date: Date | None = None
-    indication: Name | None = None  # filing, approval, sales: which indication (default: the lead; sales: all)
-
-
-class Milestone(_Model):
-    name: str = Field(min_length=1, max_length=MAX_NAME)
-    amount: float = Field(ge=0.0, le=MAX_MONEY)
-    category: Literal[MILESTONE_CATEGORIES]  # type: ignore[valid-type]
-    trigger: Trigger
-    cvr: bool = False
-    expires: Date | None = None  # pays only if its trigger happens on or before this date
-    source: Text | None = None
-
-
-class Pool(_Model):
-    """A milestone amount disclosed only in total, spread over triggers by ``shares`` (default: equal)."""
-
-    name: str = Field(min_length=1, max_length=MAX_NAME)
-    amount: float = Field(ge=0.0, le=MAX_MONEY)
-    category: Literal[MILESTONE_CATEGORIES]  # type: ignore[valid-type]
-    triggers: list[Trigger] = Field(min_length=1)
-    shares: list[float] | None = None
-    cvr: bool = False
-    expires: Date | None = None  # every payment of the pool pays only if its trigger happens by then
-    source: Text | None = None
-
-
-class Tranche(_Model):
-    """Non-contingent deferred consideration: ``amount`` (millions) paid on ``date`` whatever happens."""
-
-    amount: float = Field(ge=0.0, le=MAX_MONEY)
-    date: Date
-    source: Text | None = None
-
-
-class Tier(_Model):
-    above: float = Field(ge=0.0, le=MAX_MONEY)  # annual net sales (millions) from which the rate applies (marginal)
-    rate: float = Field(ge=0.0, le=1.0)
-
-
-class Royalty(_Model):
-    """Tiered royalties on the covered territories' combined annual net sales (marginal tiers)."""
-
-    territories: list[Name] = Field(min_length=1)
-    tiers: list[Tier] = Field(min_length=1)
-    term_years: float | None = Field(default=None, gt=0.0, le=MAX_YEARS)  # years after each launch; None = horizon
-    step_down: float = Field(default=0.0, ge=0.0, le=1.0)  # rate reduction after the territory's exclusivity end
-
-
-class ProfitShare(_Model):
-    """The licensor's share of the pre-tax commercial profit of some territories (the rest goes to the licensee)."""
-
-    territories: list[Name] = Field(min_length=1)
-    licensor_share: float = Field(ge=0.0, le=1.0)
-    booked_by: Literal["licensor", "licensee"] = "licensee"
-
-
-class CostShare(_Model):
-    """The licensor's share of the development costs of some phases (other phases: ``deal.licensor_cost_share``)."""
-
-    phases: list[Name] = Field(min_length=1)
-    licensor_share: float = Field(ge=0.0, le=1.0)
-
-
-class Party(_Model):
-    name: str = Field(min_length=1, max_length=MAX_NAME)
-    discount_rate: float = Field(ge=0.0, le=1.0)
-    iit_weight: float | None = Field(default=None, gt=0.0, le=1.0)  # own belief about the IIT's evidential weight
-    registrational_weight: float | None = Field(default=None, gt=0.0, le=1.0)
-    # the party's own view of the asset: term-sheet paths to values (termsheet.parties, docs/method.md 3.1)
-    assumptions: dict[str, Any] | None = None
-
-
-class Observed(_Model):
-    """Announced facts, kept apart from the model's inputs (used by calibration)."""
-
-    upfront: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
-    headline_value: float | None = Field(default=None, ge=0.0, le=MAX_MONEY)
-    source: Text | None = None
-
-
-class Equity(_Model):
-    """An equity investment by the licensee: ``amount`` (millions) paid at closing for shares priced ``premium``
-    (fraction) over the market; the premium part amount x premium / (1 + premium) is consideration, the rest an
-    investment at fair value (worth what is paid)."""
-
-    amount: float = Field(ge=0.0, le=MAX_MONEY)
-    premium: float = Field(ge=0.0, le=10.0)
-    source: Text | None = None
-
-
-class Deal(_Model):
-    kind: Literal["acquisition", "licence", "co-development"]
-    date: Date
-    closing: Date | None = None  # when the upfront is paid (default: the deal date)
-    licensor: Party
-    licensee: Party
-    upfront: float = Field(ge=0.0, le=MAX_MONEY)
-    # an acquisition of shares takes over the target's net cash (negative: net debt), millions at closing
-    structure: Literal["shares", "asset"] | None = None  # default: shares for an acquisition, else asset
-    net_cash: float = Field(default=0.0, ge=-MAX_MONEY, le=MAX_MONEY)
-    tranches: list[Tranche] = Field(default_factory=list)
-    equity_premium: float = Field(default=0.0, ge=0.0, le=MAX_MONEY)
-    equity: Equity | None = None
-    # how each side is taxed on the payments (deal.tax, docs/method.md 3.5): untaxed transfers (default), taxed and
-    # deducted when paid, or amortised by the licensee over amortisation_years (IRC section 197: 15 years)
-    payment_tax: Literal["pre-tax", "deductible", "amortised"] = "pre-tax"
-    amortisation_years: int = Field(default=15, ge=1, le=50)
-    licensor_cost_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of development costs from the deal on
-    platform: bool = False  # the buyer also acquires a technology platform beyond this asset (calibration premium)
-    milestones: list[Milestone] = Field(default_factory=list)
-    pools: list[Pool] = Field(default_factory=list)
-    royalties: list[Royalty] = Field(default_factory=list)
-    profit_shares: list[ProfitShare] = Field(default_factory=list)
-    cost_shares: list[CostShare] = Field(default_factory=list)
-    observed: Observed | None = None
-
-
-class IndicationStart(_Model):
+class IndicationStart(Model):
     """When a follow-on indication starts: ``lag`` years after an event of an earlier indication (the success of
     one of its phases, or its approval), and only if that event happens."""
 
@@ -338,7 +191,7 @@ class IndicationStart(_Model):
     lag: float = Field(default=0.0, ge=0.0, le=30.0)
 
 
-class Indication(_Model):
+class Indication(Model):
     """One indication or line of therapy of the asset (docs/method.md 5). The first entry is the lead: its
     phases, territories and readouts are the sheet's top-level ones (written here or there, not both)."""
 
@@ -353,7 +206,7 @@ class Indication(_Model):
     note: Text | None = None
 
 
-class Uncertainty(_Model):
+class Uncertainty(Model):
     """One uncertain input: a distribution for ``iitvalue simulate`` and/or a swing for the tornado.
 
     Parameters by ``dist``: normal and lognormal ``mean``, ``sd`` (of the variable itself); triangular and pert
@@ -377,14 +230,14 @@ class Uncertainty(_Model):
     source: Text | None = None
 
 
-class Correlation(_Model):
+class Correlation(Model):
     """Gaussian-copula correlation between the distributions of some ``[[uncertainty]]`` paths."""
 
     paths: list[Name] = Field(min_length=2)
     matrix: list[list[float]]
 
 
-class Scenario(_Model):
+class Scenario(Model):
     """A named set of overrides (dotted path -> value), valued side by side with the base case."""
 
     name: str = Field(min_length=1, max_length=MAX_NAME)
@@ -392,7 +245,7 @@ class Scenario(_Model):
     note: Text | None = None
 
 
-class TermSheet(_Model):
+class TermSheet(Model):
     """A whole term sheet: the validated, frozen input of every valuation (fields in docs/termsheet.md).
 
     Build it from a TOML file with :func:`iitvalue.load`, from TOML text with :func:`iitvalue.loads`, from a dict

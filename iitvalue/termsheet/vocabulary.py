@@ -29,6 +29,8 @@ THERAPEUTIC_AREAS = ("oncology", "haematologic-malignancies", "solid-tumours", "
 KIND_RANK = {"preclinical": 0, "phase1": 1, "phase2": 2, "phase3": 3, "pivotal": 3, "filing": 4}
 STAGE_RANK = {"preclinical": 0, "iit": 1, "phase1": 1, "phase2": 2, "phase3": 3, "filed": 4, "approved": 5}
 TRIGGER_TYPES = tuple(TRIGGERS)  # the registered trigger types (iitvalue/termsheet/triggers.py)
+# events at which an option may be exercised: each tells the licensee that the asset is still alive at that point
+OPTION_EXERCISE = ("phase_start", "phase_success", "filing", "approval")
 MILESTONE_CATEGORIES = ("development", "regulatory", "sales", "manufacturing", "other")
 UNCERTAINTY_DISTS = tuple(DISTRIBUTIONS) + ("posterior",)  # registered distributions (iitvalue/stats/distributions.py)
 # Fields a distribution may be put on: the simulation writes them into the engine's arrays path by path. Any

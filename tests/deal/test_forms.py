@@ -212,3 +212,87 @@ def test_payment_tax_is_refused_by_the_workbook(tmp_path):
     f.write_text(tomli_w.dumps(d))
     res = CliRunner().invoke(main, ["export", str(f), "-o", str(tmp_path / "s.xlsx")])
     assert res.exit_code == 2 and "deal.payment_tax" in res.output, res.output
+
+
+def test_an_option_by_hand():
+    """Option fee 5 at t = 0; exercise at the success of P1 (t = 1) for E. The licensor bears P1's R&D (10, paid
+    at the end of year 1: -10/1.1 in every outcome); the licensee's gain from exercising is G(o) = asset(o) +
+    10/1.1 - E/1.1 where P1 succeeds (P = 0.5) and 0 where it fails, so E[G] = rNPV + 10/1.1 - 0.5 E/1.1. It
+    exercises iff E[G] > 0: option value max(0, E[G]), licensee NPV -5 + option value, licensor NPV the rest
+    of the asset, 5 + rNPV - option value (one rate, one view)."""
+    trig = {"type": "phase_success", "phase": "P1"}
+    rnpv = value().summary["asset.rnpv"]
+    for fee in (10.0, 2 * 1.1 * (rnpv + 10 / 1.1) + 50.0):  # exercised; too dear: lapses
+        res = value(option={"fee": 5.0, "exercise_fee": fee, "exercise": trig},
+                    milestones=[ms("at exercise", 7.0, trig), ms("before it", 9.0, {"type": "phase_start", "phase": "P1"})])
+        s, rows = res.deal.summary, res.deal.payments.set_index("name")
+        gain = rnpv + 10 / 1.1 - 0.5 * (fee + 7.0) / 1.1  # the milestone at exercise is the licence's
+        assert s["option_value"] == pytest.approx(max(0.0, gain), rel=1e-12, abs=1e-12)
+        assert s["exercise_probability"] == (0.5 if gain > 0 else 0.0)
+        assert s["licensee_npv"] == pytest.approx(-5.0 + max(0.0, gain), rel=1e-12)
+        assert s["licensor_npv"] == pytest.approx(5.0 + rnpv - max(0.0, gain), rel=1e-12)
+        assert rows.loc["Licensor's R&D before exercise", "pv_licensor"] == pytest.approx(-10.0 / 1.1, rel=1e-12)
+        assert rows.loc["before it", "pv_licensor"] == 0.0  # due before exercise: pays nothing
+        assert rows.loc["Option fee", "pv_licensor"] == pytest.approx(5.0)
+        kept = rows.loc["Asset kept if the option lapses", "pv_licensor"]
+        assert kept == pytest.approx(0.0 if gain > 0 else rnpv + 10 / 1.1, abs=1e-9)
+        assert s["headline_value"] == pytest.approx(5.0 + fee + 16.0) and s["option_fee"] == 5.0
+        assert any("before the option is exercised" in n for n in res.deal.notes)
+    lapsed = [n for n in res.deal.notes if "never exercised" in n]
+    assert lapsed, res.deal.notes
+
+
+def test_an_option_is_refused_where_it_cannot_be_valued():
+    """An exercise at a sales threshold or a date says nothing of what the licensee knows: refused, located."""
+    for trig in ({"type": "sales", "threshold": 10.0}, {"type": "date", "date": dt.date(2026, 1, 1)}):
+        with pytest.raises(iitvalue.InputError, match=r"deal\.option\.exercise\.type.*phase_start"):
+            value(option={"fee": 1.0, "exercise_fee": 1.0, "exercise": trig})
+    with pytest.raises(iitvalue.InputError, match="net cash"):
+        value(kind="acquisition", net_cash=5.0,
+              option={"fee": 1.0, "exercise_fee": 1.0, "exercise": {"type": "phase_success", "phase": "P1"}})
+
+
+def _pv_sales_on_success() -> tuple[float, float]:
+    """LOA and sum_k sales_k (1.1)^-t_k of the three-phase asset's US territory (100 a year from t = 4), from the
+    engine's lines (not the kernel)."""
+    from iitvalue.model.engine import arrays_from_plan, evaluate
+    from iitvalue.model.plan import resolve
+
+    d = three_phase()
+    d["valuation"]["discount_rate"] = R
+    ln = evaluate(arrays_from_plan(resolve(TermSheet.from_dict(d))))
+    return float(ln.loa[0]), float((ln.revenue[0] * (1 + R) ** -ln.t_cash).sum())
+
+
+def test_a_supply_price_by_hand():
+    """The licensor makes the US product at 10 % of sales and sells it at 40 %: it earns LOA x 0.3 x PV(sales);
+    the asset, now made at a cost of 10 % (none before), falls by LOA x 0.1 x PV(sales); the licensee, who pays 40 %
+    of its sales for product, loses LOA x 0.4 x PV(sales). No tax, one rate."""
+    loa, pv = _pv_sales_on_success()
+    assert loa == pytest.approx(0.24) and pv > 0
+    base = value(upfront=10.0)
+    res = value(upfront=10.0, supply=[{"territories": ["US"], "transfer_price": 0.4, "cogs_fraction": 0.1}])
+    s, b = res.deal.summary, base.deal.summary
+    assert s["licensor_npv"] - b["licensor_npv"] == pytest.approx(loa * 0.3 * pv, rel=1e-12)
+    assert s["pv_supply_licensor"] == pytest.approx(loa * 0.3 * pv, rel=1e-12)
+    assert res.summary["asset.rnpv"] - base.summary["asset.rnpv"] == pytest.approx(-loa * 0.1 * pv, rel=1e-12)
+    assert s["licensee_npv"] - b["licensee_npv"] == pytest.approx(-loa * 0.4 * pv, rel=1e-12)
+    row = res.deal.payments.set_index("category").loc["supply"]
+    assert row["probability"] == pytest.approx(loa) and row["pv_licensor"] == pytest.approx(loa * 0.3 * pv)
+    assert any("cost of goods from deal.supply" in n for n in res.notes)
+
+
+def test_a_sublicence_revenue_share_by_hand():
+    """The licensee sublicenses the US for a 10 % royalty and 20 at approval (t = 4); the licensor gets half:
+    LOA x 0.05 x PV(sales) + 0.5 x 20 x LOA / 1.1^4, and the licensee, who keeps the territory's value (a
+    sublicence at fair value), pays it."""
+    loa, pv = _pv_sales_on_success()
+    base = value().deal.summary
+    s = value(sublicence=[{"territories": ["US"], "licensor_share": 0.5, "royalty": 0.1,
+                           "payments": [{"name": "at approval", "amount": 20.0,
+                                         "trigger": {"type": "approval", "territory": "US"}}]}]).deal.summary
+    share = loa * 0.05 * pv + 0.5 * 20.0 * loa / 1.1 ** 4
+    assert s["licensor_npv"] - base["licensor_npv"] == pytest.approx(share, rel=1e-12)
+    assert s["licensee_npv"] - base["licensee_npv"] == pytest.approx(-share, rel=1e-12)
+    assert s["pv_sublicence_licensor"] == pytest.approx(share, rel=1e-12)
+    assert s["headline_value"] == pytest.approx(10.0)  # the licensor's share of the sublicensee's lump sum

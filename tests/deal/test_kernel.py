@@ -146,6 +146,16 @@ def deals(draw):
         deal["equity"] = {"amount": draw(st.floats(0, 200)), "premium": draw(st.floats(0, 1))}
     deal["payment_tax"] = draw(st.sampled_from(["pre-tax", "deductible", "amortised"]))
     deal["amortisation_years"] = draw(st.integers(1, 20))
+    if draw(st.booleans()):  # the licensor makes the product for a territory (docs/method.md 3.3)
+        deal["supply"] = [{"territories": [draw(st.sampled_from(["US", "EU"]))], "transfer_price": draw(st.floats(0, 0.6)),
+                           **({"cogs_fraction": draw(st.floats(0, 0.4))} if draw(st.booleans()) else {})}]
+    if draw(st.booleans()):
+        deal["sublicence"] = [{"territories": ["EU"], "licensor_share": draw(st.floats(0, 1)),
+                               "royalty": draw(st.floats(0, 0.3)),
+                               "payments": [{"name": "s", "amount": draw(st.floats(0, 100)), "trigger": triggers[3]}]}]
+    if "net_cash" not in deal and draw(st.booleans()):  # an option on the licence (docs/method.md 3.7)
+        deal["option"] = {"fee": draw(st.floats(0, 50)), "exercise_fee": draw(st.floats(0, 300)),
+                          "exercise": draw(st.sampled_from(triggers[:4]))}
     return d
 
 
@@ -161,6 +171,24 @@ def test_monte_carlo_party_means_given_the_inputs_equal_value(d):
     assert s["mc.licensor.mean_conditional"] == pytest.approx(res.deal.summary["licensor_npv"], abs=1e-9 * scale)
     assert s["mc.licensee.mean_conditional"] == pytest.approx(res.deal.summary["licensee_npv"], abs=1e-9 * scale)
     assert s["mc.mean_conditional"] == pytest.approx(res.summary["asset.rnpv"], abs=1e-9 * (1 + abs(res.summary["asset.rnpv"])))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deals().filter(lambda d: "option" in d["deal"]))
+def test_an_option_is_never_worth_less_than_zero_and_its_rule_is_never_beaten(d):
+    """The licensee's option is worth max(0, E[G]) >= 0 to it, and its decision gives it at least as much as
+    always exercising and as never exercising (each forced through the kernel's ``exercise``), in its own view."""
+    sheet = TermSheet.from_dict(d)
+    res = iitvalue.value(sheet)
+    s, lee = res.deal.summary, res.deal.licensee
+    assert s["option_value"] >= 0.0
+    probs = lee.outcome_probabilities
+    npv = {x: float(expectation(lee.outcomes(sheet.deal, exercise=np.array([x])).licensee, probs)[0])
+           for x in (True, False)}
+    assert s["licensee_npv"] >= max(npv.values()) - 1e-9 * (1 + abs(s["licensee_npv"]))
+    assert s["licensee_npv"] == pytest.approx(npv[s["exercise_probability"] > 0], abs=1e-9 * (1 + abs(s["licensee_npv"])))
+    assert npv[True] - npv[False] == pytest.approx(float(expectation(lee.outcomes(sheet.deal).option_gain, probs)[0]),
+                                                   abs=1e-9 * (1 + abs(npv[True])))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
