@@ -2,8 +2,9 @@
 (docs/method.md 2.3).
 
 At a valuation date D the classes of an indication and modality use only what was public by D: a programme is
-*active* once it was approved on or before D, *inactive* once it failed on efficacy or safety on or before D;
-strategic discontinuations and running programmes are not evidence either way. Each member contributes its
+*active* once it was approved on or before D, *inactive* once it failed on efficacy on or before D;
+safety failures, strategic discontinuations and running programmes are not evidence either way (a safety
+failure is a non-efficacy risk, docs/method.md 2.4). Each member contributes its
 largest readout (therapeutic doses) public by D, as the shipped class tables do (ORR and CR shrunk with a
 Jeffreys half-count, each component worth the model's ``component_ess`` patients). With fewer than
 ``MIN_ACTIVE`` active or ``MIN_INACTIVE`` inactive members the family widens to every indication of the
@@ -24,7 +25,10 @@ from .stats.betamix import BetaMix
 
 MIN_ACTIVE = 2
 MIN_INACTIVE = 1
-CLASS_OF = {"approved": "active", "failed-efficacy": "inactive", "failed-safety": "inactive"}
+# a safety failure is not evidence of an inactive *efficacy* class: safety is one of the non-efficacy risks that
+# multiply separately (docs/method.md 2.4), and JCAR015 (strong responses, stopped on safety) would otherwise make
+# high response rates look like inactivity
+CLASS_OF = {"approved": "active", "failed-efficacy": "inactive"}
 
 
 @lru_cache(maxsize=None)

@@ -37,6 +37,7 @@ def res():
 def test_the_run_covers_the_library_and_scores_only_readouts_before_the_outcome(res):
     library = {r["programme"] for r in B._read("readouts.csv")}
     assert res["programmes_in_library"] == len(library) >= 30
+    assert res["programmes"] >= 30  # scored: an outcome and a readout with counts public before it (issue #12)
     progs = {p["programme"]: p for p in B._read("programmes.csv")}
     for r in res["rows"]:
         p = progs[r["programme"]]
@@ -54,11 +55,14 @@ def test_a_programme_is_scored_without_its_own_class_components():
     assert {c["label"] for c in full.components} - {c["label"] for c in loo.components} == {
         "cilta-cel LEGEND-2", "cilta-cel CARTITUDE-1"}
     rows = {(r["programme"], r["date"]): r for r in B.run()["rows"]}
-    ide = rows[("ide-cel", "2019-12-06")]  # KarMMa topline: the class as of that date, without ide-cel
-    model, note = find_model_at("rrmm", "car-t", "haematologic-malignancies", None, dt.date(2019, 12, 6), ("ide-cel",))
-    assert "ide-cel" not in {c.get("programme") for c in model.components} and model.key.endswith("@2019-12-06")
-    assert all(c["as_of"] <= "2019-12-06" for c in model.components)
-    rec = next(r for r in B._read("readouts.csv") if (r["programme"], r["date"]) == ("ide-cel", "2019-12-06"))
+    # KarMMa in NEJM: the class as of that date, without ide-cel (at the December-2019 topline no CAR-T had failed
+    # on efficacy with counts public, so that readout is scored with the generic model)
+    ide = rows[("ide-cel", "2021-02-25")]
+    model, note = find_model_at("rrmm", "car-t", "haematologic-malignancies", None, dt.date(2021, 2, 25), ("ide-cel",))
+    assert "ide-cel" not in {c.get("programme") for c in model.components} and model.key.endswith("@2021-02-25")
+    assert all(c["as_of"] <= "2021-02-25" for c in model.components)
+    assert rows[("ide-cel", "2019-12-06")]["model"] == "haematologic"
+    rec = next(r for r in B._read("readouts.csv") if (r["programme"], r["date"]) == ("ide-cel", "2021-02-25"))
     ev = iitvalue.model.pos.Evidence.from_counts(128, 94, ide["complete"], None, weight=B.library_weight(rec))
     probs, shares, _ = iitvalue.model.pos.stage_phases("filed", "car-t", "haematologic-malignancies")
     assert ide["prior"] == pytest.approx(B.prior_loa("car-t", "filed"), rel=1e-15)  # registrational: at filing
