@@ -70,9 +70,11 @@ def _metrics(result) -> dict[str, float]:
 
 
 def _deal_metrics(summary: dict[str, Any]) -> dict[str, float]:
-    """The deal metrics of :data:`METRICS` from a deal summary (a missing break-even upfront is nan)."""
+    """The deal metrics of :data:`METRICS` from a deal summary (a missing break-even upfront is nan; the option
+    value only with an option)."""
     return {k: float("nan") if summary[k[5:]] is None else float(summary[k[5:]])
-            for k in METRICS if k.startswith("deal.")}
+            for k in METRICS if k.startswith("deal.")
+            and (k != "deal.option_value" or summary.get("option_fee") is not None)}
 
 
 def _value_with(sheet: TermSheet, changes: dict[str, Any], label: str) -> dict[str, float]:
@@ -142,7 +144,7 @@ def tornado_columns(metric: str = "asset.rnpv") -> list[Column]:
     """The tornado table's columns for ``metric`` (its value at low and at high, the swing)."""
     short = {"asset.rnpv": "rNPV", "asset.loa": "LOA", "deal.licensor_npv": "seller NPV",
              "deal.licensee_npv": "buyer NPV", "deal.licensor_gain": "seller gain",
-             "deal.breakeven_upfront": "BE upfront"}[metric]
+             "deal.breakeven_upfront": "BE upfront", "deal.option_value": "option value"}[metric]
     fmt = percent if metric == "asset.loa" else money
     return [Column("rank", "#", integer), Column("path", "input", max_width=36),
             Column("low", "low", _swing_text), Column("high", "high", _swing_text),

@@ -89,24 +89,40 @@ def licensor_commercial_lines(deal: Deal, plan, ln) -> np.ndarray:
 
 def licensor_rd_shares(deal: Deal, plan, ln) -> tuple[np.ndarray, np.ndarray]:
     """The licensor's share of each phase's R&D by period, split into (before the licence, after it), each (J, N),
-    or (S, J, N) when the licence starts at a different time on each row (an option exercised at an event of a
-    drawn timeline): before the licence starts (signing, or the option's exercise) the licensor bears all of it
-    (the fraction of each period before then); after, the phase's ``cost_shares`` entry or else
-    ``deal.licensor_cost_share``."""
+    or (S, J, N) when timing differs by row: before the licence starts (signing, or the option's exercise) the
+    licensor bears all of it, after it the phase's ``cost_shares`` entry or else ``deal.licensor_cost_share``.
+
+    A phase spends its period cost evenly over the part of the period it occupies (the engine's lines), so the
+    share before the licence time t is clip(t - lo, 0, hi - lo) / (hi - lo) with [lo, hi] the overlap of phase j
+    and period k: exact, also for the period in which one phase ends and the next begins."""
     t_lic = licence_time(deal, plan, ln)
-    dt = ln.t_end[0] - ln.t_start[0]
     names = [p.name for p in plan.phases]
     rho = np.full(len(names), deal.licensor_cost_share)
     for cs in deal.cost_shares:
         for ph in cs.phases:
             rho[names.index(ph)] = cs.licensor_share
-    J = len(names)
-    if np.all(t_lic == t_lic[0]):
-        before = np.clip(t_lic[0] - ln.t_start, 0.0, dt) / dt  # share of each period before the licence
+    dt = ln.t_end - ln.t_start
+    if getattr(ln, "phase_start", None) is None:  # joint lines (several indications): the period's share
+        before = np.clip(t_lic[0] - ln.t_start, 0.0, dt) / dt
+        J = len(names)
         return np.tile(before, (J, 1)), (1.0 - before[None, :]) * rho[:, None]
-    before = np.clip(t_lic[:, None] - ln.t_start[None, :], 0.0, dt) / dt  # (S, N)
-    return (np.broadcast_to(before[:, None, :], (before.shape[0], J, before.shape[1])),
-            (1.0 - before[:, None, :]) * rho[None, :, None])
+    starts = ln.phase_start
+    ends = np.concatenate([starts[:, 1:], np.asarray(ln.approval_time)[:, None]], axis=1)
+    shared = np.all(t_lic == t_lic[0]) and (starts.shape[0] == 1 or starts.strides[0] == 0)
+    if shared:
+        starts, ends, t = starts[:1], ends[:1], t_lic[:1]
+    else:
+        t = np.broadcast_to(t_lic, (starts.shape[0],))
+    lo = np.maximum(starts[:, :, None], ln.t_start[None, None, :])  # (S, J, N)
+    hi = np.minimum(ends[:, :, None], ln.t_end[None, None, :])
+    width = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        within = np.clip(t[:, None, None] - lo, 0.0, np.maximum(width, 0.0)) / width
+    fallback = np.clip(t[:, None, None] - ln.t_start[None, None, :], 0.0, dt) / dt  # no overlap: no R&D there
+    before = np.where(width > 1e-12, within, fallback)
+    before = np.where(np.isfinite(before), before, np.where(np.isinf(t)[:, None, None], 1.0, 0.0))
+    after = (1.0 - before) * rho[None, :, None]
+    return (before[0], after[0]) if shared else (before, after)
 
 
 def licensor_share_lines(deal: Deal, plan, ln, risked: bool = True) -> np.ndarray:
