@@ -58,6 +58,7 @@ _LAZY = {
     "price": "analysis.pricing",
     "value_many": "analysis.portfolio",
     "backtest": "analysis.backtest",
+    "comps": "analysis.comps",
 }
 
 # subpackages and modules reachable as attributes; the older flat names are aliases of their new homes

@@ -281,6 +281,20 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json", "cs
 SET = click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
                    help="Override a term-sheet field, e.g. --set valuation.discount_rate=0.12 or phases[0].probability=0.5. Repeatable.")
 OUTPUT = click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of standard output.")
+def parse_date(option: str, text: str | None):
+    """``text`` (YYYY-MM-DD) as a date, None when not given; anything else is a usage error naming ``option``."""
+    import datetime as _dt
+
+    from ..errors import InputError, Problem
+
+    if text is None:
+        return None
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(Problem(option, f"'{text}' is not a date; write YYYY-MM-DD, e.g. 2020-01-31")) from None
+
+
 FORCE = click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 MAX_MEMORY = click.option("--max-memory", "max_memory", type=MemorySize(), default=None, metavar="SIZE",
                           help="Memory budget of the Monte Carlo, e.g. 8G or 512M (default: the smaller of 4 GiB and "

@@ -200,3 +200,37 @@ def _get_value(sheet, path):
     from ..termsheet import parse_path
 
     return field_value(sheet, parse_path(path))
+
+
+@click.command("comps")
+@click.option("--type", "deal_type", default=None, metavar="TYPE",
+              help="licence, co-development, option or acquisition.")
+@click.option("--stage", default=None, metavar="STAGE", help="preclinical, platform, iit, phase1, ... approved.")
+@click.option("--modality", default=None, metavar="MODALITY", help="car-t, gene-therapy, antibody, ...")
+@click.option("--china/--no-china", "china", default=None, help="Only China-origin assets, or only the others.")
+@click.option("--platform/--no-platform", "platform", default=None, help="Only platform deals, or only the others.")
+@click.option("--since", default=None, metavar="DATE", help="Announced on or after DATE (YYYY-MM-DD).")
+@click.option("--until", default=None, metavar="DATE", help="Announced on or before DATE (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of standard output.")
+@FORCE
+@WIDE
+@handle_errors
+def comps_cmd(deal_type, stage, modality, china, platform, since, until, fmt, output, force, wide):
+    """List and filter the comparable deals (iitvalue/data/comparables/deals.csv: sourced, dated, announced
+    2015-01-01 to 2025-03-31; USD millions). JSON: comps[] with every column of the dataset."""
+    from .. import report, tables
+    from ..analysis.comps import COLUMNS, COMPS_TABLE, comps_rows
+    from ._shell import emit, open_output, parse_date
+
+    rows = comps_rows(deal_type, stage, modality, china, platform, parse_date("--since", since),
+                      parse_date("--until", until))
+    with open_output(output, force) as out:
+        if fmt == "json":
+            text = report.to_json({"comps": rows})
+        elif fmt == "csv":
+            text = report.rows_to_csv(rows, list(COLUMNS))
+        else:
+            text = report.screen_text(f"Comparable deals ({len(rows)} of {len(comps_rows())}; USD millions)\n"
+                                      + tables.render(rows, COMPS_TABLE, wide=wide) + "\n", wide)
+        emit(text, out)
