@@ -235,16 +235,12 @@ def deal_outcomes_at(deal: Deal, plan, ln, rates: tuple[float, ...], upfront: fl
     success = np.arange(J + 1)[None, :] == J
     nan_t = np.full(S, np.nan)
     every = np.ones((S, J + 1), dtype=bool)
-    if deal.royalties:
-        roy = royalty_lines(deal, plan, ln).sum(axis=1)
-        add("Royalties", "royalties", "net sales", float(roy[0].sum()),
-            lambda r, df: np.where(success, (roy * df).sum(-1)[:, None], 0.0),
-            np.where(success, roy.sum(-1)[:, None], 0.0), success & (roy.sum(-1) != 0)[:, None], nan_t, stream=True,
-            licence=True)
-    for cat, name, lines in (("supply", "Supply margin", supply_lines if deal.supply else None),
-                             ("sublicence_royalty", "Sublicence royalties", sublicence_lines if deal.sublicence else None)):
-        if lines is not None:
-            flow = lines(deal, plan, ln)
+    streams = (("royalties", "Royalties", deal.royalties, lambda: royalty_lines(deal, plan, ln).sum(axis=1)),
+               ("supply", "Supply margin", deal.supply, lambda: supply_lines(deal, plan, ln)),
+               ("sublicence_royalty", "Sublicence royalties", deal.sublicence, lambda: sublicence_lines(deal, plan, ln)))
+    for cat, name, terms, lines in streams:  # paid on the success path only, (S, N) per period
+        if terms:
+            flow = lines()
             add(name, cat, "net sales", float(flow[0].sum()),
                 lambda r, df, flow=flow: np.where(success, (flow * df).sum(-1)[:, None], 0.0),
                 np.where(success, flow.sum(-1)[:, None], 0.0), success & (flow.sum(-1) != 0)[:, None], nan_t,
