@@ -41,7 +41,10 @@ from .asset import Model, write_asset
 from .cells import CALC, INPUTS, Book
 from .commercial import write_territories
 from .cover import COVER, set_properties, write_cover
-from .deal import DealCells, own_beliefs, write_deal_inputs, write_discounting, write_milestones, write_npvs
+from .deal import DealCells, own_beliefs, write_deal_inputs, write_discounting, write_milestones
+from .forms import with_supply_costs, write_form_streams
+from .npvs import write_npvs
+from .option import as_held, option_groups, write_option
 from .development import write_development, write_rd
 from .importer import write_source
 from .inputs import write_inputs
@@ -130,6 +133,8 @@ def _write_model(book: Book, result) -> dict[str, Any]:
     inputs = write_inputs(book, result)
     pos_in = write_pos_inputs(book, result, inputs.vdate) if result.pos is not None else None
     deal_in = write_deal_inputs(book, result) if result.sheet.deal is not None else None
+    if deal_in is not None and deal_in.forms.supply_costs:  # the licensor's cost of goods replaces the territory's
+        inputs = with_supply_costs(inputs, deal_in.forms.supply_costs)
     scenarios = write_scenarios(book, result)  # redirects the inputs scenarios set, before any formula uses them
     time = write_timeline(book, result, inputs)
     pos = write_pos(book, result, inputs.phases, pos_in) if pos_in is not None else None
@@ -144,10 +149,17 @@ def _write_model(book: Book, result) -> dict[str, Any]:
         milestones = write_milestones(book, result, model, deal_in, disc)
         royalties = write_royalties(book, result, model, deal_in, disc)
         shares = write_shares(book, result, model, deal_in, disc)
-        npvs = write_npvs(book, result, deal_in, disc, milestones, royalties.pv, shares.pv, shares.asset["licensee"],
-                          shares.asset["licensor"])
-        cash = write_licensee(book, result, model, deal_in, disc, milestones, royalties, shares)
-        deal = DealCells(deal_in, disc, milestones, royalties.pv, shares.pv, shares.asset, npvs, cash)
+        forms = write_form_streams(book, result, model, deal_in.forms, disc)
+        option = None
+        held = (milestones, royalties.pv, shares.pv, forms)  # what each party holds (with an option: x X)
+        if deal_in.option is not None:
+            option = write_option(book, result, model, disc, option_groups(milestones, royalties.pv, shares.pv, forms),
+                                  shares.asset, shares.rd_before)
+            held = as_held(option, milestones, forms)
+        npvs = write_npvs(book, result, deal_in, disc, held[0], held[1], held[2], shares.asset["licensee"],
+                          shares.asset["licensor"], held[3], option)
+        cash = write_licensee(book, result, model, deal_in, disc, milestones, royalties, shares, forms, option)
+        deal = DealCells(deal_in, disc, held[0], held[1], held[2], shares.asset, npvs, cash, held[3], option)
     return {"model": model, "deal": deal, "pos_in": pos_in, "deal_in": deal_in, "scenarios": scenarios}
 
 

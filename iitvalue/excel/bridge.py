@@ -71,11 +71,16 @@ def write_bridge(b: Book, model: Model, deal: DealCells, row: int, col: int) -> 
               lambda role: (f"{deal.asset[role]}-{rnpv}", deal.asset[role].value - rnpv.value)),
              ("Asset passed to the licensee",
               lambda role: (f"-{deal.asset[role]}", -deal.asset[role].value) if role == "licensor" else ("0", 0.0))]
-    streams = [("Upfront", deal.disc.pv_up), ("Milestones", deal.milestones.pv)]
+    streams = [("Upfront", deal.disc.pv_up),
+               ("Milestones" + " and exercise fee, as held" * (deal.option is not None), deal.milestones.pv)]
     if deal.milestones.tranches is not None:
         streams.append(("Tranches", deal.milestones.tranches))
     streams += [(c.label, c.pv) for c in deal.disc.closing]
-    for label, pv in streams + [("Royalties", deal.royalties), ("Profit and cost share", deal.share)]:
+    if deal.milestones.sublicence is not None:
+        streams.append(("Sublicence lump sums", deal.milestones.sublicence))
+    if deal.option is not None:
+        streams.append(("Asset kept if the option lapses", deal.option.retained))
+    for label, pv in streams + per_period(deal):
         steps.append((f"{label} (+ in, - out)",
                       lambda role, pv=pv: (("" if sign[role] > 0 else "-") + f"{pv[role]}", sign[role] * pv[role].value)))
     totals = {role: 0.0 for role in ROLES}
@@ -94,6 +99,33 @@ def write_bridge(b: Book, model: Model, deal: DealCells, row: int, col: int) -> 
     return r + 2, npv
 
 
+def per_period(deal: DealCells, groups: dict | None = None) -> list[tuple[str, dict[str, Cell]]]:
+    """The streams paid per period, each with its PV for each party: royalties, the supply margin and sublicence
+    royalties where the deal has them, the profit and cost share (``groups``: an option's values if exercised
+    instead of the deal's as held)."""
+    if groups is not None:
+        return ([("Royalties", groups["royalties"])] + [(f.label, groups[f.category]) for f in deal.forms]
+                + [("Profit and cost share", groups["profit_share"])])
+    return ([("Royalties", deal.royalties)] + [(f.label, f.pv) for f in deal.forms]
+            + [("Profit and cost share", deal.share)])
+
+
+@dataclass(frozen=True)
+class _Neg:
+    """A payment-table entry (X - 1) x the licence's value if exercised, for one party."""
+
+    licence: Cell
+    decision: Cell
+
+    @property
+    def tpl(self) -> str:
+        return f"({self.decision}-1)*{self.licence}"
+
+    @property
+    def value(self) -> float:
+        return (self.decision.value - 1.0) * self.licence.value
+
+
 def write_payments(b: Book, result, deal: DealCells, row: int, col: int) -> int:
     """Upfront, each milestone, royalties and the profit and cost share: trigger, amount, probability, time, PV
     for each side (the licensee's negative) and totals; returns the next free row."""
@@ -106,8 +138,12 @@ def write_payments(b: Book, result, deal: DealCells, row: int, col: int) -> int:
     for p in deal.milestones.payments:
         pay = p.inputs.payment
         lines.append((pay.name, describe(pay.trigger), p.amount, p.paid, p.time, p.pv))
-    for c in disc.closing:  # net cash handed over (-N), an equity investment's premium
+    for c in disc.closing:  # net cash handed over (-N), an equity investment's premium, an option fee
         lines.append((c.label, "closing" if d.closing else "deal date", c.amount, None, disc.t_up, c.pv))
+    opt = deal.option
+    if opt is not None:
+        lines.append(("Exercise fee (if exercised)", describe(d.option.exercise), disc.option.exercise_fee,
+                      disc.exercise.probability, disc.exercise.time, opt.exercise_fee))
     for name, trig, amount, prob, t, pv in lines:
         b.put_text(sh, r, col, name)
         b.put_text(sh, r, col + 1, trig)
@@ -120,14 +156,25 @@ def write_payments(b: Book, result, deal: DealCells, row: int, col: int) -> int:
         b.put_link(sh, r, col + 5, pv["licensor"], "money")
         b.put_link(sh, r, col + 6, pv["licensee"], "money", negate=True)
         r += 1
-    for label, pv in (("Royalties", deal.royalties), ("Profit and cost share", deal.share)):
+    rest = per_period(deal) if opt is None else per_period(deal, opt.if_exercised)
+    if opt is not None:  # the rows above are the licence if exercised: X = 0 takes them back, the licensor keeps the asset
+        rest += [("Licence not exercised: the licence rows x (X - 1)",
+                  {role: _Neg(opt.licence[role], opt.decision) for role in ROLES}),
+                 ("Asset kept if the option lapses", opt.retained)]
+    for label, pv in rest:
         b.put_text(sh, r, col, label)
-        b.put_text(sh, r, col + 1, "per period, risk-adjusted")
-        b.put_link(sh, r, col + 5, pv["licensor"], "money")
-        b.put_link(sh, r, col + 6, pv["licensee"], "money", negate=True)
+        b.put_text(sh, r, col + 1, "per period, risk-adjusted" if label in dict(per_period(deal)) else
+                   "the licensee's decision X")
+        for c, role in ((5, "licensor"), (6, "licensee")):
+            cell = pv[role]
+            if isinstance(cell, _Neg):
+                b.put_formula(sh, r, col + c, b.expand(f"{'' if role == 'licensor' else '-'}{cell.tpl}", sh),
+                              cell.value * (1 if role == "licensor" else -1), "money")
+            else:
+                b.put_link(sh, r, col + c, cell, "money", negate=role == "licensee")
         r += 1
     b.put_text(sh, r, col, "Total", b.f["sub"])
     for c, role, sign in ((5, "licensor", 1.0), (6, "licensee", -1.0)):
-        total = sign * (sum(x[-1][role].value for x in lines) + deal.royalties[role].value + deal.share[role].value)
+        total = sign * (sum(x[-1][role].value for x in lines) + sum(pv[role].value for _, pv in rest))
         b.put_formula(sh, r, col + c, f"=SUM({a1(first, col + c)}:{a1(r - 1, col + c)})", total, "money", "out")
     return r + 2

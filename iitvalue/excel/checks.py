@@ -33,7 +33,12 @@ LABELS = {  # readable labels of the parity rows (the JSON key is in column F)
     "deal.pv_net_cash_licensor": "PV of the net cash component, licensor",
     "deal.pv_net_cash_licensee": "PV of the net cash component, licensee",
     "deal.pv_equity_premium_licensor": "PV of the equity premium, licensor",
-    "deal.pv_equity_premium_licensee": "PV of the equity premium, licensee"}
+    "deal.pv_equity_premium_licensee": "PV of the equity premium, licensee",
+    "deal.pv_supply_licensor": "PV of the supply margin, licensor",
+    "deal.pv_supply_licensee": "PV of the supply margin, licensee",
+    "deal.pv_sublicence_licensor": "PV of the sublicence income, licensor",
+    "deal.pv_sublicence_licensee": "PV of the sublicence income, licensee",
+    "deal.option_value": "Option value to the licensee", "deal.exercise_probability": "Probability of exercise"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,13 @@ def parity_pairs(model: Model, deal: DealCells | None) -> list[tuple[str, Cell]]
             pairs += [(f"deal.pv_tranches_{role}", ms.tranches[role]) for role in ("licensor", "licensee")]
         for c in deal.disc.closing:
             pairs += [(f"deal.pv_{c.category}_{role}", c.pv[role]) for role in ("licensor", "licensee")]
+        for f in deal.forms:
+            if f.category == "supply":
+                pairs += [(f"deal.pv_supply_{role}", f.pv[role]) for role in ("licensor", "licensee")]
+        if deal.option is not None:
+            pairs += [("deal.option_value", deal.option.value), ("deal.exercise_probability", deal.option.probability)]
+        if npv.sublicence is not None:
+            pairs += [(f"deal.pv_sublicence_{role}", npv.sublicence[role]) for role in ("licensor", "licensee")]
         if npv.breakeven_upfront is not None:
             pairs.append(("deal.breakeven_upfront", npv.breakeven_upfront))
     return pairs

@@ -99,7 +99,7 @@ def _write_demand(b: Book, result, m: int, inputs: Inputs, cells: TerritoryInput
     for f, *_ in COST_FIELDS:
         kind = "pct" if f.endswith("fraction") else "money"
         own = f in cells.own_costs
-        label = "territory's own" if own else "= [costs] default"
+        label = "territory's own, or the licensor's under deal.supply" if own else "= [costs] default"
         cost[f] = b.scalar(f"{f}{m}", f"{f.replace('_', ' ')} ({label})", "",
                            str(cells.own_costs[f] if own else inputs.costs[f]), getattr(pt, f), kind)
     Y = b.const(f"Y{m}", "Launch years in the launch-curve table", "years", float(inputs.n_years), "int")

@@ -14,17 +14,21 @@ from typing import Any
 
 import numpy as np
 
-from ..deal.kernel import DealOutcomes, deal_outcomes, discount
-from ..deal.tax import UNTAXED
+from ..deal.kernel import DealOutcomes, deal_outcomes
+from ..deal.tax import STREAM, UNTAXED, payment_tax_factor
 from ..deal.payments import (describe, expand_payments, expiry_time, signing_time, trigger_time_probability,
                              upfront_time)
 from ..model.outcomes import expectation, outcome_probabilities
 from ..termsheet.triggers import ExcelRefs, kind_of
 from .asset import Model
 from .cells import CALC, I_VAL, INPUTS, STRUCT_NOTE, Book, Cell, Line, a1
+from .forms import FormInputs, write_sublicence_inputs, write_supply_inputs
+from .option import Exercise, OptionInputs, write_exercise, write_option_inputs
 from .inputs import DATE, NAME_NOTE, NONNEG, PROB
 
 ROLES = ("licensor", "licensee")
+# the kernel's components that are not payments of the milestone block
+CLOSING_AND_OPTION = ("upfront", "net_cash", "equity_premium", "option_fee", "exercise_fee", "option_retained")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,9 @@ class DealInputs:
     pool_shares: tuple[tuple[Cell, ...], ...] = ()
     net_cash: Cell | None = None  # the target's net cash (acquisitions of shares)
     equity: tuple[Cell, Cell] | None = None  # an equity investment's amount and premium
+    forms: FormInputs = FormInputs()  # supply and sublicence (iitvalue.excel.forms)
+    amortisation: Cell | None = None  # deal.amortisation_years, with deal.payment_tax = "amortised"
+    option: OptionInputs | None = None  # [deal.option] (iitvalue.excel.option)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,12 @@ class Party:
     df: Line
     outcomes: DealOutcomes
     probabilities: np.ndarray
+    decided: DealOutcomes | None = None  # with an option: the licensee's decision (``outcomes``: exercised)
+
+    @property
+    def final(self) -> DealOutcomes:
+        """The kernel's values with the licensee's own exercise decision (``outcomes`` without an option)."""
+        return self.outcomes if self.decided is None else self.decided
 
     def expect(self, values: np.ndarray) -> float:
         """The expectation over the development outcomes of per-outcome values (1, J + 1)."""
@@ -97,20 +110,38 @@ class Discounting:
     t_deal: Cell
     pv_up: dict[str, Cell]
     closing: tuple["ClosingItem", ...] = ()  # components paid at closing besides the upfront (net cash, equity premium)
-    tax_factor: dict[str, Cell] | None = None  # deal.payment_tax = "deductible": 1 - tau for each party
+    # deal.payment_tax: the factor on a lump sum's PV for each party (deductible: 1 - tau; amortised: the
+    # licensee's 1 - tau a_n(r) / n) and on a stream's (royalties, supply margin, sublicence royalties: 1 - tau)
+    tax_factor: dict[str, Cell] | None = None
+    stream_factor: dict[str, Cell] | None = None
+    option: OptionInputs | None = None
+    exercise: Exercise | None = None  # the option's exercise event and the licence's start
+
+    @property
+    def t_lic(self) -> Cell:
+        """When the licence starts (years): the deal date, or with an option MAX(exercise event, deal date)."""
+        return self.t_deal if self.exercise is None else self.exercise.licence_time
 
     def taxed(self, role: str, category: str = "upfront") -> str:
         """The formula suffix that applies ``role``'s payment-tax factor to a component of ``category`` (empty for
         pre-tax payments and for what is not a payment, :data:`iitvalue.deal.tax.UNTAXED`)."""
-        return _tax_suffix(self.tax_factor, role, category)
+        return _tax_suffix(self.tax_factor, self.stream_factor, role, category)
 
     def factor(self, role: str, category: str = "upfront") -> float:
         """The value of that factor (1 where there is none)."""
-        return self.tax_factor[role].value if _tax_suffix(self.tax_factor, role, category) else 1.0
+        cell = _tax_cell(self.tax_factor, self.stream_factor, role, category)
+        return 1.0 if cell is None else cell.value
 
 
-def _tax_suffix(tax_factor: dict[str, Cell] | None, role: str, category: str) -> str:
-    return f"*{tax_factor[role]}" if tax_factor and category not in UNTAXED else ""
+def _tax_cell(lump: dict[str, Cell] | None, stream: dict[str, Cell] | None, role: str, category: str) -> Cell | None:
+    if not lump or category in UNTAXED:
+        return None
+    return stream[role] if category in STREAM and stream else lump[role]
+
+
+def _tax_suffix(lump: dict[str, Cell] | None, stream: dict[str, Cell] | None, role: str, category: str) -> str:
+    cell = _tax_cell(lump, stream, role, category)
+    return "" if cell is None else f"*{cell}"
 
 
 @dataclass(frozen=True)
@@ -143,6 +174,7 @@ class Milestones:
     pv: dict[str, Cell]
     headline: Cell
     tranches: dict[str, Cell] | None = None  # PV of the tranches for each party (not in ``pv``)
+    sublicence: dict[str, Cell] | None = None  # PV of the licensor's share of sublicence lump sums (not in ``pv``)
 
 
 @dataclass(frozen=True)
@@ -156,6 +188,7 @@ class DealNPVs:
     risk_adjusted_value: Cell
     breakeven_upfront: Cell | None
     licensor_gain: Cell | None = None
+    sublicence: dict[str, Cell] | None = None  # PV of the sublicence lump sums and royalties, for each party
 
 
 @dataclass(frozen=True)
@@ -171,6 +204,8 @@ class DealCells:
     asset: dict[str, Cell]
     npvs: DealNPVs
     licensee: Any = None  # the licensee's cash-flow block (iitvalue.excel.licensee.LicenseeCells)
+    forms: tuple = ()  # the supply margin and sublicence royalties (iitvalue.excel.forms.FormStream)
+    option: Any = None  # the option block (iitvalue.excel.option.OptionCells)
 
 
 def own_beliefs(result) -> bool:
@@ -229,6 +264,15 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
                       "millions", d.equity.source or "term sheet", "money", NONNEG),
                   inp("eq_prem", "Equity investment: premium over the market price", "deal.equity.premium",
                       d.equity.premium, "fraction", "term sheet", "pct", NONNEG))
+    if "payment_tax" in d.model_fields_set:  # written only when the sheet states it (default: pre-tax transfers)
+        inp(None, "Payment tax (docs/method.md 3.5)", "deal.payment_tax", d.payment_tax, "", STRUCT_NOTE,
+            style="struct")
+    amortisation = None
+    if d.payment_tax == "amortised":
+        amortisation = inp("amort_n", "Licensee amortises lump sums over", "deal.amortisation_years",
+                           d.amortisation_years, "years", "term sheet" if "amortisation_years" in d.model_fields_set
+                           else "default 15 (IRC section 197)", "int", {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 50,
+                                                      "msg": "whole years, 1 to 50"})
     lcs = inp("lcs", "Licensor's share of development costs after the deal", "deal.licensor_cost_share",
               d.licensor_cost_share, "fraction", "term sheet" if "licensor_cost_share" in d.model_fields_set
               else "default", "pct", PROB)
@@ -253,7 +297,7 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
         amount = inp(key + "_amt", f"{ms.name}: amount", f"{pre}.amount", ms.amount, "millions", "term sheet",
                      "money", NONNEG)
         inp(None, f"{ms.name}: trigger", f"{pre}.trigger", describe(ms.trigger), "", STRUCT_NOTE, style="struct")
-        trig_cell = _trigger_inputs(book, key, ms.trigger, pre + ".trigger")
+        trig_cell = trigger_inputs(book, key, ms.trigger, pre + ".trigger")
         rows.append(PaymentInputs(key, next(payments), str(amount), trig_cell, _expiry_input(book, key, ms, pre)))
     pool_shares = []
     for i, pool in enumerate(d.pools):
@@ -271,7 +315,8 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
                         "pct", PROB)
             pool_shares[-1].append(share)
             rows.append(PaymentInputs(key, next(payments), f"{total}*{share}",
-                                      _trigger_inputs(book, key, trig, f"{pre}.triggers[{q}]"), expires))
+                                      trigger_inputs(book, key, trig, f"{pre}.triggers[{q}]"), expires))
+    sublicence = write_sublicence_inputs(book, result, payments, rows, PaymentInputs, trigger_inputs)
     for i, tr in enumerate(d.tranches):
         pre, key = f"deal.tranches[{i}]", f"pay{len(rows)}"
         pay = next(payments)
@@ -297,6 +342,8 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
         term = (inp(f"roy{i}_term", f"Royalty {i + 1}: term from each launch", f"{pre}.term_years", roy.term_years,
                     "years", "term sheet", "years", NONNEG) if roy.term_years is not None else None)
         royalties.append(RoyaltyInputs(tuple(above), tuple(rate), step, term))
+    supply, supply_costs = write_supply_inputs(book, result)
+    option = write_option_inputs(book, result, trigger_inputs) if d.option is not None else None
     terrs, phases = [t.name for t in s.territories], [p.name for p in s.phases]
     profit_share = {}
     for i, ps in enumerate(d.profit_shares):
@@ -315,7 +362,9 @@ def write_deal_inputs(book: Book, result) -> DealInputs:
                 inp(None, f"Observed {f.replace('_', ' ')}", f"deal.observed.{f}", getattr(d.observed, f), "millions",
                     d.observed.source or "term sheet (shown only)", "money", style="struct")
     return DealInputs(deal_date, closing, upfront, lcs, rates, tuple(rows), tuple(royalties), profit_share,
-                      cost_share, tuple(tuple(x) for x in pool_shares), net_cash, equity)
+                      cost_share, tuple(tuple(x) for x in pool_shares), net_cash, equity,
+                      FormInputs(supply, sublicence, supply_costs), amortisation,
+                      option)
 
 
 def _expiry_input(book: Book, key: str, item, pre: str) -> Cell | None:
@@ -332,7 +381,7 @@ _TRIGGER_INPUTS = {"threshold": ("_thr", "  sales threshold", "millions per year
                    "date": ("_date", "  payment date", "date", "date", None)}
 
 
-def _trigger_inputs(book: Book, key: str, trig, pre: str) -> Cell | None:
+def trigger_inputs(book: Book, key: str, trig, pre: str) -> Cell | None:
     """The trigger's own input, when the field its type needs is a number or a date: a sales threshold
     (``{key}_thr``) or a payment date (``{key}_date``)."""
     field = kind_of(trig).needs
@@ -368,15 +417,34 @@ def write_discounting(book: Book, result, model: Model, deal_in: DealInputs) -> 
         b.const("note_beliefs", "Beliefs: common (see Checks for party-specific values)", "", 0.0, "int")
     probabilities = outcome_probabilities(np.array([[p.probability for p in plan.phases]], dtype=float))
     parties = {}
-    for role in ROLES:
+    decision = None
+    if d.option is not None:  # the licensee decides in its view; the licensor's values follow its decision
+        decision = deal_outcomes(d, plan, ln, deal_in.rates["licensee"].value, role="licensee").exercise
+    for role in ("licensee", "licensor"):
         rate = deal_in.rates[role]
+        if d.option is None:
+            outs, decided = deal_outcomes(d, plan, ln, rate.value, role=role), None
+        else:  # the blocks show the licence if exercised; the NPVs use the decision
+            outs = deal_outcomes(d, plan, ln, rate.value, role=role, exercise=np.ones(1, dtype=bool))
+            decided = deal_outcomes(d, plan, ln, rate.value, role=role, exercise=decision)
+        parties[role] = (rate, outs, decided)
+    for role in ROLES:
+        rate, outs, decided = parties[role]
         df = b.line(f"df_{role}", f"Discount factor, {role} (its own rate)", "factor", f"(1+{rate})^(-{time.tc})",
                     getattr(result.deal, role).lines.discount_factor[0], "factor")
-        parties[role] = Party(role, rate, df, deal_outcomes(d, plan, ln, rate.value, role=role), probabilities)
-    tax_factor = None
-    if d.payment_tax == "deductible":  # taxed on receipt, deducted when paid, at the sheet's tax rate (deal.tax)
-        tax_factor = {role: b.scalar(f"ptf_{role}", f"Payment-tax factor, {role} (deductible: 1 - tax rate)", "factor",
-                                     f"1-{inputs.tax}", 1.0 - result.asset.plan.tax_rate, "factor") for role in ROLES}
+        parties[role] = Party(role, rate, df, outs, probabilities, decided)
+    tax_factor = stream_factor = None
+    if d.payment_tax != "pre-tax":  # taxed on receipt, deducted when paid (or amortised), at the sheet's tax rate
+        tau = result.asset.plan.tax_rate
+        stream_factor = {role: b.scalar(f"ptfs_{role}", f"Payment-tax factor on a stream, {role} (1 - tax rate)",
+                                        "factor", f"1-{inputs.tax}", 1.0 - tau, "factor") for role in ROLES}
+        tax_factor = dict(stream_factor)
+        if d.payment_tax == "amortised":  # the licensee deducts a lump sum over n years (deal.tax)
+            r, n = deal_in.rates["licensee"], deal_in.amortisation
+            tax_factor["licensee"] = b.scalar(
+                "ptf_licensee", "Payment-tax factor on a lump sum, licensee (amortised: 1 - tau a_n(r) / n)", "factor",
+                f"1-{inputs.tax}*IF({r}=0,{n},(1-(1+{r})^(-{n}))/{r})/{n}",
+                payment_tax_factor(d, "licensee", "upfront", r.value, tau), "factor")
     paid_at = deal_in.closing or deal_in.deal_date
     t_up = b.scalar("t_up", "Upfront paid at (years)", "years", f"({paid_at}-{inputs.vdate})/{inputs.const.dpy}",
                     upfront_time(d, plan), "years")
@@ -384,7 +452,7 @@ def write_discounting(book: Book, result, model: Model, deal_in: DealInputs) -> 
                       signing_time(d, plan), "years")
     pv_up = {role: b.scalar(f"pvup_{role}", f"PV of the upfront, {role}", "millions",
                             f"{deal_in.upfront}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up}))"
-                            f"{_tax_suffix(tax_factor, role, 'upfront')}", p.pv("upfront"),
+                            f"{_tax_suffix(tax_factor, stream_factor, role, 'upfront')}", p.pv("upfront"),
                             "money")
              for role, p in parties.items()}
     items = []
@@ -397,15 +465,20 @@ def write_discounting(book: Book, result, model: Model, deal_in: DealInputs) -> 
         items.append(("equity_premium", "eqp", "Equity premium",
                       "Equity premium = amount x premium / (1 + premium)",
                       f"{amt}*{prem}/(1+{prem})", amt.value * prem.value / (1.0 + prem.value)))
+    if deal_in.option is not None:
+        items.append(("option_fee", "optf", "Option fee", "Option fee (paid at closing)", str(deal_in.option.fee),
+                      deal_in.option.fee.value))
     closing = []
     for cat, key, label, long_label, tpl, value in items:
         amount = b.scalar(f"{key}_a", long_label, "millions", tpl, value, "money")
         pv = {role: b.scalar(f"pv{key}_{role}", f"{label}: PV, {role}", "millions",
-                             f"{amount}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up})){_tax_suffix(tax_factor, role, cat)}",
+                             f"{amount}*IF({t_up}<0,0,(1+{p.rate})^(-{t_up})){_tax_suffix(tax_factor, stream_factor, role, cat)}",
                              p.pv(cat), "money")
               for role, p in parties.items()}
         closing.append(ClosingItem(cat, label, amount, pv))
-    return Discounting(parties, t_up, t_deal, pv_up, tuple(closing), tax_factor)
+    exercise = write_exercise(book, result, model, t_deal) if deal_in.option is not None else None
+    return Discounting(parties, t_up, t_deal, pv_up, tuple(closing), tax_factor, stream_factor, deal_in.option,
+                       exercise)
 
 
 def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc: Discounting) -> Milestones:
@@ -437,7 +510,7 @@ def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc
                      launch=lambda m: str(territories[m].launch), T=str(dev.T), loa=str(dev.loa))
     # the kernel's milestone components, in the order of the payments (after the upfront)
     components = {role: [c for c in p.outcomes.components
-                         if not c.stream and c.category not in ("upfront", "net_cash", "equity_premium")]
+                         if not c.stream and c.category not in CLOSING_AND_OPTION]
                   for role, p in disc.parties.items()}
     signing = signing_time(result.sheet.deal, plan)
     out = []
@@ -458,18 +531,27 @@ def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc
         expiry = ""
         if pay.expires is not None:  # (expires - valuation date) / days per year, as deal.payments.expiry_time
             expiry = f",{t_when}<=({pay.expires}-{inputs.vdate})/{inputs.const.dpy}+{inputs.const.tolp}"
+        licence = disc.exercise is not None and p.category != "tranche"  # due only once the option is exercised
+        start, p_paid = (disc.t_lic, f"MIN({pr},{disc.exercise.probability})") if licence else (disc.t_deal, str(pr))
+        if licence:  # P(trigger and exercise event), from the kernel with the exercise forced
+            lee = disc.parties["licensee"]
+            paid_value = lee.expect(components["licensee"][n].paid.astype(float))
+        else:
+            paid_value = trigger_time_probability(trig, plan, ln, signing, expiry_time(p, plan))[1][0]
         paid = b.scalar(f"{key}_p", f"{p.name}: probability paid (0 after the horizon"
-                        + (", after it expires" if expiry else "") + " or before signing)", "fraction",
-                        f"IF(AND({t_when}<={inputs.horizon}+{inputs.const.tolp},{t_when}>={disc.t_deal}-"
-                        f"{inputs.const.tolp}{expiry}),{pr},0)",
-                        trigger_time_probability(trig, plan, ln, signing, expiry_time(p, plan))[1][0], "prob")
+                        + (", after it expires" if expiry else "")
+                        + (" or before the licence starts; with the exercise event" if licence else " or before signing")
+                        + ")", "fraction",
+                        f"IF(AND({t_when}<={inputs.horizon}+{inputs.const.tolp},{t_when}>={start}-"
+                        f"{inputs.const.tolp}{expiry}),{p_paid},0)", paid_value, "prob")
         pv = {role: b.scalar(f"{key}_pv_{role}", f"{p.name}: PV, {role}", "millions",
                              f"{amount}*{paid}*IF({t_when}<0,0,(1+{party.rate})^(-{t_when})){disc.taxed(role)}",
                              party.expect(components[role][n].pv), "money") for role, party in disc.parties.items()}
         out.append(PaymentCells(pay, amount, t_when, paid, pv))
-    total, tranches = {}, None
-    ms = [x for x in out if x.inputs.payment.category != "tranche"]
+    total, tranches, sublicence = {}, None, None
+    ms = [x for x in out if x.inputs.payment.category not in ("tranche", "sublicence")]
     tr = [x for x in out if x.inputs.payment.category == "tranche"]
+    sl = [x for x in out if x.inputs.payment.category == "sublicence"]
     for role in ROLES:
         value = sum(x.pv[role].value for x in ms)
         if ms:
@@ -481,10 +563,16 @@ def write_milestones(book: Book, result, model: Model, deal_in: DealInputs, disc
         tranches = {role: b.scalar(f"pvtr_{role}", f"PV of the tranches (deferred, non-contingent), {role}", "millions",
                                    "+".join(str(x.pv[role]) for x in tr), sum(x.pv[role].value for x in tr), "money")
                     for role in ROLES}
-    headline = b.scalar("headline", "Headline value = upfront + tranches + all milestones (undiscounted, unrisked)",
-                        "millions", str(deal_in.upfront) + "".join(f"+{x.amount}" for x in out),
+    if sl:
+        sublicence = {role: b.scalar(f"pvsl_{role}", f"PV of the licensor's share of sublicence lump sums, {role}",
+                                     "millions", "+".join(str(x.pv[role]) for x in sl),
+                                     sum(x.pv[role].value for x in sl), "money") for role in ROLES}
+    fees = f"+{disc.option.fee}+{disc.option.exercise_fee}" if disc.option is not None else ""
+    headline = b.scalar("headline", "Headline value = upfront + tranches + all milestones"
+                        + " + option and exercise fees" * bool(fees) + " (undiscounted, unrisked)",
+                        "millions", str(deal_in.upfront) + fees + "".join(f"+{x.amount}" for x in out),
                         result.deal.summary["headline_value"], "money")
-    return Milestones(tuple(out), total, headline, tranches)
+    return Milestones(tuple(out), total, headline, tranches, sublicence)
 
 
 def _write_sales_rows(b: Book, key: str, name: str, trig, threshold: Cell, model: Model) -> None:
@@ -502,69 +590,3 @@ def _write_sales_rows(b: Book, key: str, name: str, trig, threshold: Cell, model
                  (annual.values >= trig.threshold * (1 - tol.value)).astype(float), "int")
     b.scalar(f"{key}_idx", f"{name}: first period reaching it (0 = never)", "period",
              f"IFERROR(MATCH(1,{hit.all},0),0)", int(np.argmax(hit.values)) + 1 if hit.values.any() else 0, "int")
-
-
-def write_npvs(book: Book, result, deal_in: DealInputs, disc: Discounting, milestones: Milestones,
-               royalties: dict[str, Cell], share: dict[str, Cell], asset_licensee: Cell,
-               asset_licensor: Cell) -> DealNPVs:
-    """Write the two NPVs (with the tranches and the target's net cash where the deal has them), the licensor's
-    gain over its stand-alone value and its share of the gains, the risk-adjusted value of the payments and the
-    break-even upfront (linear in the upfront, so the closed form is exact).
-
-    Parameters
-    ----------
-    book : Book
-        The cell registry.
-    result : Result
-        A valuation with a deal (the NPVs are the kernel's expectations, the break-even upfront its closed form).
-    deal_in : DealInputs
-        The upfront.
-    disc : Discounting
-        Each party's kernel values and the upfront's time and PV.
-    milestones : Milestones
-        The milestones' PV for each party.
-    royalties, share : dict of str to Cell
-        PV of the royalties and of the licensor's profit and cost share, for each party (:mod:`.streams`).
-    asset_licensee, asset_licensor : Cell
-        The asset rNPV at the licensee's and at the licensor's rate (the licensor's reservation value).
-
-    Returns
-    -------
-    DealNPVs
-    """
-    b = book
-    lic, lee = disc.parties["licensor"], disc.parties["licensee"]
-    b.section(CALC, "Deal: the two NPVs (docs/method.md 3.5)")
-
-    def extra(role: str) -> tuple[Cell, ...]:  # the tranches and the target's net cash, where the deal has them
-        return tuple(x[role] for x in (milestones.tranches, *(c.pv for c in disc.closing)) if x is not None)
-
-    parts = {role: (disc.pv_up[role], milestones.pv[role], royalties[role], share[role]) + extra(role) for role in ROLES}
-    label = " + tranches" * (milestones.tranches is not None) + "".join(f" + {c.category.replace('_', ' ')}"
-                                                                        for c in disc.closing)
-    lnpv = b.scalar("lic_npv", f"Licensor NPV = upfront + milestones + royalties + profit share{label}", "millions",
-                    "+".join(map(str, parts["licensor"])), lic.expect(lic.outcomes.licensor), "money")
-    up, ms, roy, sh = parts["licensee"][:4]
-    enpv = b.scalar("lee_npv", f"Licensee NPV = asset rNPV - profit share - upfront - milestones - royalties{label.replace(' + ', ' - ')}",
-                    "millions", f"{asset_licensee}-{sh}-{up}-{ms}-{roy}" + "".join(f"-{x}" for x in extra("licensee")),
-                    lee.expect(lee.outcomes.licensee), "money")
-    at_lee = b.scalar("lic_at_lee", "Licensor's receipts valued at the licensee's rate", "millions",
-                      "+".join(map(str, parts["licensee"])), lee.expect(lee.outcomes.licensor), "money")
-    g = lnpv.value - asset_licensor.value  # as deal.value.deal_summary, on the workbook's common beliefs
-    gain_lic = b.scalar("lic_gain", "Licensor gain = licensor NPV - stand-alone value of the asset (its rate)", "millions",
-                        f"{lnpv}-{asset_licensor}", g, "money")
-    share_of = b.scalar("lic_share", "Licensor's share of the gains (n/a unless both sides gain)", "fraction",
-                        f'IF(AND({gain_lic}>0,{enpv}>0),{gain_lic}/({gain_lic}+{enpv}),"n/a")',
-                        g / (g + enpv.value) if g > 0 and enpv.value > 0 else "n/a", "pct")
-    rav_parts = (up, ms, roy) + ((milestones.tranches["licensee"],) if milestones.tranches is not None else ()) + tuple(
-        c.pv["licensee"] for c in disc.closing if c.category == "equity_premium")  # as deal.value.GROUPS
-    rav = b.scalar("rav", "Risk-adjusted value of the payments, licensee's view", "millions",
-                   "+".join(map(str, rav_parts)), sum(c.value for c in rav_parts), "money")
-    be = None
-    if disc.t_up.value >= 0:
-        be = b.scalar("be_up", "Break-even upfront = upfront + licensee NPV x (1 + r)^t (linear)", "millions",
-                      f"{deal_in.upfront}+{enpv}*(1+{lee.rate})^{disc.t_up}"
-                      + (f"/{disc.tax_factor['licensee']}" if disc.tax_factor else ""),
-                      result.sheet.deal.upfront + enpv.value / (float(discount(lee.rate.value, disc.t_up.value))
-                                                                * disc.factor("licensee")), "money")
-    return DealNPVs(lnpv, enpv, at_lee, share_of, rav, be, gain_lic)

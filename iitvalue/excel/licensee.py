@@ -65,7 +65,7 @@ def _irr(flows: np.ndarray) -> float | None:
 
 
 def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: Discounting, milestones: Milestones,
-                   royalties: Royalties, shares: Shares) -> LicenseeCells:
+                   royalties: Royalties, shares: Shares, forms: tuple = (), option=None) -> LicenseeCells:
     """Write the licensee's cash-flow block on Calculations.
 
     Parameters
@@ -86,6 +86,11 @@ def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: 
         The royalty rows.
     shares : Shares
         The licensor's share rows.
+    forms : tuple of FormStream
+        The supply margin and sublicence royalties the licensee pays (:mod:`.forms`), if any.
+    option : OptionCells, optional
+        With an option (:mod:`.option`): every licence flow times the decision X, and the exercise fee paid at
+        the exercise event.
 
     Returns
     -------
@@ -113,14 +118,21 @@ def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: 
                              c.amount.value * disc.factor("licensee", c.category) for c in disc.closing),
                          "money")
     up_idx = index(t_up, "lee_upk", "Upfront")
-    pays = milestones.payments
-    amounts = [b.scalar(f"lee_ma{q}", f"{p.inputs.payment.name}: expected amount = amount x probability paid "
-                                       "(0 before the valuation date)", "millions",
-                        f"{p.amount}*{p.paid}*IF({p.time}<0,0,1){tx}",
-                        p.amount.value * p.paid.value * (p.time.value >= 0) * f_lee, "money") for q, p in enumerate(pays)]
-    times = [b.scalar(f"lee_mt{q}", f"{p.inputs.payment.name}: time", "years", str(p.time), p.time.value, "years")
-             for q, p in enumerate(pays)]
-    idx = [index(t, f"lee_mk{q}", p.inputs.payment.name) for q, (t, p) in enumerate(zip(times, pays))]
+    # each payment: name, amount, probability paid, time, whether the licence's (x X with an option)
+    pays = [(p.inputs.payment.name, p.amount, p.paid, p.time, p.inputs.payment.category != "tranche")
+            for p in milestones.payments]
+    if option is not None:
+        ex = disc.exercise
+        pays.append(("Exercise fee", disc.option.exercise_fee, ex.probability, ex.time, True))
+    x, xv = (f"*{option.decision}", option.decision.value) if option is not None else ("", 1.0)
+    amounts = [b.scalar(f"lee_ma{q}", f"{name}: expected amount = amount x probability paid (0 before the "
+                                      "valuation date)" + (" x X" if lic and x else ""), "millions",
+                        f"{amount}*{paid}*IF({t}<0,0,1){tx}" + (x if lic else ""),
+                        amount.value * paid.value * (t.value >= 0) * f_lee * (xv if lic else 1.0), "money")
+               for q, (name, amount, paid, t, lic) in enumerate(pays)]
+    times = [b.scalar(f"lee_mt{q}", f"{name}: time", "years", str(t), t.value, "years")
+             for q, (name, _, _, t, _) in enumerate(pays)]
+    idx = [index(t, f"lee_mk{q}", p[0]) for q, (t, p) in enumerate(zip(times, pays))]
     m_amount = b.column("lee_ma", amounts) if pays else None
     m_time = b.column("lee_mt", times) if pays else None
     k = time.k.values
@@ -132,11 +144,16 @@ def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: 
         tpl += f"+SUMIF({b.column('lee_mk', idx)},{time.k},{m_amount})"
     pay = b.line("lee_pay", "Upfront and milestones paid to the licensor (expected, in their period)", "millions",
                  tpl, pay_values, total=True)
-    roy = royalties.risked
-    before_values = asset.risked.values - shares.line.values - (roy.values * f_lee if roy is not None else 0.0)
-    before = b.line("lee_before", "Licensee: risk-adjusted cash flow before the payments = asset's - licensor's share"
-                                  " - royalties", "millions",
-                    f"{asset.risked}-{shares.line}" + (f"-{roy}{tx}" if roy is not None else ""), before_values, total=True)
+    # the streams it pays per period: royalties, supply margin, sublicence royalties (stream payment-tax factor)
+    fs, ts = disc.factor("licensee", "royalties"), disc.taxed("licensee", "royalties")
+    paid = ([royalties.risked] if royalties.risked is not None else []) + [f.risked for f in forms]
+    paid_path = ([royalties.total] if royalties.total is not None else []) + [f.total for f in forms]
+    before_values = xv * (asset.risked.values - shares.line.values - sum(r.values * fs for r in paid))
+    before_tpl = f"{asset.risked}-{shares.line}" + "".join(f"-{r}{ts}" for r in paid)
+    before = b.line("lee_before", "Licensee: risk-adjusted cash flow before the payments = " + "X x (" * bool(x)
+                    + "asset's - licensor's share - royalties" + " - supply margin" * any(f.category == "supply" for f in forms)
+                    + " - sublicence royalties" * any(f.category == "sublicence_royalty" for f in forms) + ")" * bool(x),
+                    "millions", f"{option.decision}*({before_tpl})" if x else before_tpl, before_values, total=True)
     flow = b.line("lee_cf", "Licensee: risk-adjusted cash flow after the payments", "millions", f"{before}-{pay}",
                   before_values - pay_values, total=True)
     cum_values = np.cumsum(flow.values)
@@ -161,16 +178,15 @@ def write_licensee(book: Book, result, model: Model, deal_in: DealInputs, disc: 
     payback_date = b.scalar("lee_payback_date", "Licensee payback date", "date",
                             f'IF(ISNUMBER({payback}),{date_formula(payback, inputs)},"n/a")', pb_date, "date")
     # the parts of the licensee's NPV that scale with LOA (and peak sales) in the sensitivity table
-    comm_values = model.asset.commercial.values - shares.commercial.values - (
-        royalties.total.values * f_lee if royalties.total is not None else 0.0)
+    comm_values = model.asset.commercial.values - shares.commercial.values - sum(r.values * fs for r in paid_path)
     comm_row = b.line("lee_comm", "Licensee: commercial cash flow on the success path after the licensor's share and "
-                                  "royalties", "millions",
-                      f"{asset.commercial}-{shares.commercial}" + (f"-{royalties.total}{tx}" if royalties.total else ""),
+                                  "the streams it pays", "millions",
+                      f"{asset.commercial}-{shares.commercial}" + "".join(f"-{r}{ts}" for r in paid_path),
                       comm_values, total=True)
     commercial = b.scalar("lee_K", "K: LOA x PV of that commercial cash flow at the licensee's rate", "millions",
                           f"{dev.loa}*SUMPRODUCT({comm_row.all},{lee.df.all})",
                           dev.loa.value * float(np.dot(comm_values, lee.df.values)), "money")
-    linked = [p.pv["licensee"] for p in pays if _loa_linked(p.inputs.payment.trigger, result)]
+    linked = [p.pv["licensee"] for p in milestones.payments if _loa_linked(p.inputs.payment.trigger, result)]
     loa_linked = (b.scalar("lee_ML", "M_L: PV to the licensee of the milestones paid only on approval", "millions",
                            "+".join(map(str, linked)), sum(c.value for c in linked), "money") if linked else
                   b.const("lee_ML", "M_L: PV of the milestones paid only on approval (none)", "millions", 0.0, "money"))

@@ -43,22 +43,20 @@ class RiskAnalysis:
 
 
 def check_exportable(result, risk: bool = False) -> None:
-    """Raise InputError for what the workbook cannot show as live formulas: a deal's payment tax other than
-    pre-tax, an option, a supply price or a sublicence share; with several indications, the combinations :func:`iitvalue.excel.joint_book.joint_problems` names
+    """Raise InputError for what the workbook cannot show as live formulas: with several indications, a payment
+    tax other than pre-tax, an option, a supply price, a sublicence share and the combinations :func:`iitvalue.excel.joint_book.joint_problems` names
     (``risk``: a Risk sheet is asked for)."""
     d = result.sheet.deal
-    if d is not None and (d.payment_tax == "amortised" or (d.payment_tax != "pre-tax" and len(result.sheet.indications) > 1)):
-        raise InputError(Problem("deal.payment_tax", f"'{d.payment_tax}' is not in this workbook yet (pre-tax and, with "
-                                 "one indication, deductible are): value the sheet with value / simulate, which apply "
-                                 "it (docs/method.md 3.5)"))
-    if d is not None and d.option is not None:
-        raise InputError(Problem("deal.option", "an option deal is not in this workbook yet (its exercise decision "
-                                 "moves the R&D split and every licence payment): value the sheet with value / "
-                                 "simulate (docs/method.md 3.7)"))
-    for what in ("supply", "sublicence"):
-        if d is not None and getattr(d, what):
-            raise InputError(Problem(f"deal.{what}", f"[[deal.{what}]] is not in this workbook yet: value the sheet "
-                                     "with value / simulate, which include it (docs/method.md 3.3)"))
+    several = len(result.sheet.indications) > 1
+    if d is not None and d.payment_tax != "pre-tax" and several:
+        raise InputError(Problem("deal.payment_tax", f"'{d.payment_tax}' with several indications is not in this "
+                                 "workbook yet (pre-tax is): value the sheet with value / simulate, which apply it "
+                                 "(docs/method.md 3.5)"))
+    for what in ("option", "supply", "sublicence"):
+        if d is not None and getattr(d, what) and several:
+            raise InputError(Problem(f"deal.{what}", f"deal.{what} with several indications is not in this "
+                                     "workbook yet: value the sheet with value / simulate, which include it "
+                                     "(docs/method.md 3.3, 3.7)"))
     if len(result.sheet.indications) > 1:
         from .joint_book import joint_problems
 

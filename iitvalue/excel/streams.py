@@ -29,6 +29,7 @@ class Shares:
     asset: dict[str, Cell]
     line: Line
     commercial: Line
+    rd_before: Line | None = None  # the licensor's risk-weighted R&D before the licence starts (by phase)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def write_royalties(book: Book, result, model: Model, deal_in: DealInputs, disc:
     risked = b.line("royr", "Royalties, risk-adjusted = LOA x royalties", "millions", f"{dev.loa}*{total}",
                     dev.loa.value * total.values, total=True)
     return Royalties({role: b.scalar(f"pvroy_{role}", f"PV of royalties, {role}", "millions",
-                                     f"SUMPRODUCT({risked.all},{p.df.all}){disc.taxed(role)}", p.pv("royalties"),
+                                     f"SUMPRODUCT({risked.all},{p.df.all}){disc.taxed(role, 'royalties')}", p.pv("royalties"),
                                      "money")
                       for role, p in disc.parties.items()}, total, risked)
 
@@ -159,12 +160,9 @@ def write_shares(book: Book, result, model: Model, deal_in: DealInputs, disc: Di
                      f"SUMPRODUCT({after_tax[0]}:{after_tax[-1]},{sm_block})",
                      licensor_commercial_lines(d, plan, ln)[0], total=True)
     before_rd, after_rd = licensor_rd_shares(d, plan, ln)  # (J, N): the licensor's share before / after signing
-    t0 = time.t0.values
-    before = b.line("before", "Share of the period before the deal date", "fraction",
-                    f"MIN(MAX({disc.t_deal}-{time.t0},0),{inputs.dt})/{inputs.dt}",
-                    before_rd[0] if len(before_rd) else np.clip(disc.t_deal.value - t0, 0.0, time.dt) / time.dt,
-                    "prob")
+    start = disc.t_lic  # the deal date, or an option's exercise
     share_lines = licensor_share_lines(d, plan, ln)[0]
+    rdpre = None
     if rd.by_phase:
         rho = []
         for j in range(len(rd.by_phase)):
@@ -176,13 +174,25 @@ def write_shares(book: Book, result, model: Model, deal_in: DealInputs, disc: Di
                 rho.append(b.scalar(f"rho{j}", f"Phase {j + 1}: licensor's share of its R&D after signing "
                                                "(= deal.licensor_cost_share)", "fraction",
                                     str(deal_in.licensor_cost_share), deal_in.licensor_cost_share.value, "pct"))
-        rho_block = b.column("rho", rho)
+        b.column("rho", rho)
         S, by_phase = ln.prob_start[0], ln.rd_by_phase[0]
-        after = b.line("rdlic_after", "Risk-weighted R&D x the licensor's share after signing", "millions",
-                       f"SUMPRODUCT({rd.by_phase[0]}:{rd.by_phase[-1]},{dev.p_start_block},{rho_block})",
-                       np.einsum("j,j,jn->n", S, [r.value for r in rho], by_phase), total=True)
-        rdlic = b.line("rdlic", "Licensor's risk-weighted R&D (all of it before signing)", "millions",
-                       f"{before}*{rd.risked}+(1-{before})*{after}",
+        # each phase spends its period cost evenly over the part of the period it occupies [lo, hi]: the share
+        # before the licence starts is clip(t - lo, 0, hi - lo) / (hi - lo), the period's share where it is absent
+        before = []
+        for j in range(len(rd.by_phase)):
+            lo = f"MAX({dev.start[j]},{time.t0})"
+            hi = f"MIN({dev.end[j] if j + 1 < len(rd.by_phase) else dev.T},{time.t0}+{inputs.dt})"
+            before.append(b.line(f"before{j}", f"Phase {j + 1}: share of its R&D in the period before the licence "
+                                               "starts" + (" (the option's exercise)" if disc.exercise else
+                                                           " (the deal date)"), "fraction",
+                                 f"IF({hi}-{lo}>{inputs.const.tolp},MIN(MAX({start}-{lo},0),{hi}-{lo})/({hi}-{lo}),"
+                                 f"MIN(MAX({start}-{time.t0},0),{inputs.dt})/{inputs.dt})", before_rd[j], "prob"))
+        rdpre = b.line("rdpre", "Licensor's risk-weighted R&D before the licence starts (it bears all of it)",
+                       "millions", "+".join(f"{rd.by_phase[j]}*{dev.p_start[j]}*{x}" for j, x in enumerate(before)),
+                       np.einsum("j,jn,jn->n", S, before_rd, by_phase), total=True)
+        rdlic = b.line("rdlic", "Licensor's risk-weighted R&D (all of it before the licence starts)", "millions",
+                       f"{rdpre}+" + "+".join(f"{rd.by_phase[j]}*{dev.p_start[j]}*(1-{x})*{rho[j]}"
+                                              for j, x in enumerate(before)),
                        np.einsum("j,jn,jn->n", S, before_rd + after_rd, by_phase), total=True)
         licshare = b.line("licshare", "Licensor's share of the asset's cash flows, risk-adjusted", "millions",
                           f"{dev.loa}*{liccomm}-{rdlic}", share_lines, total=True)
@@ -196,4 +206,4 @@ def write_shares(book: Book, result, model: Model, deal_in: DealInputs, disc: Di
                             "money")
         value[role] = b.scalar(f"asset_{role}", f"Asset rNPV at the {role}'s rate", "millions",
                                f"SUMPRODUCT({asset.risked.all},{p.df.all})", p.expect(p.outcomes.asset), "money")
-    return Shares(pv, value, licshare, liccomm)
+    return Shares(pv, value, licshare, liccomm, rdpre)

@@ -75,8 +75,8 @@ def write_tables(book: Book, result, model: Model, deal: DealCells | None) -> in
                "LOA moved by the last phase's probability (each phase's P(start) fixed): at most the last phase's "
                "P(start)")
         n += 1
-    if deal is not None and deal.licensee is not None:
-        n += _deal_tables(b, model, deal, tc)
+    if deal is not None and deal.licensee is not None and deal.option is None:  # an option's exercise decision is
+        n += _deal_tables(b, model, deal, tc)  # not linear in the rate or the LOA: no closed-form table
     b.ws[sh].set_column(0, 0, 30)
     b.ws[sh].set_column(1, 7, 13)
     return n
@@ -91,18 +91,38 @@ def _deal_tables(b: Book, model: Model, deal: DealCells, tc: np.ndarray) -> int:
     m_amt = np.array([p.amount.value * p.paid.value * (p.time.value >= 0) * f for p in deal.milestones.payments])
     m_t = np.array([p.time.value for p in deal.milestones.payments])
     # the components paid with the upfront: the target's net cash (untaxed), an equity premium
-    at_close = "".join(f"+{c.amount}{disc.taxed('licensee', c.category)}" for c in disc.closing)
-    close_value = sum(c.amount.value * disc.factor("licensee", c.category) for c in disc.closing)
+    taxed = [c for c in disc.closing if disc.taxed("licensee", c.category)]
+    untaxed = [c for c in disc.closing if not disc.taxed("licensee", c.category)]
+    at_close = "".join(f"+{c.amount}{disc.taxed('licensee', c.category)}" for c in taxed)
+    close_value = sum(c.amount.value * disc.factor("licensee", c.category) for c in taxed)
+    untaxed_tpl = "".join(f"+{c.amount}" for c in untaxed)
+    untaxed_value = sum(c.amount.value for c in untaxed)
+    d = deal.inputs
+    amortised = d.amortisation is not None  # the lump sums' factor 1 - tau a_n(r) / n moves with the rate
+
+    def rescale(r: str) -> str:  # the lump sums' factor at rate r over the one at the licensee's rate
+        if not amortised:
+            return ""
+        n, tau = d.amortisation, model.inputs.tax
+        return f"*(1-{tau}*IF({r}=0,{n},(1-(1+{r})^(-{n}))/{r})/{n})/{disc.tax_factor['licensee']}"
+
+    def rescale_value(r: float) -> float:
+        if not amortised:
+            return 1.0
+        n, tau = d.amortisation.value, model.inputs.tax.value
+        return (1.0 - tau * (n if r == 0 else (1.0 - (1.0 + r) ** -n) / r) / n) / f
 
     def npv(r: str, u: str) -> str:
-        pays = f"-SUMPRODUCT({cash.m_amount},(1+{r})^(-{cash.m_time}))" if cash.m_amount else ""
+        pays = f"-SUMPRODUCT({cash.m_amount},(1+{r})^(-{cash.m_time})){rescale(r)}" if cash.m_amount else ""
         return (f"SUMPRODUCT({cash.before.all},(1+{r})^(-{time.tc.all})){pays}"
-                f"-({u}{tx}{at_close})*IF({t_up}<0,0,(1+{r})^(-{t_up}))")
+                f"-(({u}{tx}{at_close}){rescale(r)}{untaxed_tpl})*IF({t_up}<0,0,(1+{r})^(-{t_up}))")
 
     def npv_value(r: float, u: float) -> float:
-        base = float(cash.before.values @ (1.0 + r) ** -tc) - float(m_amt @ (1.0 + r) ** -m_t) if m_amt.size else \
-            float(cash.before.values @ (1.0 + r) ** -tc)
-        return base - (u * f + close_value) * (0.0 if t_up.value < 0 else (1.0 + r) ** -t_up.value)
+        k = rescale_value(r)
+        base = float(cash.before.values @ (1.0 + r) ** -tc) - k * float(m_amt @ (1.0 + r) ** -m_t) if m_amt.size \
+            else float(cash.before.values @ (1.0 + r) ** -tc)
+        return base - (k * (u * f + close_value) + untaxed_value) * (0.0 if t_up.value < 0 else
+                                                                     (1.0 + r) ** -t_up.value)
 
     _table(b, "Licensee NPV against its discount rate (columns) and the upfront (rows), exact", "sens_npv",
            (rate, 0.01, "pct", "licensee rate"), (up, max(round(up.value * 0.2, -1), 10.0), "money", "upfront"), npv,

@@ -204,14 +204,47 @@ def test_payment_tax_by_hand():
     assert s["licensee_npv"] - f * (s["breakeven_upfront"] - 100.0) == pytest.approx(0.0, abs=1e-9)
 
 
-def test_payment_tax_is_refused_by_the_workbook(tmp_path):
+def test_amortised_payment_tax_exports_with_its_factor(tmp_path):
+    """The workbook prices amortised payments live: the licensee's lump-sum factor cell is 1 - tau a_n(r) / n,
+    the licensor's 1 - tau (LibreOffice recalculates the whole workbook in tests/excel/test_book.py, sheet
+    "forms")."""
+    import openpyxl
     import tomli_w
 
-    d = three_phase(upfront=10.0, payment_tax="amortised")
+    d = three_phase(upfront=10.0, payment_tax="amortised", amortisation_years=4)
+    d["valuation"]["tax_rate"] = 0.25
     f = tmp_path / "s.toml"
     f.write_text(tomli_w.dumps(d))
     res = CliRunner().invoke(main, ["export", str(f), "-o", str(tmp_path / "s.xlsx")])
-    assert res.exit_code == 2 and "deal.payment_tax" in res.output, res.output
+    assert res.exit_code == 0, res.output
+    r = d["deal"]["licensee"]["discount_rate"]
+    expected = 1 - 0.25 * sum((1 + r) ** -i for i in range(1, 5)) / 4
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx", data_only=True)["Calculations"]  # the values cached at export
+    rows = {row[0].value: row[2].value for row in ws.iter_rows() if isinstance(row[0].value, str)}
+    assert rows["Payment-tax factor on a lump sum, licensee (amortised: 1 - tau a_n(r) / n)"] == pytest.approx(expected)
+    assert rows["Payment-tax factor on a stream, licensor (1 - tax rate)"] == pytest.approx(0.75)
+
+
+def test_an_option_exports_with_the_licensees_decision(tmp_path):
+    """The workbook writes the option live: X = IF(G > 0, 1, 0) with G the licensee's gain, cached as the kernel
+    decides; a fee too dear to pay lapses (X = 0). LibreOffice recalculates both cases in
+    tests/excel/test_book.py (sheets "option" and "lapsed")."""
+    import openpyxl
+    import tomli_w
+
+    trig = {"type": "phase_success", "phase": "P1"}
+    rnpv = value().summary["asset.rnpv"]
+    for fee, x in ((10.0, 1), (2 * 1.1 * (rnpv + 10 / 1.1) + 50.0, 0)):
+        d = three_phase(upfront=10.0, option={"fee": 5.0, "exercise_fee": fee, "exercise": trig})
+        f = tmp_path / "s.toml"
+        f.write_text(tomli_w.dumps(d))
+        res = CliRunner().invoke(main, ["export", str(f), "-o", str(tmp_path / f"s{x}.xlsx")])
+        assert res.exit_code == 0, res.output
+        ws = openpyxl.load_workbook(tmp_path / f"s{x}.xlsx", data_only=True)["Calculations"]
+        rows = {row[0].value: row[2].value for row in ws.iter_rows() if isinstance(row[0].value, str)}
+        assert rows["Licensee exercises: X = IF(G > 0, 1, 0)"] == x
+        assert rows["Option value to the licensee = MAX(0, G)"] == pytest.approx(
+            iitvalue.value(iitvalue.TermSheet.from_dict(d)).deal.summary["option_value"], rel=1e-12)
 
 
 def test_an_option_by_hand():

@@ -20,8 +20,8 @@ from test_book import sink_sheet
 
 import iitvalue
 from iitvalue.excel import asset as xa
-from iitvalue.excel import (checks, commercial, deal, development, inputs, licensee, outputs, pos, streams, timeline,
-                            validation)
+from iitvalue.excel import (checks, commercial, deal, development, forms, inputs, licensee, npvs, outputs, pos,
+                            streams, timeline, validation)
 from iitvalue.excel.cells import CALC, INPUTS, Book, Cell, Line
 from iitvalue.excel.importer import write_source
 from iitvalue.termsheet.triggers import ExcelRefs, kind_of
@@ -35,6 +35,8 @@ def run_blocks(result, path: Path) -> dict:
     out: dict = {"book": book, "inputs": inputs.write_inputs(book, result)}
     out["pos_in"] = pos.write_pos_inputs(book, result, out["inputs"].vdate) if result.pos is not None else None
     out["deal_in"] = deal.write_deal_inputs(book, result) if result.sheet.deal is not None else None
+    if out["deal_in"] is not None and out["deal_in"].forms.supply_costs:
+        out["inputs"] = forms.with_supply_costs(out["inputs"], out["deal_in"].forms.supply_costs)
     out["time"] = timeline.write_timeline(book, result, out["inputs"])
     out["pos"] = pos.write_pos(book, result, out["inputs"].phases, out["pos_in"]) if out["pos_in"] else None
     out["dev"] = development.write_development(book, result, out["inputs"].phases, out["pos"], out["pos_in"])
@@ -49,9 +51,11 @@ def run_blocks(result, path: Path) -> dict:
         ms = deal.write_milestones(book, result, model, d_in, disc)
         roy = streams.write_royalties(book, result, model, d_in, disc)
         sh = streams.write_shares(book, result, model, d_in, disc)
-        npvs = deal.write_npvs(book, result, d_in, disc, ms, roy.pv, sh.pv, sh.asset["licensee"], sh.asset["licensor"])
-        cash = licensee.write_licensee(book, result, model, d_in, disc, ms, roy, sh)
-        out["deal"] = deal.DealCells(d_in, disc, ms, roy.pv, sh.pv, sh.asset, npvs, cash)
+        fs = forms.write_form_streams(book, result, model, d_in.forms, disc)
+        npvs_ = npvs.write_npvs(book, result, d_in, disc, ms, roy.pv, sh.pv, sh.asset["licensee"], sh.asset["licensor"],
+                                fs)
+        cash = licensee.write_licensee(book, result, model, d_in, disc, ms, roy, sh, fs)
+        out["deal"] = deal.DealCells(d_in, disc, ms, roy.pv, sh.pv, sh.asset, npvs_, cash, fs)
     outputs.write_outputs(book, result, model, outputs.summary_rows(result, model, out["deal"]), out["deal"], [], False)
     tol = checks.start_checks(book)
     conds = validation.input_conditions(model, out["pos_in"], out["pos"], out["deal_in"], tol)

@@ -205,12 +205,38 @@ def taxed_sheet() -> dict:
     return d
 
 
+def forms_sheet() -> dict:
+    """The sink sheet with the deal forms the workbook prices as live formulas: a supply price with the
+    licensor's own cost of goods on +China, a sublicence of the EU (royalty and a lump sum on EU approval) and
+    payments the licensee amortises over 10 years, at a 21 % tax rate (docs/method.md 3.3, 3.5)."""
+    d = sink_sheet()
+    d["valuation"]["tax_rate"] = 0.21
+    d["deal"].update(payment_tax="amortised", amortisation_years=10,
+                     supply=[{"territories": ["+China"], "transfer_price": 0.45, "cogs_fraction": 0.12}],
+                     sublicence=[{"territories": ["EU"], "licensor_share": 0.3, "royalty": 0.1,
+                                  "payments": [{"name": "EU approval", "amount": 50.0,
+                                                "trigger": {"type": "approval", "territory": "EU"}}]}])
+    return d
+
+
+def lapsed_sheet() -> dict:
+    """bluebird-Celgene's option with an exercise fee too dear to pay: the licensee lets it lapse (X = 0), so
+    the licensor keeps the asset after the event (docs/method.md 3.7)."""
+    d = tomllib.loads((EXAMPLES / "bluebird-celgene-option.toml").read_text())
+    d["deal"]["option"]["exercise_fee"] = 5000.0
+    return d
+
+
 def sheets() -> dict[str, iitvalue.TermSheet]:
     return {"esobiotec": iitvalue.load(EXAMPLES / "esobiotec.toml"), "legend": iitvalue.load(COMPARABLES / "legend.toml"),
             "template": iitvalue.load(TEMPLATE), "sink": iitvalue.TermSheet.from_dict(sink_sheet()),
             "market": iitvalue.TermSheet.from_dict(market_sheet()),
             "acquired": iitvalue.TermSheet.from_dict(acquired_sheet()),
-            "taxed": iitvalue.TermSheet.from_dict(taxed_sheet())}
+            "taxed": iitvalue.TermSheet.from_dict(taxed_sheet()),
+            "forms": iitvalue.TermSheet.from_dict(forms_sheet()),
+            "carsgen": iitvalue.load(EXAMPLES / "carsgen-huadong.toml"),
+            "option": iitvalue.load(EXAMPLES / "bluebird-celgene-option.toml"),
+            "lapsed": iitvalue.TermSheet.from_dict(lapsed_sheet())}
 
 
 @pytest.fixture(scope="module")
@@ -235,18 +261,22 @@ def recalculated(exported, tmp_path_factory):
 
 
 # ---- parity with a real spreadsheet engine ----------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["esobiotec", "legend", "template", "sink", "market", "acquired", "taxed"])
+@pytest.mark.parametrize("name", ["esobiotec", "legend", "template", "sink", "market", "acquired", "taxed", "forms",
+                                  "carsgen", "option", "lapsed"])
 def test_libreoffice_recalculation_matches_python(name, exported, recalculated):
     res, path = exported[name]
     got = named(recalculated[name])
     expected_names = {"esobiotec": set(OUTPUT_NAMES), "legend": set(OUTPUT_NAMES), "sink": set(OUTPUT_NAMES),
                       "market": set(OUTPUT_NAMES), "acquired": set(OUTPUT_NAMES), "taxed": set(OUTPUT_NAMES),
+                      "forms": set(OUTPUT_NAMES), "carsgen": set(OUTPUT_NAMES),
+                      "option": set(OUTPUT_NAMES) - {"pos_prior_loa", "pos_posterior_loa"},  # no readouts
+                      "lapsed": set(OUTPUT_NAMES) - {"pos_prior_loa", "pos_posterior_loa"},
                       "template": {"asset_rnpv", "asset_npv_unrisked"}}[name]  # the template has no readouts, no deal
     assert set(got) == expected_names
     summary = res.summary
     for n, v in got.items():
-        assert isinstance(v, float), (n, v)
-        assert close(v, float(summary[JSON_KEY[n]])), (name, n, v, summary[JSON_KEY[n]])
+        assert isinstance(v, (int, float)) and not isinstance(v, bool), (n, v)  # a whole number reads as int
+        assert close(float(v), float(summary[JSON_KEY[n]])), (name, n, v, summary[JSON_KEY[n]])
     for n, ref in REFERENCE.get(name, {}).items():  # the documented figures, at their printed precision
         assert abs(got[n] - ref) <= 0.051 if abs(ref) > 1 else abs(got[n] - ref) <= 5e-5, (n, got[n], ref)
     if name == "esobiotec":
