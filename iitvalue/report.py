@@ -353,27 +353,90 @@ def calibration_table(c: dict[str, Any], wide: bool = False) -> str:
     out = key_values("Calibration of the pricing model (docs/method.md section 4)", rows)
     out += "\n  " + c["fit_vs_prediction"]
     out += "\n\nDeals (upfront, millions)\n" + tables.render(c["deals"], DEAL_COLUMNS + [tables.Column("loo_note", "note", max_width=60)], wide=wide)
+    if c.get("backtest"):
+        out += "\n\n" + backtest_table(c["backtest"], c["combination"], wide)
     if c["warnings"]:
         out += "\n\nWarnings\n" + "\n".join(f"  - {w}" for w in c["warnings"])
     return out + "\n"
 
 
+def backtest_table(bt: dict[str, Any], comb: dict[str, Any], wide: bool = False) -> str:
+    """Each pricing method's and the combination's out-of-sample error (docs/method.md 4.7)."""
+    short = {"rnpv": "(a) rNPV split", "regression": "(b) regression", "benchmark": "(c) stage benchmark"}
+
+    def fmt(m: dict[str, Any]) -> dict[str, Any]:
+        return {"mae": m["median_abs_log_error"], "factor": None if m["median_abs_log_error"] is None
+                else math.exp(m["median_abs_log_error"]), "cov": m["coverage_80"], "n": m["n_deals"]}
+
+    rows = []
+    for m in bt["methods"]:
+        rows.append({"method": short[m["method"]], "scheme": "leave-one-out", **fmt(m["loo"]),
+                     "weight": 1.0 / comb["variances"][m["method"]]})
+        rows.append({"method": "", "scheme": "time-ordered", **fmt(m["time_ordered"]), "weight": None})
+    rows.append({"method": "combination", "scheme": "leave-one-out", **fmt(bt["loo"]), "weight": None})
+    rows.append({"method": "", "scheme": "time-ordered", **fmt(bt), "weight": None})
+    cols = [tables.Column("method", "method"), tables.Column("scheme", "backtest"),
+            tables.Column("mae", "median |ln err|", tables.factor), tables.Column("factor", "x", tables.factor),
+            tables.Column("cov", "in 80% PI", tables.percent), tables.Column("n", "deals"),
+            tables.Column("weight", "1/var", tables.factor)]
+    return ("Out-of-sample error of the fair upfront (comparables dataset; docs/method.md 4.7)\n"
+            + tables.render(rows, cols, wide=wide))
+
+
 def price_table(p: dict[str, Any], sheet, wide: bool = False) -> str:
     cur = sheet.valuation.currency
+    proposed = p.get("proposed_upfront")
+    where = ("inside" if p["low"] <= proposed <= p["high"] else "below" if proposed < p["low"] else "above")
     rows = [
-        ("fair upfront", p["upfront"]),
-        ("range from calibration uncertainty", f"{tables.money(p['upfront_low'])} to {tables.money(p['upfront_high'])}"),
-        ("fair total risk-adjusted consideration (buyer view)", p["total_pv"]),
-        ("buyer value V_b / seller reservation value V_s", f"{tables.money(p['v_buyer'])} / {tables.money(p['v_seller'])}"),
-        ("kappa, evidence weight, platform premium",
+        ("fair upfront (combination of the methods)", p["upfront"]),
+        ("80% prediction interval", f"{tables.money(p['low'])} to {tables.money(p['high'])}"),
+        ("proposed upfront", f"{tables.money(proposed)}  ({where} the interval)"),
+        ("method (a): fair total risk-adjusted consideration (buyer view)", p["total_pv"]),
+        ("method (a): buyer value V_b / seller reservation value V_s",
+         f"{tables.money(p['v_buyer'])} / {tables.money(p['v_seller'])}"),
+        ("method (a): kappa, evidence weight, platform premium",
          f"{tables.factor(p['kappa'])}, {tables.factor(p['weight'])}, {tables.money(p['premium'])}"),
         ("LOA (buyer)", tables.percent(p["loa"])),
         ("basis", p["basis"]),
     ]
     out = key_values(f"Fair price for {sheet.asset.name} ({cur} millions; docs/method.md section 4)", rows)
+    out += "\n\n" + football_field(p)
     if p.get("structure"):
         out += "\n\nSuggested structure\n" + tables.render(p["structure"], STRUCTURE_COLUMNS, wide=wide)
         out += f"\n  headline value {tables.money(p['headline_value'])}"
     if p.get("notes"):
         out += "\n\nNotes\n" + "\n".join(f"  - {n}" for n in p["notes"])
+    if p.get("warnings"):
+        out += "\n\nWarnings\n" + "\n".join(f"  - {w}" for w in p["warnings"])
     return out + "\n"
+
+
+def football_field(p: dict[str, Any], width: int = 30) -> str:
+    """Each method's fair upfront and range and the combination as bars on a log scale (``=`` the range, ``|``
+    the price, ``P`` the proposed upfront), with the numbers beside them."""
+    short = {"rnpv": "(a) rNPV split", "regression": "(b) regression", "benchmark": "(c) stage benchmark"}
+    items = [(short.get(m["method"], m["method"]), m["upfront"], m["low"], m["high"], m["weight"])
+             for m in p["methods"]]
+    items.append(("combination", p["upfront"], p["low"], p["high"], None))
+    pos = [x for it in items for x in it[1:4] if x is not None and x > 0] + [p["proposed_upfront"]] * (
+        p.get("proposed_upfront", 0) > 0)
+    lo, hi = math.log(min(pos)), math.log(max(pos))
+    span = max(hi - lo, 1e-9)
+
+    def col(x: float) -> int:
+        return int(round((math.log(x) - lo) / span * (width - 1))) if x > 0 else 0
+
+    lines = ["Football field (fair upfront by method, log scale; = range, | price, P proposed upfront)"]
+    for label, up, a, b, w in items:
+        bar = [" "] * width
+        if a > 0 and b > 0:
+            for k in range(col(a), col(b) + 1):
+                bar[k] = "="
+        if up > 0:
+            bar[col(up)] = "|"
+        if p.get("proposed_upfront", 0) > 0:
+            bar[col(p["proposed_upfront"])] = "P"
+        weight = "" if w is None else f" w {w:.2f}"
+        lines.append(f"  {label:<19} [{''.join(bar)}] {tables.money(up):>8} ({tables.money(a)} to "
+                     f"{tables.money(b)}){weight}")
+    return "\n".join(lines)

@@ -38,6 +38,7 @@ from ..termsheet.loading import parse_toml, read_text
 from ..termsheet.schema import TermSheet
 from ..units import year_fraction
 from ..valuation import value
+from .combination import market_model, market_toml  # noqa: F401 (market_model: the CLI's)
 
 def _optimize():
     """scipy.optimize on first use: pricing and implied inputs need none of it, the fit does (0.4 s to import)."""
@@ -200,6 +201,7 @@ class Calibration:
     sse: float
     sigma_log: float = SIGMA_LOG
     files: list[str] = field(default_factory=list)
+    market: dict[str, Any] | None = None  # methods (b), (c), their combination and backtest (.combination)
 
     def __post_init__(self) -> None:
         self.deals = Rows(self.deals, DEAL_COLUMNS, "Deals (upfront, millions)", index="name")
@@ -226,6 +228,8 @@ class Calibration:
             "sse": self.sse, "sigma_log": self.sigma_log, "deals": list(self.deals), "warnings": list(self.warnings),
             "files": list(self.files),
             "fit_vs_prediction": fit_statement(len(self.deals), len(self.free)),
+            **({"regression": self.market["regression"], "combination": self.market["combination"],
+                "backtest": self.market["backtest"]} if self.market else {}),
         }
 
     def to_toml(self) -> str:
@@ -238,9 +242,12 @@ class Calibration:
                   f"sse = {_num(self.sse)}", f"sigma_log = {_num(self.sigma_log)}",
                   f'statement = "{fit_statement(len(self.deals), len(self.free))}"',
                   "warnings = [" + ", ".join(f'"{w}"' for w in self.warnings) + "]"]
+        if self.market:
+            lines += market_toml(self.market)
         for d in self.deals:
             lines += ["", "[[deals]]"]
-            for k in ("name", "observed_upfront", "predicted_upfront", "residual_log", "loo_predicted_upfront", "loo_note"):
+            for k in ("name", "observed_upfront", "predicted_upfront", "residual_log", "loo_predicted_upfront",
+                      "time_predicted_upfront", "loo_note"):
                 v = d.get(k)
                 if v is None:
                     continue
@@ -263,9 +270,10 @@ def fit_statement(n_deals: int, n_free: int) -> str:
 W_GRID = np.linspace(0.05, 1.0, 20)
 
 
-# what the shipped calibration fits: two comparables (deals announced by the 2025-03-31 cutoff) pin two
-# parameters; the evidence weight stays at its default, the IIT weight the examples assume (docs/method.md 4.3)
-SHIPPED_FREE = ("kappa", "premium")
+# what the shipped calibration fits: two full-term-sheet comparables (deals announced by the 2025-03-31 cutoff)
+# and one parameter, so that the fit has more deals than parameters; the evidence weight stays at its default, the
+# IIT weight the examples assume, and a platform's worth is the comparables regression's (docs/method.md 4.3, 4.4)
+SHIPPED_FREE = ("kappa",)
 
 
 def fit(comps: list[Comparable], free: tuple[str, ...] = SHIPPED_FREE,
@@ -327,6 +335,15 @@ def fit(comps: list[Comparable], free: tuple[str, ...] = SHIPPED_FREE,
             row["loo_params"] = {k: p_loo[k] for k in free}
             if fixed:
                 row["loo_note"] = f"{', '.join(fixed)} at the default ({', '.join(f'{k} = {DEFAULTS[k]:g}' for k in fixed)}): not identified without this deal"
+        # time-ordered: refit on the comparables announced before this one (none: no prediction)
+        earlier = [o for o in comps if o.sheet.deal.date < c.sheet.deal.date]
+        t_free = tuple(k for k in ("kappa", "premium", "weight") if k in free and informative(earlier, k) > 0)
+        t_free = t_free[:len(earlier)]
+        if earlier and t_free:
+            p_t, _ = _fit_free(earlier, t_free, {**DEFAULTS, **{k: base[k] for k in PARAMS if k not in free}})
+            vt = c.values(p_t["weight"])
+            row["time_predicted_upfront"] = predict_upfront(vt, p_t["kappa"],
+                                                            p_t["premium"] if c.sheet.deal.platform else 0.0)
         deals.append(row)
     return Calibration(params, free, intervals, deals, warnings, sse, files=[c.path for c in comps])
 
@@ -448,6 +465,20 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
         if iv is not None and not (isinstance(iv, list) and len(iv) == 2 and all(_is_number(x) and lo <= x <= hi
                                                                                 for x in iv) and iv[0] <= iv[1]):
             add(("intervals", k), f"must be [low, high] with low <= high, both in [{lo:g}, {hi:g}]")
+    reg, comb = data.get("regression"), data.get("combination")
+    if reg is not None:
+        feats, coefs, iv = (reg.get(k) if isinstance(reg, dict) else None for k in ("features", "coefficients", "interval"))
+        if not (isinstance(feats, list) and isinstance(coefs, list) and len(feats) == len(coefs)
+                and all(_is_number(c) for c in coefs)):
+            add(("regression", "coefficients"), "must be one finite number per entry of features")
+        if not (isinstance(iv, list) and len(iv) == 2 and all(_is_number(x) for x in iv) and iv[0] <= iv[1]):
+            add(("regression", "interval"), "must be [low, high] (ln units) with low <= high")
+    if comb is not None:
+        var, iv = (comb.get(k) if isinstance(comb, dict) else None for k in ("variances", "interval"))
+        if not (isinstance(var, dict) and all(_is_number(v) and v > 0 for v in var.values())):
+            add(("combination", "variances"), "must be a table of positive numbers by method")
+        if not (isinstance(iv, list) and len(iv) == 2 and all(_is_number(x) for x in iv) and iv[0] <= iv[1]):
+            add(("combination", "interval"), "must be [low, high] (ln units) with low <= high")
     if problems:
         raise InputError(problems, src)
     data.setdefault("intervals", {})
@@ -484,7 +515,8 @@ def calibrate(paths: list[str | Path] | None = None, free: tuple[str, ...] = SHI
     paths : list of str or Path, optional
         Term sheets of comparable deals with ``[deal.observed]``.
     free : tuple of str
-        The parameters to fit (kappa, weight, premium; default kappa and premium, the weight fixed at 0.5).
+        The parameters to fit by method (a) (kappa, weight, premium; default kappa, the weight fixed at 0.5 and
+        the premium at 0).
     start : dict, optional
         Start values, and the values of the parameters not freed.
 
@@ -498,15 +530,19 @@ def calibrate(paths: list[str | Path] | None = None, free: tuple[str, ...] = SHI
     >>> cal = iitvalue.calibrate()
     >>> sorted(cal.params), float(cal.deals.frame.loc["legend", "observed_upfront"])
     (['kappa', 'premium', 'weight'], 350.0)
+    >>> [k in cal.market["backtest"] for k in ("median_abs_log_error", "coverage_80", "n_deals")]
+    [True, True, True]
     """
-    return fit(load_comparables(list(paths) if paths else shipped_comparables()), tuple(free), start)
+    cal = fit(load_comparables(list(paths) if paths else shipped_comparables()), tuple(free), start)
+    cal.market = market_model(cal)
+    return cal
 
 
 class _CallableModule(types.ModuleType):
     """This module, callable as :func:`calibrate` (``iitvalue.calibrate()``), so that ``iitvalue.calibrate``
     stays the module of ``from iitvalue import calibrate; calibrate.fit(...)``."""
 
-    def __call__(self, paths: list[str | Path] | None = None, free: tuple[str, ...] = ("kappa", "weight", "premium"),
+    def __call__(self, paths: list[str | Path] | None = None, free: tuple[str, ...] = SHIPPED_FREE,
                  start: dict[str, float] | None = None) -> Calibration:
         return calibrate(paths, free, start)
 

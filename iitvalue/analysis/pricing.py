@@ -20,6 +20,7 @@ from ..tables import Column, factor, html_pairs, html_table, money, percent
 from ..termsheet.loading import load
 from ..termsheet.schema import TermSheet, Trigger
 from ..valuation import VERDICT_ROWS, plan_at_loa, posterior_plans, value
+from .combination import market_prices
 from .calibrate import (BOUNDS, Calibration, DealValues, deal_values, fair_total, load_calibration, predict_upfront,
                         shipped_comparables, values_for, with_weight)
 
@@ -98,7 +99,8 @@ def _values_at_loa(sheet: TermSheet, loa: float) -> DealValues:
 
 # ---- pricing a new asset ------------------------------------------------------------------------------------------
 def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | None = None) -> "Price":
-    """Fair upfront for ``sheet``'s proposed milestones (or a suggested structure when it has none).
+    """Fair upfront for ``sheet``'s proposed milestones (or a suggested structure when it has none): each
+    method's price and range, and their combination with its 80 % prediction interval (docs/method.md 4.6).
 
     Parameters
     ----------
@@ -124,11 +126,13 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
     --------
     >>> import iitvalue
     >>> p = iitvalue.price(iitvalue.load("iitvalue/comparables/legend.toml"))
-    >>> round(p["upfront"])
-    318
+    >>> round(p["upfront"]), round(p["rnpv_upfront"])        # the combination; method (a) alone
+    (244, 318)
     >>> p = iitvalue.price(iitvalue.load("examples/esobiotec.toml"))
-    >>> round(p["upfront"], 1), round(p["upfront_low"]), round(p["upfront_high"]), round(p["v_buyer"], 1)
-    (425.0, 191, 695, 300.4)
+    >>> round(p["upfront"], 1), round(p["low"]), round(p["high"]), round(p["v_buyer"], 1)
+    (385.0, 95, 1624, 300.4)
+    >>> [(m["method"], round(m["upfront"], 1)) for m in p["methods"]]
+    [('rnpv', 225.4), ('regression', 296.7), ('benchmark', 1048.5)]
     """
     if sheet.deal is None:
         raise InputError(Problem("deal", "pricing needs a [deal] table (kind, parties and their rates)"))
@@ -171,6 +175,19 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
         # the suggested structure scales with the total: the upfront's range follows the total's
         ratio = struct["upfront"] / total
         out["upfront_low"], out["upfront_high"] = min(corners) * ratio, max(corners) * ratio
+    # the football field: method (a) above, (b) the comparables regression, (c) the stage benchmark, combined
+    rnpv = (out["upfront"], out["upfront_low"], out["upfront_high"])
+    contingent = v.headline - sheet.deal.upfront if has_schedule else None
+    field = market_prices(sheet, calib, rnpv, contingent)
+    out["rnpv_upfront"] = out["upfront"]
+    out["methods"], out["warnings"] = field["methods"], field["warnings"]
+    if field["upfront"] is not None:
+        out["upfront"], out["low"], out["high"] = field["upfront"], field["low"], field["high"]
+    else:  # no method prices it positively: the rNPV's figure, flagged
+        out["low"], out["high"] = out["upfront_low"], out["upfront_high"]
+        out["warnings"].append("no method gives a positive upfront: the rNPV split's figure is shown")
+    out["upfront_low"], out["upfront_high"] = out["low"], out["high"]
+    out["proposed_upfront"] = sheet.deal.upfront
     return Price(out, asset=sheet.asset.name, currency=sheet.valuation.currency)
 
 
@@ -184,24 +201,29 @@ class Price(dict):
 
     def __repr__(self) -> str:
         return (f"<Price {self.asset!r}: fair upfront {money(self['upfront'])} {self.currency} m "
-                f"(range {money(self['upfront_low'])} to {money(self['upfront_high'])}), total PV "
-                f"{money(self['total_pv'])}>")
+                f"(80% interval {money(self['low'])} to {money(self['high'])}), {len(self['methods'])} methods>")
 
     def _repr_html_(self) -> str:
-        pairs = [("fair upfront", money(self["upfront"])),
-                 ("range from calibration uncertainty", f"{money(self['upfront_low'])} to {money(self['upfront_high'])}"),
-                 ("fair total risk-adjusted consideration (buyer view)", money(self["total_pv"])),
+        pairs = [("fair upfront (the methods combined)", money(self["upfront"])),
+                 ("80% prediction interval", f"{money(self['low'])} to {money(self['high'])}"),
+                 ("proposed upfront", money(self["proposed_upfront"])),
+                 ("method (a): fair total risk-adjusted consideration (buyer view)", money(self["total_pv"])),
                  ("buyer value V_b / seller reservation value V_s", f"{money(self['v_buyer'])} / {money(self['v_seller'])}"),
                  ("LOA (buyer)", percent(self["loa"])),
                  ("kappa, evidence weight, platform premium",
                   f"{factor(self['kappa'])}, {factor(self['weight'])}, {money(self['premium'])}"),
                  ("basis", self["basis"])]
         html = html_pairs(f"Fair price for {self.asset} ({self.currency} millions)", pairs)
+        html += html_table(self["methods"], METHOD_COLUMNS, "Football field: the fair upfront by method")
+        if self["warnings"]:
+            html += "<p>" + "<br>".join(f"warning: {w}" for w in self["warnings"]) + "</p>"
         if self["structure"]:
             html += html_table(self["structure"], STRUCTURE_COLUMNS, "Suggested structure")
         return html
 
 
+METHOD_COLUMNS = [Column("label", "method"), Column("upfront", "fair upfront", money), Column("low", "low", money),
+                  Column("high", "high", money), Column("weight", "weight", factor), Column("basis", "basis")]
 STRUCTURE_COLUMNS = [Column("name", "payment"), Column("trigger", "trigger"), Column("amount", "amount", money),
                      Column("pv_buyer", "PV to buyer", money)]
 
@@ -276,8 +298,8 @@ def suggest_structure(sheet: TermSheet, total_pv: float, comparables: list[TermS
 
 
 def fair_upfront_rows(result) -> list[tuple[str, str]]:
-    """The verdict's row of the calibrated fair upfront with its range (the shipped calibration; docs/method.md
-    4.4), or n/a with the reason; none without a deal. Used by the text verdict and, registered in
+    """The verdict's row of the fair upfront with its 80 % interval (the pricing methods combined, shipped
+    calibration; docs/method.md 4.6), or n/a with the reason; none without a deal. Used by the text verdict and, registered in
     :data:`iitvalue.valuation.VERDICT_ROWS`, by the notebook display of a result."""
     if result.deal is None:
         return []
@@ -285,10 +307,10 @@ def fair_upfront_rows(result) -> list[tuple[str, str]]:
 
     try:
         p = price(result.sheet, load_calibration(None), None)
-        fair = f"{money(p['upfront'])}  (range {money(p['upfront_low'])} to {money(p['upfront_high'])})"
+        fair = f"{money(p['upfront'])}  (80% interval {money(p['low'])} to {money(p['high'])})"
     except (InputError, NumericalError) as exc:
         fair = f"n/a ({exc})"
-    return [("fair upfront (calibrated pricing model)", fair)]
+    return [("fair upfront (pricing methods combined)", fair)]
 
 
 VERDICT_ROWS.append(fair_upfront_rows)

@@ -18,25 +18,41 @@ def _parse_params(text: str | None) -> tuple[str, ...]:
 @click.command("calibrate")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--free", default=None, metavar="P1,P2",
-              help="Parameters to fit: kappa, weight, premium (default kappa,premium; weight stays at --start or 0.5).")
+              help="Parameters of method (a) to fit: kappa, weight, premium (default kappa; weight stays at --start or "
+                   "0.5, premium at 0).")
 @click.option("--start", default=None, metavar="P=V,...", help="Start values (and the fixed values of parameters not freed).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @WIDE
 @click.option("-o", "--output", default=None, metavar="calibration.toml", help="Also write the calibration as TOML.")
+@click.option("--plot", "plot", default=None, metavar="CHART",
+              help="Also draw predicted against paid upfronts of the backtest (.png, .svg or .pdf; the plot extra).")
 @FORCE
 @handle_errors
-def calibrate_cmd(files, free, start, fmt, wide, output, force):
-    """Fit the pricing model's shared parameters (kappa, evidence weight, platform premium) to comparable deals
-    (default: the shipped comparables) by least squares on log(predicted / observed upfront)."""
+def calibrate_cmd(files, free, start, fmt, wide, output, plot, force):
+    """Fit the pricing methods and report their out-of-sample error: (a) the rNPV split kappa over the full
+    term sheets FILES (default: the shipped comparables) by least squares on log(predicted / observed upfront),
+    (b) the comparables regression and (c) the stage benchmark over the comparables dataset, their combination,
+    and the leave-one-out and time-ordered backtests (docs/method.md 4)."""
     from ..analysis import calibrate as C
     from .. import report
 
     paths = list(files) or C.shipped_comparables()
     with open_output(output, force, (".toml",)) if output else no_output() as out:
         cal = C.fit(C.load_comparables(paths), _parse_params(free), _parse_start(start))
+        cal.market = C.market_model(cal)
         if output:
             out.write_text(cal.to_toml())
             click.echo(f"wrote {out}", err=True)
+    if plot:
+        with open_output(plot, force, (".png", ".svg", ".pdf")) as chart:
+            from ..model.charts import plot_backtest, pyplot
+
+            fig = plot_backtest(cal.market["backtest"])
+            try:
+                chart.write_with(lambda p: fig.savefig(p, dpi=110, format=chart.path.suffix[1:].lower()))
+            finally:
+                pyplot().close(fig)
+        click.echo(f"wrote {chart}", err=True)
     doc = {"calibration": cal.to_dict()}
     text = report.to_json(doc) if fmt == "json" else report.screen_text(report.calibration_table(doc["calibration"], wide), wide)
     click.echo(text, nl=False)

@@ -106,8 +106,8 @@ def risk_analysis(result, paths: int = 20_000, seed: int = 1, bins: int = 40) ->
 
 
 def football_field(result, rows: list[dict[str, Any]], summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """The upfront the licensee would pay by each pricing method (low, high, base; millions): the calibrated
-    bargaining model's fair upfront (``iitvalue price``, over its intervals), and the break-even upfront (licensee
+    """The upfront the licensee would pay by each pricing method (low, high, base; millions): each method of
+    ``iitvalue price`` and their combination (docs/method.md 4.6), and the break-even upfront (licensee
     NPV = 0) across the tornado's swings, the Monte Carlo P10-P90 of the licensee's NPV and the ``[[scenarios]]``;
     the observed upfront when the term sheet gives it. Empty without a deal, or when the upfront was paid before
     the valuation date (no break-even upfront).
@@ -147,8 +147,11 @@ def football_field(result, rows: list[dict[str, Any]], summary: dict[str, Any]) 
     try:
         comps = None if (d.milestones or d.pools or d.royalties) else [load(p) for p in C.shipped_comparables()]
         p = pricing.price(sheet, C.load_calibration(None), comps)
-        out = [{"method": method, "low": p["upfront_low"], "high": p["upfront_high"], "base": p.get("upfront"),
-                "basis": "fair upfront over the calibration's intervals of kappa, weight and premium"}]
+        out = [{"method": f"Pricing method {m['label']}", "low": m["low"], "high": m["high"], "base": m["upfront"],
+                "basis": m["basis"]} for m in p["methods"]]
+        out.append({"method": "Fair upfront, the methods combined (iitvalue price)", "low": p["low"],
+                    "high": p["high"], "base": p["upfront"], "basis": "inverse-variance weights in logs; 80% "
+                                                                      "prediction interval (docs/method.md 4.6)"})
     except (InputError, NumericalError) as exc:
         out = [{"method": method, "low": None, "high": None, "base": None, "basis": f"not available: {exc}"}]
     swings = [be(r[f"deal.licensee_npv_{k}"]) for r in rows for k in ("low", "high")

@@ -115,3 +115,40 @@ def plot_payments(rows: Sequence[dict[str, Any]], currency: str = "", title: str
 
 def _money_label(currency: str) -> str:
     return f"{currency} millions" if currency else "millions"
+
+
+def plot_backtest(backtest: dict[str, Any], currency: str = "USD"):
+    """Predicted against paid upfront, log-log (docs/method.md 4.7): each deal's time-ordered prediction of the
+    combination with its 80 % interval (dark) and its leave-one-out prediction (open circles), the line
+    paid = predicted and the band of a factor of 2 either way."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 6))
+    loo = [d for d in backtest.get("loo_deals", []) if d.get("predicted")]
+    t = backtest.get("deals", [])
+    if loo:
+        ax.scatter([d["predicted"] for d in loo], [d["paid"] for d in loo], facecolors="none", edgecolors="#7f7f7f",
+                   s=22, label=f"leave-one-out ({len(loo)} deals)")
+    if t:
+        x = np.array([d["predicted"] for d in t])
+        y = np.array([d["paid"] for d in t])
+        err = np.array([x - np.array([d["low"] for d in t]), np.array([d["high"] for d in t]) - x])
+        ax.errorbar(x, y, xerr=err, fmt="o", color="#2a5d8f", ms=4, elinewidth=0.6, alpha=0.8,
+                    label=f"time-ordered with 80% interval ({len(t)} deals)")
+    values = [v for d in loo + t for v in (d["predicted"], d["paid"])] or [1.0, 10.0]
+    lo, hi = min(values) / 2, max(values) * 2
+    grid = np.array([lo, hi])
+    ax.plot(grid, grid, color="black", lw=0.8, label="paid = predicted")
+    ax.fill_between(grid, grid / 2, grid * 2, color="#cccccc", alpha=0.4, label="within a factor of 2")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel(f"predicted upfront ({_money_label(currency)})")
+    ax.set_ylabel(f"paid upfront ({_money_label(currency)})")
+    mae, cov = backtest.get("median_abs_log_error"), backtest.get("coverage_80")
+    if mae is not None:
+        ax.set_title(f"Fair upfront out of sample: median |ln error| {mae:.2f} (x{np.exp(mae):.2f}), "
+                     f"{cov:.0%} inside the 80% interval", fontsize=9)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -175,7 +175,11 @@ class Deal(Model):
     payment_tax: Literal["pre-tax", "deductible", "amortised"] = "pre-tax"
     amortisation_years: int = Field(default=15, ge=1, le=50)
     licensor_cost_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of development costs from the deal on
-    platform: bool = False  # the buyer also acquires a technology platform beyond this asset (calibration premium)
+    platform: bool = False  # the buyer also acquires a technology platform beyond this asset (pricing feature)
+    # pricing features of the comparables regression (docs/method.md 4.4): where the asset comes from and whether
+    # the rights are worldwide or regional (e.g. ex-China, or China only)
+    china_origin: bool = False
+    territory: Literal["worldwide", "regional"] = "worldwide"
     milestones: list[Milestone] = Field(default_factory=list)
     pools: list[Pool] = Field(default_factory=list)
     royalties: list[Royalty] = Field(default_factory=list)

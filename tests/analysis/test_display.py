@@ -120,6 +120,6 @@ def test_the_notebook_verdict_shows_the_calibrated_fair_upfront():
     res = iitvalue.value("examples/esobiotec.toml")
     p = price(res.sheet, load_calibration(None), None)
     html = res._repr_html_()
-    assert "fair upfront (calibrated pricing model)" in html
-    assert f"{money(p['upfront'])}  (range {money(p['upfront_low'])} to {money(p['upfront_high'])})" in html
+    assert "fair upfront (pricing methods combined)" in html
+    assert f"{money(p['upfront'])}  (80% interval {money(p['low'])} to {money(p['high'])})" in html
     assert html.index("break-even upfront") < html.index("fair upfront") < html.index("buyer NPV, IRR")
