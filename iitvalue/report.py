@@ -362,7 +362,8 @@ def calibration_table(c: dict[str, Any], wide: bool = False) -> str:
 
 def backtest_table(bt: dict[str, Any], comb: dict[str, Any], wide: bool = False) -> str:
     """Each pricing method's and the combination's out-of-sample error (docs/method.md 4.7)."""
-    short = {"rnpv": "(a) rNPV split", "regression": "(b) regression", "benchmark": "(c) stage benchmark"}
+    short = {"rnpv": "(a) rNPV split", "regression": "(b) regression", "share": "(b') share regression",
+             "benchmark": "(c) stage benchmark"}
 
     def fmt(m: dict[str, Any]) -> dict[str, Any]:
         return {"mae": m["median_abs_log_error"], "factor": None if m["median_abs_log_error"] is None
@@ -414,7 +415,8 @@ def price_table(p: dict[str, Any], sheet, wide: bool = False) -> str:
 def football_field(p: dict[str, Any], width: int = 30) -> str:
     """Each method's fair upfront and range and the combination as bars on a log scale (``=`` the range, ``|``
     the price, ``P`` the proposed upfront), with the numbers beside them."""
-    short = {"rnpv": "(a) rNPV split", "regression": "(b) regression", "benchmark": "(c) stage benchmark"}
+    short = {"rnpv": "(a) rNPV split", "regression": "(b) regression", "share": "(b') share regression",
+             "benchmark": "(c) stage benchmark"}
     items = [(short.get(m["method"], m["method"]), m["upfront"], m["low"], m["high"], m["weight"])
              for m in p["methods"]]
     items.append(("combination", p["upfront"], p["low"], p["high"], None))

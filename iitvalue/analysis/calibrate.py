@@ -228,8 +228,8 @@ class Calibration:
             "sse": self.sse, "sigma_log": self.sigma_log, "deals": list(self.deals), "warnings": list(self.warnings),
             "files": list(self.files),
             "fit_vs_prediction": fit_statement(len(self.deals), len(self.free)),
-            **({"regression": self.market["regression"], "combination": self.market["combination"],
-                "backtest": self.market["backtest"]} if self.market else {}),
+            **({k: self.market[k] for k in ("regression", "share_regression", "combination", "backtest")}
+               if self.market else {}),
         }
 
     def to_toml(self) -> str:
@@ -465,14 +465,17 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
         if iv is not None and not (isinstance(iv, list) and len(iv) == 2 and all(_is_number(x) and lo <= x <= hi
                                                                                 for x in iv) and iv[0] <= iv[1]):
             add(("intervals", k), f"must be [low, high] with low <= high, both in [{lo:g}, {hi:g}]")
-    reg, comb = data.get("regression"), data.get("combination")
-    if reg is not None:
+    comb = data.get("combination")
+    for table in ("regression", "share_regression"):
+        reg = data.get(table)
+        if reg is None:
+            continue
         feats, coefs, iv = (reg.get(k) if isinstance(reg, dict) else None for k in ("features", "coefficients", "interval"))
         if not (isinstance(feats, list) and isinstance(coefs, list) and len(feats) == len(coefs)
                 and all(_is_number(c) for c in coefs)):
-            add(("regression", "coefficients"), "must be one finite number per entry of features")
+            add((table, "coefficients"), "must be one finite number per entry of features")
         if not (isinstance(iv, list) and len(iv) == 2 and all(_is_number(x) for x in iv) and iv[0] <= iv[1]):
-            add(("regression", "interval"), "must be [low, high] (ln units) with low <= high")
+            add((table, "interval"), "must be [low, high] (ln units) with low <= high")
     if comb is not None:
         var, iv = (comb.get(k) if isinstance(comb, dict) else None for k in ("variances", "interval"))
         if not (isinstance(var, dict) and all(_is_number(v) and v > 0 for v in var.values())):

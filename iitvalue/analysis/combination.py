@@ -1,7 +1,8 @@
 """The three pricing methods combined, and their honest out-of-sample error (docs/method.md 4.6, 4.7).
 
 Methods: (a) the rNPV bargaining split (:mod:`.calibrate`, full term sheets only), (b) the comparables
-regression (:mod:`.regression`), (c) the stage benchmark of the upfront's share (:mod:`.benchmark`).
+regression of the log upfront and (b') of the upfront's share of headline value (:mod:`.regression`), (c) the
+stage benchmark of the upfront's share (:mod:`.benchmark`).
 
 Combination. In logs, each available method m with a positive price p_m is weighted by the inverse of its error
 variance, v_m = (n_m MSE_m + n0 MSE_pool) / (n_m + n0): its mean squared leave-one-out log error over its n_m
@@ -26,15 +27,15 @@ from typing import Any
 import numpy as np
 
 from .benchmark import benchmark_share, benchmark_upfront, contingent_of
-from .regression import MIN_DEALS, features, huber, usable
+from .regression import MIN_DEALS, features, huber, response, usable
 
 N0 = 5.0  # pseudo-deals of shrinkage towards the pooled error variance
 PRIOR_VARIANCE = 1.0  # ASSUMPTION: a log error of sd 1 (a factor of e) before any error is seen; basis: the
 # dataset's upfronts span 10 to 11,900 millions, and the pre-#14 model erred by a factor of 6 (ln 6 = 1.8)
 MIN_INTERVAL = 10
-METHODS = ("rnpv", "regression", "benchmark")
+METHODS = ("rnpv", "regression", "share", "benchmark")
 LABELS = {"rnpv": "(a) rNPV bargaining split", "regression": "(b) comparables regression",
-          "benchmark": "(c) stage benchmark of the upfront share"}
+          "share": "(b') regression of the upfront share", "benchmark": "(c) stage benchmark of the upfront share"}
 # the comparables that are full term sheets (iitvalue/comparables/*.toml) and their rows in the dataset
 ANCHOR_ROWS = {"esobiotec": "azn-esobiotec-2025", "legend": "janssen-legend-2017"}
 
@@ -91,6 +92,16 @@ def _regression_prediction(train: list[dict[str, Any]], deal: dict[str, Any]) ->
     return float(np.exp(features(deal) @ beta)), scale
 
 
+def _share_prediction(train: list[dict[str, Any]], deal: dict[str, Any]) -> float | None:
+    """Method (b') fitted on ``train`` (no leave-one-out loop): exp(x' gamma) x C, None without C > 0."""
+    c = contingent_of(deal)
+    rows = usable(train, "share")
+    if c is None or c <= 0 or len(rows) < MIN_DEALS:
+        return None
+    gamma, _ = huber(np.array([features(r) for r in rows]), response(rows, "share"))
+    return float(np.exp(features(deal) @ gamma) * c)
+
+
 def _benchmark_prediction(train: list[dict[str, Any]], deal: dict[str, Any]) -> float | None:
     b = benchmark_share(train, deal)
     return None if b is None else benchmark_upfront(b[0], contingent_of(deal))
@@ -126,7 +137,7 @@ def backtest(rows: list[dict[str, Any]], rnpv_loo: dict[str, float], rnpv_time: 
     for i, d in enumerate(deals):
         train = deals[:i] + deals[i + 1:]
         loo[d["name"]] = {"rnpv": rnpv_loo.get(d["name"]), "regression": _regression_prediction(train, d)[0],
-                          "benchmark": _benchmark_prediction(train, d)}
+                          "share": _share_prediction(train, d), "benchmark": _benchmark_prediction(train, d)}
     errs = {m: [float(np.log(d["upfront"] / loo[d["name"]][m])) for d in deals
                 if loo[d["name"]][m] is not None and loo[d["name"]][m] > 0] for m in METHODS}
     var = variances(errs)
@@ -149,7 +160,8 @@ def backtest(rows: list[dict[str, Any]], rnpv_loo: dict[str, float], rnpv_time: 
         if len(earlier) < MIN_DEALS:
             continue
         reg, scale = _regression_prediction(earlier, d)
-        prices = {"rnpv": rnpv_time.get(d["name"]), "regression": reg, "benchmark": _benchmark_prediction(earlier, d)}
+        prices = {"rnpv": rnpv_time.get(d["name"]), "regression": reg, "share": _share_prediction(earlier, d),
+                  "benchmark": _benchmark_prediction(earlier, d)}
         p, w = combine(prices, variances(t_errs))
         if p is None:
             continue
@@ -191,18 +203,24 @@ def market_model(cal) -> dict[str, Any]:
     loo = {k: d["loo_predicted_upfront"] for k, d in by_row.items() if d.get("loo_predicted_upfront") is not None}
     time = {k: d["time_predicted_upfront"] for k, d in by_row.items() if d.get("time_predicted_upfront") is not None}
     reg = fit_regression(rows)
+    share = fit_regression(rows, target="share")
     bt = backtest(rows, loo, time)
     anchors = []
     for r in rows:
         if r["name"] in by_row:
             bench = benchmark_share(rows, r)
+            c = contingent_of(r)
             anchors.append({"name": r["name"], "paid": r["upfront"], "rnpv": by_row[r["name"]]["predicted_upfront"],
                             "regression": reg.predict(r)[0],
+                            "share": share.predict(r)[0] * c if c and c > 0 else None,
                             "benchmark": None if bench is None else benchmark_upfront(bench[0], contingent_of(r))})
     bt["anchors_in_sample"] = anchors
-    return {"regression": {"features": list(FEATURES), "coefficients": [float(b) for b in reg.beta],
-                           "scale": reg.scale, "interval": list(reg.interval), "n_deals": len(reg.names),
-                           "loo_median_abs_log_error": float(np.median(np.abs(reg.loo_errors)))},
+    def summary(f) -> dict[str, Any]:
+        return {"features": list(FEATURES), "coefficients": [float(b) for b in f.beta], "scale": f.scale,
+                "interval": list(f.interval), "n_deals": len(f.names),
+                "loo_median_abs_log_error": float(np.median(np.abs(f.loo_errors)))}
+
+    return {"regression": summary(reg), "share_regression": summary(share),
             "combination": {"variances": bt.pop("variances"), "interval": bt.pop("interval"), "n0": N0},
             "backtest": bt}
 
@@ -213,13 +231,17 @@ def _num(x: float) -> str:
 
 def market_toml(market: dict[str, Any]) -> list[str]:
     """The calibration TOML's lines for the market model (what :func:`iitvalue.analysis.pricing.price` reads)."""
-    reg, comb, bt = market["regression"], market["combination"], market["backtest"]
-    lines = ["", "[regression]  # method (b): Huber regression of ln(upfront) on the features (docs/method.md 4.4)",
-             "features = [" + ", ".join(f'"{f}"' for f in reg["features"]) + "]",
-             "coefficients = [" + ", ".join(map(_num, reg["coefficients"])) + "]",
-             f"scale = {_num(reg['scale'])}", f"interval = [{_num(reg['interval'][0])}, {_num(reg['interval'][1])}]",
-             f"n_deals = {reg['n_deals']}",
-             "", "[combination]  # inverse-variance weights in logs and the 80% interval (docs/method.md 4.6)",
+    comb, bt = market["combination"], market["backtest"]
+    lines = []
+    for table, what in (("regression", "method (b): Huber regression of ln(upfront)"),
+                        ("share_regression", "method (b'): Huber regression of ln(upfront / contingent)")):
+        reg = market[table]
+        lines += ["", f"[{table}]  # {what} on the features (docs/method.md 4.4)",
+                  "features = [" + ", ".join(f'"{f}"' for f in reg["features"]) + "]",
+                  "coefficients = [" + ", ".join(map(_num, reg["coefficients"])) + "]",
+                  f"scale = {_num(reg['scale'])}",
+                  f"interval = [{_num(reg['interval'][0])}, {_num(reg['interval'][1])}]", f"n_deals = {reg['n_deals']}"]
+    lines += ["", "[combination]  # inverse-variance weights in logs and the 80% interval (docs/method.md 4.6)",
              "variances = {" + ", ".join(f"{m} = {_num(v)}" for m, v in comb["variances"].items()) + "}",
              f"interval = [{_num(comb['interval'][0])}, {_num(comb['interval'][1])}]", f"n0 = {_num(comb['n0'])}",
              "", "[backtest]  # time-ordered; loo_* leave-one-out (docs/method.md 4.7)",
@@ -267,6 +289,12 @@ def market_prices(sheet, calib: dict[str, Any], rnpv: tuple[float, float, float]
     else:
         f = fit_regression(rows)
         beta, r_iv, r_n = f.beta, f.interval, len(f.names)
+    sreg = calib.get("share_regression")
+    if sreg and list(sreg.get("features", [])) == list(FEATURES):
+        gamma, s_iv, s_n = np.asarray(sreg["coefficients"], dtype=float), tuple(sreg["interval"]), sreg["n_deals"]
+    else:
+        f = fit_regression(rows, target="share")
+        gamma, s_iv, s_n = f.beta, f.interval, len(f.names)
     comb = calib.get("combination")
     if not comb:
         bt = backtest(rows, {}, {})
@@ -284,6 +312,14 @@ def market_prices(sheet, calib: dict[str, Any], rnpv: tuple[float, float, float]
         methods["regression"] = None
         warnings.append(f"{LABELS['regression']} does not apply: the comparables' upfronts are USD millions and "
                         f"the sheet is in {sheet.valuation.currency}")
+    if contingent and contingent > 0:
+        nu = float(features(record) @ gamma)
+        methods["share"] = {"upfront": float(np.exp(nu) * contingent), "low": float(np.exp(nu + s_iv[0]) * contingent),
+                            "high": float(np.exp(nu + s_iv[1]) * contingent),
+                            "basis": f"Huber regression of the upfront share on {s_n} dated comparables with "
+                                     "milestones, times the proposed contingent consideration"}
+    else:
+        methods["share"] = None
     group = benchmark_group(rows, record)
     if group is not None and contingent and contingent > 0:
         q25, q50, q75 = np.quantile(group[0], [0.25, 0.5, 0.75])
@@ -299,10 +335,11 @@ def market_prices(sheet, calib: dict[str, Any], rnpv: tuple[float, float, float]
             warnings.append(f"{LABELS[m]} gives a non-positive upfront ({rec['upfront']:.1f}): left out of the "
                             "combination" + (" (the proposed milestones and royalties already exceed the buyer's "
                                              "fair share of the value)" if m == "rnpv" else ""))
-    if methods["benchmark"] is None:
-        warnings.append(f"{LABELS['benchmark']} does not apply: " + (
-            "the deal has no contingent consideration to scale" if not contingent or contingent <= 0 else
-            "too few comparables of its kind"))
+    if not contingent or contingent <= 0:
+        warnings.append(f"{LABELS['share']} and {LABELS['benchmark']} do not apply: the deal has no contingent "
+                        "consideration to scale")
+    elif methods["benchmark"] is None:
+        warnings.append(f"{LABELS['benchmark']} does not apply: too few comparables of its kind")
     p, w = combine({m: (rec["upfront"] if rec else None) for m, rec in methods.items()}, comb["variances"])
     out = {"methods": [{"method": m, "label": LABELS[m], **rec, "weight": w.get(m, 0.0)}
                        for m, rec in methods.items() if rec is not None],

@@ -127,12 +127,12 @@ def price(sheet: TermSheet, calib: Any = None, comparables: list[TermSheet] | No
     >>> import iitvalue
     >>> p = iitvalue.price(iitvalue.load("iitvalue/comparables/legend.toml"))
     >>> round(p["upfront"]), round(p["rnpv_upfront"])        # the combination; method (a) alone
-    (244, 318)
+    (283, 318)
     >>> p = iitvalue.price(iitvalue.load("examples/esobiotec.toml"))
     >>> round(p["upfront"], 1), round(p["low"]), round(p["high"]), round(p["v_buyer"], 1)
-    (385.0, 95, 1624, 300.4)
+    (613.6, 171, 2253, 300.4)
     >>> [(m["method"], round(m["upfront"], 1)) for m in p["methods"]]
-    [('rnpv', 225.4), ('regression', 296.7), ('benchmark', 1048.5)]
+    [('rnpv', 225.4), ('regression', 296.7), ('share', 2902.7), ('benchmark', 1048.5)]
     """
     if sheet.deal is None:
         raise InputError(Problem("deal", "pricing needs a [deal] table (kind, parties and their rates)"))

@@ -1,7 +1,10 @@
 """Pricing method (b): a robust regression of the log upfront on the deal's features over the comparables dataset
-(docs/method.md 4.4).
+(docs/method.md 4.4), and of the upfront's share of headline value (method (b'), the same features):
 
-    ln(upfront_i) = x_i' beta + e_i,
+    ln(upfront_i) = x_i' beta + e_i,        ln(upfront_i / C_i) = x_i' gamma + u_i,
+
+C_i the contingent consideration (headline - upfront; the share's logit is ln(upfront / C)); a deal with known
+C is then priced at exp(x' gamma) x C, whose log error is u.
 
 with x_i: an intercept; the deal type (acquisition, co-development, option; licence the baseline); the stage
 rank (preclinical and platform 0, IIT and phase 1 1, phase 2 2, phase 3 3, filed 4, approved 5) and a flag for a
@@ -120,20 +123,34 @@ def math_exp(x: float) -> float:
     return float(np.exp(x))
 
 
-def usable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows the regression can use: a disclosed, positive upfront."""
-    return [r for r in rows if r.get("upfront") is not None and r["upfront"] > 0]
+def usable(rows: list[dict[str, Any]], target: str = "upfront") -> list[dict[str, Any]]:
+    """The rows a regression can use: a disclosed, positive upfront; for the ``share`` target also contingent
+    consideration (headline > upfront), without which the share says nothing about the split."""
+    out = [r for r in rows if r.get("upfront") is not None and r["upfront"] > 0]
+    if target == "share":
+        out = [r for r in out if r.get("headline_total") and r["headline_total"] > r["upfront"]]
+    return out
 
 
-def fit_regression(rows: list[dict[str, Any]], loo: bool = True) -> RegressionFit | None:
+def response(rows: list[dict[str, Any]], target: str = "upfront") -> np.ndarray:
+    """ln(upfront), or for ``share`` the logit of the upfront's share of headline value, ln(upfront / C) with
+    C = headline - upfront: the same number as the log error of the upfront it implies, s / (1 - s) x C."""
+    up = np.array([r["upfront"] for r in rows], dtype=float)
+    if target == "share":
+        return np.log(up / (np.array([r["headline_total"] for r in rows], dtype=float) - up))
+    return np.log(up)
+
+
+def fit_regression(rows: list[dict[str, Any]], loo: bool = True, target: str = "upfront") -> RegressionFit | None:
     """Fit method (b) on ``rows`` (dataset records with an upfront); None when there are fewer than
     :data:`MIN_DEALS`. ``loo``: also the leave-one-out errors and the interval from them (else the interval is
-    +-1.2816 x the robust scale: a normal approximation, used only inside a leave-one-out loop)."""
-    rows = usable(rows)
+    +-1.2816 x the robust scale: a normal approximation, used only inside a leave-one-out loop). ``target``:
+    ``upfront`` (ln upfront) or ``share`` (the logit of the upfront's share of headline, :func:`response`)."""
+    rows = usable(rows, target)
     if len(rows) < MIN_DEALS:
         return None
     X = np.array([features(r) for r in rows])
-    y = np.log([r["upfront"] for r in rows])
+    y = response(rows, target)
     beta, scale = huber(X, y)
     if loo:
         errors = np.empty(len(rows))

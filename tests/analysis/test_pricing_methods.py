@@ -123,14 +123,18 @@ def test_documented_backtest_and_coefficients_are_current(market):
                 f"over {bt['loo']['n_deals']} deals, {100 * bt['loo']['coverage_80']:.1f} % inside.")
     assert sentence in text, sentence
     m = {x["method"]: x for x in bt["methods"]}
-    per = "; ".join(f"{tag} {m[k]['loo']['median_abs_log_error']:.3f} over {m[k]['loo']['n_deals']}"
-                    for tag, k in (("(b)", "regression"), ("(c)", "benchmark")))
-    assert per.split("; ")[0] in text and per.split("; ")[1] in text
+    for tag, k in (("(b)", "regression"), ("(b′)", "share"), ("(c)", "benchmark")):
+        part = (f"{tag} {m[k]['loo']['median_abs_log_error']:.3f} over {m[k]['loo']['n_deals']} and "
+                f"{m[k]['time_ordered']['median_abs_log_error']:.3f} over {m[k]['time_ordered']['n_deals']}")
+        assert part in text, part
     coef = dict(zip(reg["features"], reg["coefficients"]))
     assert f"acquisition {coef['acquisition']:.3f}" in text and f"platform {coef['platform']:.3f}" in text
     assert f"robust scale {reg['scale']:.3f}" in text
-    v = market["combination"]["variances"]
-    assert f"(a) {v['rnpv']:.3f}, (b) {v['regression']:.3f}, (c) {v['benchmark']:.3f}" in text
+    v, iv = market["combination"]["variances"], market["combination"]["interval"]
+    assert (f"(a) {v['rnpv']:.3f}, (b) {v['regression']:.3f}, (b′) {v['share']:.3f}, (c) {v['benchmark']:.3f}; "
+            f"interval −{-iv[0]:.3f} to +{iv[1]:.3f}") in text
+    share = dict(zip(market["share_regression"]["features"], market["share_regression"]["coefficients"]))
+    assert f"acquisition {share['acquisition']:.3f}, IIT {share['iit']:.3f}" in text
 
 
 @pytest.mark.parametrize("name, label", [("esobiotec", "EsoBiotec–AstraZeneca (2025-03)"),
@@ -139,7 +143,7 @@ def test_documented_football_fields_are_current(name, label):
     path = ESO if name == "esobiotec" else ROOT / "iitvalue" / "comparables" / "legend.toml"
     p = iitvalue.price(iitvalue.load(path))
     by = {m["method"]: m["upfront"] for m in p["methods"]}
-    row = (f"| {label} | {by['rnpv']:,.1f} | {by['regression']:,.1f} | {by['benchmark']:,.1f} | "
+    row = (f"| {label} | {by['rnpv']:,.1f} | {by['regression']:,.1f} | {by['share']:,.1f} | {by['benchmark']:,.1f} | "
            f"{p['upfront']:,.1f} ({p['low']:,.1f}–{p['high']:,.1f}) |")
     text = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
     assert row in text, row
@@ -150,7 +154,7 @@ def test_price_football_field_json_and_text():
     assert res.exit_code == 0, res.output
     p = json.loads(res.output)["price"]
     assert p["low"] < p["upfront"] < p["high"] and p["proposed_upfront"] == 425.0
-    assert [m["method"] for m in p["methods"]] == ["rnpv", "regression", "benchmark"]
+    assert [m["method"] for m in p["methods"]] == ["rnpv", "regression", "share", "benchmark"]
     assert sum(m["weight"] for m in p["methods"]) == pytest.approx(1.0)
     logs = sum(m["weight"] * np.log(m["upfront"]) for m in p["methods"])
     assert p["upfront"] == pytest.approx(np.exp(logs), rel=1e-12)
