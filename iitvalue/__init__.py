@@ -59,6 +59,7 @@ _LAZY = {
     "value_many": "analysis.portfolio",
     "backtest": "analysis.backtest",
     "comps": "analysis.comps",
+    "history": "analysis.history",
 }
 
 # subpackages and modules reachable as attributes; the older flat names are aliases of their new homes

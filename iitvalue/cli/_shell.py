@@ -308,3 +308,17 @@ READOUT = click.option("--readout", default=None, metavar="auto|latest|none|DATE
 WIDE = click.option("--wide", is_flag=True,
                     help="Print every table whole and no line wrapped, instead of fitting the terminal width "
                          "(COLUMNS, default 100).")
+
+
+def save_chart(path: str, force: bool, draw) -> None:
+    """Draw ``draw()`` (a matplotlib figure; needs the plot extra) into ``path`` (.png, .svg or .pdf), never
+    overwriting without ``force``, and say where on standard error."""
+    with open_output(path, force, (".png", ".svg", ".pdf")) as chart:
+        from ..model.charts import pyplot
+
+        fig = draw()
+        try:
+            chart.write_with(lambda p: fig.savefig(p, dpi=110, format=chart.path.suffix[1:].lower()))
+        finally:
+            pyplot().close(fig)
+    click.echo(f"wrote {chart}", err=True)

@@ -6,7 +6,8 @@ import math
 
 import click
 
-from ._shell import FORCE, SET, WIDE, Finite, attach_source, handle_errors, no_output, open_output, parse_sets
+from ._shell import (FORCE, SET, WIDE, Finite, attach_source, handle_errors, no_output, open_output, parse_sets,
+                     save_chart)
 
 
 def _parse_params(text: str | None) -> tuple[str, ...]:
@@ -44,15 +45,9 @@ def calibrate_cmd(files, free, start, fmt, wide, output, plot, force):
             out.write_text(cal.to_toml())
             click.echo(f"wrote {out}", err=True)
     if plot:
-        with open_output(plot, force, (".png", ".svg", ".pdf")) as chart:
-            from ..model.charts import plot_backtest, pyplot
+        from ..model.charts import plot_backtest
 
-            fig = plot_backtest(cal.market["backtest"])
-            try:
-                chart.write_with(lambda p: fig.savefig(p, dpi=110, format=chart.path.suffix[1:].lower()))
-            finally:
-                pyplot().close(fig)
-        click.echo(f"wrote {chart}", err=True)
+        save_chart(plot, force, lambda: plot_backtest(cal.market["backtest"]))
     doc = {"calibration": cal.to_dict()}
     text = report.to_json(doc) if fmt == "json" else report.screen_text(report.calibration_table(doc["calibration"], wide), wide)
     click.echo(text, nl=False)
@@ -250,3 +245,47 @@ def comps_cmd(deal_type, stage, modality, china, platform, since, until, fmt, ou
             text = report.screen_text(f"Comparable deals ({len(rows)} of {len(comps_rows())}; USD millions)\n"
                                       + tables.render(rows, COMPS_TABLE, wide=wide) + "\n", wide)
         emit(text, out)
+
+
+@click.command("history")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write the table, JSON or CSV here.")
+@click.option("--plot", "plot", default=None, metavar="CHART",
+              help="Also draw the LOA, rNPV and fair upfront through time (.png, .svg or .pdf; the plot extra).")
+@FORCE
+@WIDE
+@SET
+@handle_errors
+def history_cmd(file, fmt, output, plot, force, wide, sets):
+    """Revalue FILE at the date of each of its readouts and at its own date (docs/method.md 6.1): the LOA, the
+    asset rNPV and the deal's fair upfront as the data came out. JSON: history[] with date, loa, rnpv,
+    fair_upfront (docs/cli.md)."""
+    from .. import report, tables
+    from ..analysis.history import COLUMNS, history
+    from ..termsheet import load
+    from ._shell import emit
+
+    sheet = load(file, overrides=parse_sets(sets))
+    with attach_source(file):
+        rows = history(sheet)
+    keys = ["date", "event", "readouts", "loa", "rnpv", "fair_upfront", "licensee_npv", "licensor_npv",
+            "deal_moved", "note"]
+    with open_output(output, force) as out:
+        if fmt == "json":
+            text = report.to_json({"history": [{k: str(r[k]) if k == "date" else r[k] for k in keys} for r in rows]})
+        elif fmt == "csv":
+            text = report.rows_to_csv([{k: str(r[k]) if k == "date" else r[k] for k in keys} for r in rows], keys)
+        else:
+            moved = [str(r["date"]) for r in rows if r["deal_moved"]]
+            text = report.screen_text(
+                f"Readout history of {sheet.asset.name} ({sheet.valuation.currency} millions; docs/method.md 6.1)\n"
+                + tables.render(rows, COLUMNS, wide=wide)
+                + ("\n  deal valued as if signed on " + ", ".join(moved) + " (it was signed earlier)" if moved else "")
+                + "".join(f"\n  {r['date']}: {r['note']}" for r in rows if r["note"]) + "\n", wide)
+        emit(text, out)
+    if plot:
+        from ..model.charts import plot_history
+
+        save_chart(plot, force, lambda: plot_history(rows, sheet.valuation.currency,
+                                                     f"Readout history of {sheet.asset.name}"))

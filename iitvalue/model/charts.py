@@ -152,3 +152,27 @@ def plot_backtest(backtest: dict[str, Any], currency: str = "USD"):
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def plot_history(rows: Sequence[dict[str, Any]], currency: str = "", title: str = ""):
+    """The readout history (docs/method.md 6.1): the LOA (top) and the asset rNPV with the deal's fair upfront
+    (bottom) at each revaluation date, each point labelled by its event."""
+    plt = pyplot()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    d = [r["date"] for r in rows]
+    top.plot(d, [r["loa"] for r in rows], "o-", color="#2a5d8f")
+    top.set_ylabel("LOA")
+    top.set_ylim(0, max(0.05, 1.15 * max(r["loa"] for r in rows)))
+    bottom.plot(d, [r["rnpv"] for r in rows], "o-", color="#2a5d8f", label="asset rNPV")
+    fair = [(r["date"], r["fair_upfront"]) for r in rows if r.get("fair_upfront") is not None]
+    if fair:
+        bottom.plot([x for x, _ in fair], [y for _, y in fair], "s--", color="#c0504d", label="fair upfront")
+    bottom.set_ylabel(_money_label(currency))
+    bottom.legend(fontsize=8)
+    for r in rows:
+        top.annotate(str(r["event"])[:40], (r["date"], r["loa"]), textcoords="offset points", xytext=(4, 6),
+                     fontsize=7, rotation=15)
+    top.set_title(title, fontsize=10)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
