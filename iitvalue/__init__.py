@@ -60,6 +60,7 @@ _LAZY = {
     "backtest": "analysis.backtest",
     "comps": "analysis.comps",
     "history": "analysis.history",
+    "route": "analysis.route",
 }
 
 # subpackages and modules reachable as attributes; the older flat names are aliases of their new homes

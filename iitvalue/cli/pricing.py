@@ -289,3 +289,46 @@ def history_cmd(file, fmt, output, plot, force, wide, sets):
 
         save_chart(plot, force, lambda: plot_history(rows, sheet.valuation.currency,
                                                      f"Readout history of {sheet.asset.name}"))
+
+
+@click.command("route")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--delay", type=Finite(0.0, 30.0), default=None, metavar="YEARS",
+              help="Years by which first-in-human comes later IND-first (default 2: 'at least two years', "
+                   "EsoBiotec's CEO, March 2025).")
+@click.option("--phase1-cost", "phase1_cost", type=Finite(0.0, 1e6), default=0.0, show_default=True, metavar="M",
+              help="Millions the sponsor pays for its own phase 1 IND-first, on top of the first phase's cost.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@WIDE
+@SET
+@handle_errors
+def route_cmd(file, delay, phase1_cost, fmt, wide, sets):
+    """Value FILE on its IIT route and on an IND-first counterfactual (first-in-human later by --delay, the IIT
+    readouts not yet public, the sponsor's own phase-1 cost): the value of the time saved, for the asset and each
+    side of a deal (docs/method.md 6.2). JSON: route.iit_rnpv, route.ind_rnpv, route.value_of_time."""
+    from .. import report
+    from ..analysis.route import DEFAULT_DELAY, route
+    from ..termsheet import load
+
+    sheet = load(file, overrides=parse_sets(sets))
+    with attach_source(file):
+        r = route(sheet, DEFAULT_DELAY if delay is None else delay, phase1_cost)
+    if fmt == "json":
+        click.echo(report.to_json({"route": r}), nl=False)
+        return
+    rows = [("IIT route (the sheet): rNPV", r["iit_rnpv"]), ("IND-first: rNPV", r["ind_rnpv"]),
+            ("value of the time saved", r["value_of_time"]),
+            ("  of which the later plan (IIT data kept)", r["of_which_delay"]),
+            ("  of which the readouts not yet public IND-first", r["of_which_data"]),
+            ("LOA: IIT route / IND-first", f"{r['iit_loa']:.1%} / {r['ind_loa']:.1%}"),
+            ("delay", f"{r['delay']:g} years ({r['delay_source']})"),
+            ("sponsor's own phase-1 cost IND-first", r["phase1_cost"])]
+    if "iit_licensee_npv" in r:
+        for side in ("licensee", "licensor"):
+            rows.append((f"{side} NPV: IIT route / IND-first / value of time",
+                         f"{r[f'iit_{side}_npv']:,.1f} / {r[f'ind_{side}_npv']:,.1f} / {r[f'value_of_time_{side}']:,.1f}"))
+    text = report.key_values(f"Route of {sheet.asset.name} ({sheet.valuation.currency} millions; docs/method.md 6.2)",
+                             rows)
+    if r["readouts_dropped"]:
+        text += "\n\nReadouts not yet public IND-first\n" + "\n".join(f"  - {x}" for x in r["readouts_dropped"])
+    click.echo(report.screen_text(text + "\n", wide), nl=False)
