@@ -61,6 +61,7 @@ _LAZY = {
     "comps": "analysis.comps",
     "history": "analysis.history",
     "route": "analysis.route",
+    "evsi": "analysis.evsi",
 }
 
 # subpackages and modules reachable as attributes; the older flat names are aliases of their new homes

@@ -12,7 +12,7 @@ from .. import __version__
 from .excel import export_cmd, import_cmd
 from .montecarlo import plot_cmd, sensitivity_cmd, simulate_cmd
 from .pos import backtest_cmd, pos_cmd
-from .pricing import calibrate_cmd, comps_cmd, history_cmd, implied_cmd, price_cmd, route_cmd, solve_cmd
+from .pricing import calibrate_cmd, comps_cmd, evsi_cmd, history_cmd, implied_cmd, price_cmd, route_cmd, solve_cmd
 from .value import new_cmd, value_cmd
 
 
@@ -27,5 +27,6 @@ def main() -> None:
 
 
 for _cmd in (value_cmd, pos_cmd, calibrate_cmd, implied_cmd, price_cmd, solve_cmd, new_cmd, simulate_cmd,
-             sensitivity_cmd, plot_cmd, export_cmd, import_cmd, backtest_cmd, comps_cmd, history_cmd, route_cmd):
+             sensitivity_cmd, plot_cmd, export_cmd, import_cmd, backtest_cmd, comps_cmd, history_cmd, route_cmd,
+             evsi_cmd):
     main.add_command(_cmd)

@@ -332,3 +332,42 @@ def route_cmd(file, delay, phase1_cost, fmt, wide, sets):
     if r["readouts_dropped"]:
         text += "\n\nReadouts not yet public IND-first\n" + "\n".join(f"  - {x}" for x in r["readouts_dropped"])
     click.echo(report.screen_text(text + "\n", wide), nl=False)
+
+
+@click.command("evsi")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--cohort", type=click.IntRange(0, 40), required=True, metavar="N",
+              help="Patients in the next IIT cohort (0 to 40).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@WIDE
+@SET
+@handle_errors
+def evsi_cmd(file, cohort, fmt, wide, sets):
+    """The expected value of seeing N more IIT patients before deciding whether to go on with the asset in FILE
+    (preposterior analysis over the predictive of their responders and CRs; docs/method.md 6.3). JSON:
+    evsi.value, evsi.outcomes[]."""
+    from .. import report, tables
+    from ..analysis.evsi import evsi
+
+    sheet = load_sheet(file, sets)
+    with attach_source(file):
+        e = evsi(sheet, cohort)
+    if fmt == "json":
+        click.echo(report.to_json({"evsi": e}), nl=False)
+        return
+    rows = [("value of the next cohort (EVSI)", e["value"]), ("cohort", f"{cohort} patients ({e['trial']})"),
+            ("rNPV now", e["rnpv_now"]), ("predictive mean of the rNPV after the cohort", e["predictive_mean_rnpv"]),
+            ("deciding now: max(mean, 0)", e["decide_now"]), ("deciding after it: mean of max(rNPV, 0)", e["decide_later"])]
+    cols = [tables.Column("responders", "responders"), tables.Column("complete", "CR"),
+            tables.Column("probability", "probability", tables.percent), tables.Column("loa", "LOA", tables.percent),
+            tables.Column("rnpv", "rNPV", tables.money), tables.Column("decision", "decision")]
+    text = (report.key_values(f"Value of the next cohort for {sheet.asset.name} ({sheet.valuation.currency} millions; "
+                              "docs/method.md 6.3)", rows) + "\n\nOutcomes of the cohort\n"
+            + tables.render(e["outcomes"], cols, wide=wide) + "\n")
+    click.echo(report.screen_text(text, wide), nl=False)
+
+
+def load_sheet(file, sets):
+    from ..termsheet import load
+
+    return load(file, overrides=parse_sets(sets))
